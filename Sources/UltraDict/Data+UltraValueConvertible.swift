@@ -1,0 +1,13 @@
+import Foundation
+import UltraDictCore
+
+extension Data: UltraValueConvertible {
+    /// Reads ``UltraValue/bytes(_:)``.
+    public init(ultraValue: UltraValue) throws {
+        guard case .bytes(let bytes) = ultraValue else { throw UltraDictError.typeMismatch(expected: "bytes", found: ultraValue) }
+        self.init(bytes)
+    }
+
+    /// ``UltraValue/bytes(_:)``.
+    public var ultraValue: UltraValue { .bytes(Array(self)) }
+}

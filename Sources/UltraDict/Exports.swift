@@ -1,0 +1,8 @@
+// The umbrella: `import UltraDict` brings the dictionary, the value model, the locks and the
+// default serializer.
+@_exported import UltraDictConcurrency
+@_exported import UltraDictCore
+@_exported import UltraDictMessagePack
+@_exported import struct UltraDictTransport.LockWords
+@_exported import struct UltraDictTransport.LogCursor
+@_exported import struct UltraDictTransport.SystemCallError

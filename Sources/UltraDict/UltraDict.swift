@@ -1,0 +1,436 @@
+import Atomics
+import UltraDictConcurrency
+import UltraDictCore
+import UltraDictMessagePack
+import UltraDictTransport
+
+/// A dictionary shared between processes through POSIX shared memory.
+///
+/// Every handle keeps a local `[Key: Value]` and the shared segments keep a log of changes: a
+/// write appends one serialized record to the update stream (a full dump of the whole dictionary
+/// when the stream is full), and every read first applies what other processes published since
+/// the handle's last access. Reads take no lock: when nothing changed, a read costs two atomic
+/// loads and a hash lookup.
+///
+/// ```swift
+/// let scores = try UltraDict<String, Int>(name: "scores")          // process A
+/// scores["alice"] = 3
+/// try scores.withLock { d in d["alice", default: 0] += 1 }
+///
+/// let same = try UltraDict<String, Int>(name: "scores", create: false)  // process B
+/// same["alice"]  // 4
+/// ```
+///
+/// The serializer and the lock are chosen when the dictionary is created (MessagePack and the
+/// shared spinlock by default) and recorded in shared memory; attaching with others throws
+/// `parameterMismatch`.
+///
+/// Errors: every operation has a throwing form (``value(forKey:)``, ``updateValue(_:forKey:)``,
+/// ``removeValue(forKey:)``). The subscript cannot throw, so its **setter traps** on failure (a
+/// write is never dropped silently) and its **getter returns the last value this handle
+/// validated** when new changes cannot be read (``lastReadError`` then holds why).
+///
+/// A handle is not thread-safe: give each thread its own handle (they share one process-wide
+/// mutex per dictionary, so their writes serialize).
+public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
+    /// The default capacity of the update stream: 1 MiB (tmpfs spends memory only on touched pages).
+    public static var defaultBufferSize: Int { 1 << 20 }
+
+    /// The dictionary's name: its control segment's POSIX name without the leading `/`.
+    public let name: String
+
+    @usableFromInline var storage: [Key: Value] = [:]
+    @usableFromInline var cursor = LogCursor(counter: 0, position: 0)
+    @usableFromInline let log: UpdateLog
+    private let serializer: any UltraDictSerializer
+    private let lock: any UltraDictLock
+    private var encodeBuffer: [UInt8] = []
+    private var isClosed = false
+
+    /// Whether closing this handle unlinks the segments; by default, true for the creator.
+    public var autoUnlink: Bool
+
+    /// Why the last lock-free refresh failed, if it did; cleared by the next successful one.
+    public private(set) var lastReadError: UltraDictError?
+
+    /// Opens a dictionary.
+    ///
+    /// - Parameters:
+    ///   - name: the shared name; `nil` makes a random one (read it back from ``name``). 1 to 240
+    ///     UTF-8 bytes, no `/`.
+    ///   - create: `true` to create (throws `alreadyExists` if it exists), `false` to attach
+    ///     (throws `cannotAttach` if it does not), `nil` for either.
+    ///   - bufferSize: bytes of the update stream, as Python's `buffer_size` (used when creating).
+    ///   - fullDumpSize: bytes of one static full-dump segment, as Python's `full_dump_size`;
+    ///     `nil` writes each dump to a new segment of the right size.
+    ///   - autoUnlink: whether ``close()`` and `deinit` unlink the segments; `nil` means
+    ///     "only if this handle created them".
+    ///   - serializer: how values become bytes; MessagePack by default.
+    ///   - lock: the writers' lock; ``SharedSpinLock`` by default.
+    public init<Serializer: UltraDictSerializer, Lock: SharedMemoryLock>(
+        name: String? = nil,
+        create: Bool? = nil,
+        bufferSize: Int = defaultBufferSize,
+        fullDumpSize: Int? = nil,
+        autoUnlink: Bool? = nil,
+        serializer: Serializer = MessagePackSerializer(),
+        lock: Lock.Type = SharedSpinLock.self
+    ) throws {
+        let options = UpdateLog.Options(
+            lockKind: Lock.kind, serializerIdentifier: Serializer.identifier, recurse: false,
+            bufferSize: bufferSize, fullDumpSize: fullDumpSize
+        )
+        let log: UpdateLog
+        switch (create, name) {
+        case (true, _), (nil, nil):
+            log = try UpdateLog.create(name: name ?? SegmentName.random(prefix: "ultradict_"), options: options)
+        case (false, let name?):
+            log = try UpdateLog.attach(name: name)
+        case (nil, let name?):
+            do {
+                log = try UpdateLog.create(name: name, options: options)
+            } catch UltraDictError.alreadyExists {
+                log = try UpdateLog.attach(name: name)
+            }
+        case (false, nil):
+            throw UltraDictError(.invalidArgument, "create: false needs the name of the dictionary to attach")
+        }
+        try Self.checkParameters(of: log, lockKind: Lock.kind, serializer: Serializer.identifier)
+        self.name = log.name
+        self.log = log
+        self.serializer = serializer
+        self.lock = Lock(name: log.name, words: log.control.lockWords)
+        self.autoUnlink = autoUnlink ?? log.isCreator
+        try refresh()
+    }
+
+    private static func checkParameters(of log: UpdateLog, lockKind: UltraDictLockKind, serializer: String) throws {
+        let control = log.control
+        let theirLock = control.lockKind ?? (control.sharedLockFlag ? .shared : .processLocal)
+        guard theirLock == lockKind else {
+            throw UltraDictError(.parameterMismatch, "'\(log.name)' was created with the \(theirLock) lock; this handle asked for the \(lockKind) lock")
+        }
+        if let theirs = try control.serializerIdentifier(), theirs != serializer {
+            throw UltraDictError(.parameterMismatch, "'\(log.name)' was created with the \(theirs) serializer; this handle asked for \(serializer)")
+        }
+        guard !control.recurseFlag else {
+            throw UltraDictError(.parameterMismatch, "'\(log.name)' was created with recurse=true; this handle has recurse=false")
+        }
+    }
+
+    deinit { close() }
+
+    // MARK: Reading
+
+    /// The value for `key`, after applying what other processes wrote; `nil` if absent.
+    ///
+    /// Setting a value writes it to shared memory and traps if that fails; use
+    /// ``updateValue(_:forKey:)`` and ``removeValue(forKey:)`` to handle errors.
+    @inlinable
+    public subscript(key: Key) -> Value? {
+        get {
+            refreshIfChanged()
+            return storage[key]
+        }
+        set {
+            do {
+                if let newValue { try updateValue(newValue, forKey: key) } else { try removeValue(forKey: key) }
+            } catch {
+                preconditionFailure("UltraDict '\(name)': write of key \(key) failed: \(error)")
+            }
+        }
+    }
+
+    /// The value for `key`, or `defaultValue` when absent; setting writes as the plain subscript does,
+    /// so `d["counter", default: 0] += 1` works (inside ``withLock(timeout:stealAfterTimeout:_:)`` to be atomic).
+    @inlinable
+    public subscript(key: Key, default defaultValue: @autoclosure () -> Value) -> Value {
+        get { self[key] ?? defaultValue() }
+        set { self[key] = newValue }
+    }
+
+    /// The value for `key` after applying what other processes wrote; throws if they cannot be read.
+    public func value(forKey key: Key) throws -> Value? {
+        try refresh()
+        return storage[key]
+    }
+
+    /// The number of keys.
+    public var count: Int {
+        refreshIfChanged()
+        return storage.count
+    }
+
+    /// Whether there are no keys.
+    public var isEmpty: Bool { count == 0 }
+
+    /// The keys, in no particular order.
+    public var keys: [Key] {
+        refreshIfChanged()
+        return Array(storage.keys)
+    }
+
+    /// The values, in the order of ``keys``.
+    public var values: [Value] {
+        refreshIfChanged()
+        return Array(storage.values)
+    }
+
+    /// Whether `key` is present.
+    public func contains(_ key: Key) -> Bool {
+        refreshIfChanged()
+        return storage[key] != nil
+    }
+
+    /// A plain Swift copy of the whole dictionary as this handle sees it (Python's `.data`).
+    public var snapshot: [Key: Value] {
+        refreshIfChanged()
+        return storage
+    }
+
+    // MARK: Writing
+
+    /// Sets `value` for `key` in every process; returns the previous value.
+    @discardableResult
+    public func updateValue(_ value: Value, forKey key: Key) throws -> Value? {
+        try write(.set(UltraValueBridge.encode(key), UltraValueBridge.encode(value))) { $0.updateValue(value, forKey: key) }
+    }
+
+    /// Removes `key` in every process; returns the removed value, or `nil` (writing nothing) if absent.
+    @discardableResult
+    public func removeValue(forKey key: Key) throws -> Value? {
+        try withLock { _ in
+            guard storage[key] != nil else { return nil }
+            return try write(.delete(UltraValueBridge.encode(key))) { $0.removeValue(forKey: key) }
+        }
+    }
+
+    /// Sets every entry of `other`, under one acquisition of the lock.
+    public func update(with other: [Key: Value]) throws {
+        try withLock { _ in
+            for (key, value) in other { try updateValue(value, forKey: key) }
+        }
+    }
+
+    /// Removes every key, with one full dump.
+    public func removeAll() throws {
+        try withLock { _ in
+            let previous = storage
+            storage.removeAll()
+            do {
+                try publishFullDump()
+            } catch {
+                storage = previous
+                throw error
+            }
+        }
+    }
+
+    /// Runs `body` holding the dictionary's lock, so that a read-modify-write is atomic:
+    /// `try d.withLock { d in d["counter", default: 0] += 1 }`.
+    ///
+    /// - Parameters:
+    ///   - timeout: how long to wait for the lock; `nil` waits forever. Throws `lockTimeout` after it.
+    ///   - stealAfterTimeout: after the timeout, take the lock over if its owner is dead.
+    public func withLock<Result>(
+        timeout: Duration? = nil,
+        stealAfterTimeout: Bool = false,
+        _ body: (UltraDict) throws -> Result
+    ) throws -> Result {
+        try ensureOpen()
+        return try lock.withLock(timeout: timeout, stealAfterTimeout: stealAfterTimeout) {
+            if log.isPublicationInterrupted { try repairPublication() }
+            try refresh()
+            return try body(self)
+        }
+    }
+
+    /// Applies a change under the lock: `applyLocally` changes `storage` and returns the previous
+    /// value; the record goes to the stream, or a full dump is written when it does not fit. On
+    /// failure the local change is undone, so this handle never differs from the others.
+    private func write(_ update: UltraDictUpdate, applyLocally: (inout [Key: Value]) -> Value?) throws -> Value? {
+        try withLock { _ in
+            encodeBuffer.removeAll(keepingCapacity: true)
+            try serializer.encodeUpdate(update, into: &encodeBuffer)
+            let previousStorage = storage
+            let previous = applyLocally(&storage)
+            if !log.append(encodeBuffer, cursor: &cursor) {
+                do {
+                    try publishFullDump()
+                } catch {
+                    storage = previousStorage
+                    throw error
+                }
+            }
+            return previous
+        }
+    }
+
+    /// Writes the whole local dictionary as a full dump (lock held).
+    private func publishFullDump() throws {
+        var map = [UltraValue: UltraValue](minimumCapacity: storage.count)
+        for (key, value) in storage { map[try UltraValueBridge.encode(key)] = try UltraValueBridge.encode(value) }
+        var bytes: [UInt8] = []
+        try serializer.encode(.dictionary(map), into: &bytes)
+        try log.publishFullDump(bytes, cursor: &cursor)
+    }
+
+    /// Finishes or rolls back a full dump whose writer died (lock held).
+    private func repairPublication() throws {
+        if log.repairInterruptedPublication() { return }
+        // The previous snapshot was overwritten in place: rebuild it from this handle, if it is current.
+        guard cursor.counter == log.control.fullDumpCounter else {
+            throw UltraDictError(.corruptSharedMemory, "'\(name)': a writer died while overwriting the static full dump, and this handle is too far behind to rebuild it")
+        }
+        try apply(log.readChanges(since: cursor, ignoringInterruptedPublication: true))
+        try publishFullDump()
+    }
+
+    // MARK: Applying changes
+
+    /// Applies what other processes published since this handle's last access, unless nothing
+    /// changed (two atomic loads). A failure keeps the last validated state and sets ``lastReadError``.
+    @inlinable
+    func refreshIfChanged() {
+        if !log.isCurrent(cursor) { refreshReportingErrors() }
+    }
+
+    @usableFromInline
+    func refreshReportingErrors() {
+        do {
+            try refresh()
+        } catch {
+            lastReadError = error as? UltraDictError ?? UltraDictError(.corruptSharedMemory, "\(error)")
+        }
+    }
+
+    /// Applies what other processes published since this handle's last access (Python's `apply_update`).
+    public func applyUpdates() throws { try refresh() }
+
+    /// Reloads the latest full dump and the stream after it; with `force`, even if this handle
+    /// is current (Python's `load(force=True)`).
+    public func load(force: Bool = false) throws {
+        try ensureOpen()
+        if force {
+            storage.removeAll()
+            cursor = LogCursor(counter: 0, position: 0)
+        }
+        try refresh()
+    }
+
+    private func refresh() throws {
+        try ensureOpen()
+        guard !log.isCurrent(cursor) else { return }
+        let changes: LogChanges
+        do {
+            changes = try log.readChanges(since: cursor)
+        } catch LogError.publicationInterrupted {
+            // A writer died mid-publication: repair it under the lock, taking it over if it is dead.
+            try lock.withLock(timeout: .seconds(1), stealAfterTimeout: true) {
+                if log.isPublicationInterrupted { try repairPublication() }
+            }
+            return try refresh()
+        }
+        try apply(changes)
+        lastReadError = nil
+    }
+
+    /// Decodes validated changes completely, then applies them; nothing is applied if any fails.
+    private func apply(_ changes: LogChanges) throws {
+        var next: [Key: Value]
+        if let snapshot = changes.snapshot {
+            let tree = try snapshot.withUnsafeBytes { try serializer.decode($0) }
+            guard case .dictionary(let map) = tree else {
+                throw UltraDictError(.serialization, "full dump of '\(name)' holds \(tree.kindName), not a dictionary")
+            }
+            next = [:]
+            next.reserveCapacity(map.count)
+            for (key, value) in map {
+                next[try UltraValueBridge.decode(Key.self, from: key)] = try UltraValueBridge.decode(Value.self, from: value)
+            }
+        } else {
+            next = storage
+            storage = [:]  // Keep `next` uniquely referenced while it changes.
+        }
+        do {
+            try changes.forEachRecord { payload in
+                let update = try serializer.decodeUpdate(payload)
+                let key = try UltraValueBridge.decode(Key.self, from: update.key)
+                if update.isSet {
+                    next[key] = try UltraValueBridge.decode(Value.self, from: update.value)
+                } else {
+                    next.removeValue(forKey: key)
+                }
+            }
+        } catch {
+            if changes.snapshot == nil { storage = next }
+            throw error
+        }
+        storage = next
+        cursor = changes.cursor
+    }
+
+    // MARK: Lifetime
+
+    /// Closes the handle; later accesses throw `alreadyClosed`. Unlinks the segments if
+    /// ``autoUnlink`` is set, or if `unlink` is true.
+    public func close(unlink: Bool = false) {
+        guard !isClosed else { return }
+        isClosed = true
+        if unlink || autoUnlink { log.unlinkSegments() }
+    }
+
+    /// Closes the handle and unlinks every segment of the dictionary; other processes keep their
+    /// mappings but nobody can attach any more.
+    public func unlink() { close(unlink: true) }
+
+    /// Unlinks the segments of the dictionary `name` (leftovers after a crash); returns whether it existed.
+    @discardableResult
+    public static func unlink(name: String) throws -> Bool {
+        try UpdateLog.unlinkSegments(name: name)
+    }
+
+    /// Whether ``close()`` was called.
+    public var closed: Bool { isClosed }
+
+    private func ensureOpen() throws {
+        if isClosed { throw UltraDictError(.alreadyClosed, "UltraDict '\(name)' is closed") }
+    }
+
+    // MARK: Diagnostics
+
+    /// The shared state and this handle's cursor.
+    public func status() throws -> UltraDictStatus {
+        try ensureOpen()
+        let control = log.control
+        let words = control.lockWords
+        return UltraDictStatus(
+            name: name,
+            streamPosition: Int(control.streamPosition),
+            bufferSize: log.bufferSize,
+            fullDumpCounter: Int(control.fullDumpCounter),
+            fullDumpName: try control.fullDumpName(),
+            fullDumpSize: control.staticFullDumpSize > 0 ? control.staticFullDumpSize : nil,
+            lockHeld: words.lockByte.load(ordering: .acquiring) != 0,
+            lockOwnerPID: Int32(bitPattern: words.ownerPID.load(ordering: .acquiring)),
+            lockKind: control.lockKind,
+            sharedLockFlag: control.sharedLockFlag,
+            recurseFlag: control.recurseFlag,
+            serializerIdentifier: try control.serializerIdentifier(),
+            creatorPID: control.creator.pid,
+            sequence: control.sequence,
+            appliedCursor: cursor,
+            isCreator: log.isCreator
+        )
+    }
+}
+
+extension UltraDict: Sequence {
+    /// Iterates over a snapshot of the entries taken when iteration starts.
+    public func makeIterator() -> Dictionary<Key, Value>.Iterator { snapshot.makeIterator() }
+}
+
+extension UltraDict: CustomStringConvertible {
+    /// The entries, like a Swift dictionary's description.
+    public var description: String { snapshot.description }
+}

@@ -1,0 +1,37 @@
+import UltraDictCore
+
+/// A dictionary's shared state and this handle's view of it, for diagnostics.
+public struct UltraDictStatus: Sendable, Hashable {
+    /// The dictionary's name.
+    public var name: String
+    /// The published stream position.
+    public var streamPosition: Int
+    /// The stream's capacity (`bufferSize`).
+    public var bufferSize: Int
+    /// The published full-dump counter.
+    public var fullDumpCounter: Int
+    /// The current full-dump segment's name, if any.
+    public var fullDumpName: String?
+    /// The static full-dump size, or `nil` for a new segment per dump.
+    public var fullDumpSize: Int?
+    /// Whether the shared lock byte is held, and by which pid (0 when unknown or free).
+    public var lockHeld: Bool
+    /// The pid recorded as the shared lock's owner, 0 when free.
+    public var lockOwnerPID: Int32
+    /// The lock kind the creator recorded (`nil` for a Python creator, which records only the flag).
+    public var lockKind: UltraDictLockKind?
+    /// Python's shared-lock flag (byte 18).
+    public var sharedLockFlag: Bool
+    /// Python's recursion flag (byte 19).
+    public var recurseFlag: Bool
+    /// The serializer the creator recorded, if any.
+    public var serializerIdentifier: String?
+    /// The creator's pid, 0 when unknown (a Python creator).
+    public var creatorPID: Int32
+    /// The publication sequence word (odd while a full dump is being published).
+    public var sequence: UInt64
+    /// What this handle has applied.
+    public var appliedCursor: LogCursor
+    /// Whether this handle created the dictionary.
+    public var isCreator: Bool
+}

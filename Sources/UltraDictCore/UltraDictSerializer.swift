@@ -1,0 +1,99 @@
+/// One change to a dictionary, as it travels through the update stream.
+///
+/// On the wire it is the three-element array `[isSet, key, value]` that Python UltraDict writes;
+/// a delete carries `isSet == false` and a value that readers ignore.
+public struct UltraDictUpdate: Sendable, Hashable {
+    /// `true` for a set, `false` for a delete.
+    public var isSet: Bool
+    /// The key that changed.
+    public var key: UltraValue
+    /// The new value of a set; ignored for a delete.
+    public var value: UltraValue
+
+    /// Creates a set of `key` to `value`.
+    public static func set(_ key: UltraValue, _ value: UltraValue) -> UltraDictUpdate {
+        UltraDictUpdate(isSet: true, key: key, value: value)
+    }
+
+    /// Creates a delete of `key`.
+    public static func delete(_ key: UltraValue) -> UltraDictUpdate {
+        UltraDictUpdate(isSet: false, key: key, value: .null)
+    }
+
+    /// Creates an update.
+    public init(isSet: Bool, key: UltraValue, value: UltraValue) {
+        self.isSet = isSet
+        self.key = key
+        self.value = value
+    }
+
+    /// The update as the value tree that goes on the wire: `[isSet, key, value]`.
+    public var record: UltraValue { .array([.bool(isSet), key, value]) }
+
+    /// Reads an update from its wire tree, accepting what Python writes (`isSet` may be an int).
+    public init(record: UltraValue) throws {
+        guard case .array(let fields) = record, fields.count == 3 else {
+            throw UltraDictError(.serialization, "an update record must be a 3-element array [isSet, key, value], got \(record.kindName)")
+        }
+        switch fields[0] {
+        case .bool(let flag): isSet = flag
+        case .int(let flag): isSet = flag != 0
+        default:
+            throw UltraDictError(.serialization, "an update record's first element must be a bool, got \(fields[0].kindName)")
+        }
+        key = fields[1]
+        value = fields[2]
+    }
+}
+
+/// Turns the value model into bytes and back: the one job of a serializer.
+///
+/// A serializer encodes two kinds of payload: an update record (the tree of
+/// ``UltraDictUpdate/record``, `[isSet, key, value]`) and a full snapshot (a ``UltraValue/dictionary(_:)``).
+/// Both go through ``encode(_:into:)`` and ``decode(_:)``; a serializer may override
+/// ``encodeUpdate(_:into:)`` and ``decodeUpdate(_:)`` with a faster path.
+///
+/// ## Contract
+/// - `decode(encode(v)) == v` for every value the format can represent; a value it cannot
+///   represent throws ``UltraDictError/Code/serialization`` from `encode`, never a lossy write.
+/// - `decode` treats its input as untrusted: truncated, oversized, deeply nested
+///   (deeper than ``UltraValue/maximumDepth``) or malformed bytes throw ``UltraDictError``, never trap.
+/// - Encoding appends to `buffer`; it must not read or change what is already there.
+/// - A serializer is a value with no hidden state, so that it can be shared between threads.
+public protocol UltraDictSerializer: Sendable {
+    /// A short ASCII name recorded in the control block (at most 15 bytes), so that a process
+    /// attaching with another serializer is refused instead of decoding garbage.
+    static var identifier: String { get }
+
+    /// Appends the encoding of `value` to `buffer`.
+    func encode(_ value: UltraValue, into buffer: inout [UInt8]) throws
+
+    /// Decodes one value that spans all of `bytes`.
+    func decode(_ bytes: UnsafeRawBufferPointer) throws -> UltraValue
+
+    /// Appends the encoding of an update record to `buffer`; by default `encode(update.record)`.
+    func encodeUpdate(_ update: UltraDictUpdate, into buffer: inout [UInt8]) throws
+
+    /// Decodes an update record; by default `UltraDictUpdate(record: decode(bytes))`.
+    func decodeUpdate(_ bytes: UnsafeRawBufferPointer) throws -> UltraDictUpdate
+}
+
+extension UltraDictSerializer {
+    /// Encodes `update.record`.
+    @inlinable
+    public func encodeUpdate(_ update: UltraDictUpdate, into buffer: inout [UInt8]) throws {
+        try encode(update.record, into: &buffer)
+    }
+
+    /// Decodes a value and reads it as an update record.
+    @inlinable
+    public func decodeUpdate(_ bytes: UnsafeRawBufferPointer) throws -> UltraDictUpdate {
+        try UltraDictUpdate(record: decode(bytes))
+    }
+}
+
+extension UltraValue {
+    /// The deepest nesting of arrays and dictionaries a decoder accepts; deeper input is refused
+    /// with ``UltraDictError/Code/serialization`` so that hostile bytes cannot exhaust the stack.
+    public static let maximumDepth = 256
+}

@@ -1,0 +1,145 @@
+/// A type that converts to and from ``UltraValue`` directly, without going through `Codable`.
+///
+/// The standard scalars, strings, arrays, dictionaries and optionals conform, which is the fast
+/// path of the bridge: a dictionary of `Int` or `String` values never builds a `Codable`
+/// container. Any other `Codable` type goes through ``UltraValueEncoder`` and ``UltraValueDecoder``.
+public protocol UltraValueConvertible {
+    /// Reads a value of this type, throwing ``UltraDictError/Code/typeMismatch`` for another kind.
+    init(ultraValue: UltraValue) throws
+    /// This value as a tree.
+    var ultraValue: UltraValue { get }
+}
+
+extension UltraDictError {
+    /// The error thrown when a stored value is not of the requested type.
+    public static func typeMismatch(expected: String, found value: UltraValue) -> UltraDictError {
+        UltraDictError(.typeMismatch, "expected \(expected), found \(value.kindName) \(value)")
+    }
+}
+
+extension UltraValue: UltraValueConvertible {
+    /// Returns `ultraValue` unchanged.
+    @inlinable public init(ultraValue: UltraValue) { self = ultraValue }
+    /// Returns `self`.
+    @inlinable public var ultraValue: UltraValue { self }
+}
+
+extension Bool: UltraValueConvertible {
+    /// Reads ``UltraValue/bool(_:)``.
+    @inlinable public init(ultraValue: UltraValue) throws {
+        guard case .bool(let value) = ultraValue else { throw UltraDictError.typeMismatch(expected: "bool", found: ultraValue) }
+        self = value
+    }
+    /// ``UltraValue/bool(_:)``.
+    @inlinable public var ultraValue: UltraValue { .bool(self) }
+}
+
+extension Int: UltraValueConvertible {
+    /// Reads an integer that fits `Int`.
+    @inlinable public init(ultraValue: UltraValue) throws {
+        guard case .int(let value) = ultraValue, let exact = Int(exactly: value) else {
+            throw UltraDictError.typeMismatch(expected: "Int", found: ultraValue)
+        }
+        self = exact
+    }
+    /// ``UltraValue/int(_:)``.
+    @inlinable public var ultraValue: UltraValue { .int(Int64(self)) }
+}
+
+extension Int64: UltraValueConvertible {
+    /// Reads ``UltraValue/int(_:)``.
+    @inlinable public init(ultraValue: UltraValue) throws {
+        guard case .int(let value) = ultraValue else { throw UltraDictError.typeMismatch(expected: "Int64", found: ultraValue) }
+        self = value
+    }
+    /// ``UltraValue/int(_:)``.
+    @inlinable public var ultraValue: UltraValue { .int(self) }
+}
+
+extension UInt64: UltraValueConvertible {
+    /// Reads a non-negative integer.
+    @inlinable public init(ultraValue: UltraValue) throws {
+        switch ultraValue {
+        case .int(let value) where value >= 0: self = UInt64(value)
+        case .uint(let value): self = value
+        default: throw UltraDictError.typeMismatch(expected: "UInt64", found: ultraValue)
+        }
+    }
+    /// ``UltraValue/int(_:)`` or, above `Int64.max`, ``UltraValue/uint(_:)``.
+    @inlinable public var ultraValue: UltraValue { .unsigned(self) }
+}
+
+extension Double: UltraValueConvertible {
+    /// Reads a double, or an integer as a double (JSON and Python blur the two).
+    @inlinable public init(ultraValue: UltraValue) throws {
+        switch ultraValue {
+        case .double(let value): self = value
+        case .int(let value): self = Double(value)
+        default: throw UltraDictError.typeMismatch(expected: "Double", found: ultraValue)
+        }
+    }
+    /// ``UltraValue/double(_:)``.
+    @inlinable public var ultraValue: UltraValue { .double(self) }
+}
+
+extension String: UltraValueConvertible {
+    /// Reads ``UltraValue/string(_:)``.
+    @inlinable public init(ultraValue: UltraValue) throws {
+        guard case .string(let value) = ultraValue else { throw UltraDictError.typeMismatch(expected: "String", found: ultraValue) }
+        self = value
+    }
+    /// ``UltraValue/string(_:)``.
+    @inlinable public var ultraValue: UltraValue { .string(self) }
+}
+
+extension Array: UltraValueConvertible where Element: UltraValueConvertible {
+    /// Reads ``UltraValue/array(_:)`` element by element.
+    @inlinable public init(ultraValue: UltraValue) throws {
+        guard case .array(let values) = ultraValue else { throw UltraDictError.typeMismatch(expected: "array", found: ultraValue) }
+        self = try values.map(Element.init(ultraValue:))
+    }
+    /// ``UltraValue/array(_:)``.
+    @inlinable public var ultraValue: UltraValue { .array(map(\.ultraValue)) }
+}
+
+extension Dictionary: UltraValueConvertible where Key: UltraValueConvertible, Value: UltraValueConvertible {
+    /// Reads ``UltraValue/dictionary(_:)`` entry by entry.
+    @inlinable public init(ultraValue: UltraValue) throws {
+        guard case .dictionary(let map) = ultraValue else { throw UltraDictError.typeMismatch(expected: "dictionary", found: ultraValue) }
+        self.init(minimumCapacity: map.count)
+        for (key, value) in map { self[try Key(ultraValue: key)] = try Value(ultraValue: value) }
+    }
+    /// ``UltraValue/dictionary(_:)``.
+    @inlinable public var ultraValue: UltraValue {
+        .dictionary(Dictionary<UltraValue, UltraValue>(uniqueKeysWithValues: map { ($0.key.ultraValue, $0.value.ultraValue) }))
+    }
+}
+
+extension Optional: UltraValueConvertible where Wrapped: UltraValueConvertible {
+    /// Reads ``UltraValue/null`` as `nil`, anything else as the wrapped type.
+    @inlinable public init(ultraValue: UltraValue) throws {
+        self = ultraValue == .null ? nil : try Wrapped(ultraValue: ultraValue)
+    }
+    /// ``UltraValue/null`` for `nil`.
+    @inlinable public var ultraValue: UltraValue { self?.ultraValue ?? .null }
+}
+
+/// Converts typed keys and values to ``UltraValue`` and back: the fast path for
+/// ``UltraValueConvertible`` types, `Codable` for everything else.
+public enum UltraValueBridge {
+    /// The tree for `value`.
+    @inlinable
+    public static func encode<T: Encodable>(_ value: T) throws -> UltraValue {
+        if let convertible = value as? any UltraValueConvertible { return convertible.ultraValue }
+        return try UltraValueEncoder().encode(value)
+    }
+
+    /// A `T` read from `value`; throws ``UltraDictError/Code/typeMismatch`` when it does not fit.
+    @inlinable
+    public static func decode<T: Decodable>(_ type: T.Type, from value: UltraValue) throws -> T {
+        if let convertible = T.self as? any UltraValueConvertible.Type {
+            return try convertible.init(ultraValue: value) as! T
+        }
+        return try UltraValueDecoder().decode(T.self, from: value)
+    }
+}

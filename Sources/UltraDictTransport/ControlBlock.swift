@@ -1,0 +1,257 @@
+import Atomics
+import UltraDictCore
+
+/// The byte offsets of the control segment `NAME` (1000 bytes, little-endian).
+///
+/// Bytes 0 to 274 are Python UltraDict 0.0.6's; from byte 280 on are this package's own fields,
+/// which are all zero in a dictionary that a Python process created. `Docs/FORMAT.md` describes each.
+package enum ControlLayout {
+    /// The control segment's size.
+    package static let size = 1000
+
+    // Python UltraDict 0.0.6's fields.
+    /// u32: bytes of the update stream in use.
+    package static let streamPosition = 0
+    /// u32: pid of the shared lock's owner, 0 when free.
+    package static let lockOwnerPID = 4
+    /// u8: 1 while the shared lock is held (Python reserves two bytes; only the first is used).
+    package static let lockByte = 8
+    /// u32 (unaligned): number of full dumps published so far.
+    package static let fullDumpCounter = 10
+    /// u32 (unaligned): size of the static full-dump segment `NAME_full`, 0 for dynamic dumps.
+    package static let staticFullDumpSize = 14
+    /// ASCII `'1'` when the dictionary uses the shared lock.
+    package static let sharedLockFlag = 18
+    /// ASCII `'1'` when nested dictionaries are shared too.
+    package static let recurseFlag = 19
+    /// 255 bytes: name of the current full-dump segment, padded with spaces or NULs.
+    package static let fullDumpName = 20
+    /// Length of the dump-name field.
+    package static let fullDumpNameLength = 255
+
+    // This package's fields.
+    /// u32: ``magicValue`` once the creator has written the fields below.
+    package static let magic = 280
+    /// u16: ``layoutVersionValue``.
+    package static let layoutVersion = 284
+    /// u8: the ``UltraDictLockKind`` raw value.
+    package static let lockKind = 286
+    /// 16 bytes: the serializer's identifier, NUL-padded.
+    package static let serializerIdentifier = 288
+    /// Length of the serializer field; identifiers may use all but its last byte.
+    package static let serializerIdentifierLength = 16
+    /// u32: pid of the process that created the dictionary.
+    package static let creatorPID = 304
+    /// u64: the creator's start time (clock ticks since boot).
+    package static let creatorStartTime = 312
+    /// u64: the lock owner's start time, 0 when free or unknown.
+    package static let lockOwnerStartTime = 320
+    /// u64: the publication sequence word, odd while a full dump is being published.
+    package static let sequence = 328
+    /// u64: an aligned copy of the full-dump counter, written by this package's writers.
+    package static let fullDumpCounter64 = 336
+    /// u64: the capacity of the update stream `NAME_memory` as created.
+    package static let streamCapacity = 344
+
+    /// `"UDSW"` read as a little-endian u32.
+    package static let magicValue: UInt32 = 0x5753_4455
+    /// The version of this package's fields described in `Docs/FORMAT.md`.
+    package static let layoutVersionValue: UInt16 = 1
+}
+
+/// The control segment of a dictionary: its shared state, read and written atomically.
+///
+/// All pointer arithmetic on the control segment is here. Fields written by other processes are
+/// untrusted: accessors that return names or sizes validate them.
+@usableFromInline
+package final class ControlBlock: @unchecked Sendable {
+    /// The mapped control segment.
+    package let segment: SharedMemorySegment
+    @usableFromInline let position: UnsafeAtomic<UInt32>
+    @usableFromInline let counterAddress: UnsafeMutableRawPointer
+    let sequenceWord: UnsafeAtomic<UInt64>
+
+    /// Wraps a mapped control segment of at least ``ControlLayout/size`` bytes.
+    package init(segment: SharedMemorySegment) {
+        precondition(segment.size >= ControlLayout.size, "control segment too small")
+        self.segment = segment
+        position = Self.atomic(segment.base, ControlLayout.streamPosition)
+        counterAddress = segment.base + ControlLayout.fullDumpCounter
+        sequenceWord = Self.atomic(segment.base, ControlLayout.sequence)
+    }
+
+    private static func atomic<T: AtomicValue>(_ base: UnsafeMutableRawPointer, _ offset: Int) -> UnsafeAtomic<T> {
+        UnsafeAtomic(at: (base + offset).assumingMemoryBound(to: T.AtomicRepresentation.self))
+    }
+
+    /// The lock words at bytes 4, 8 and 320, for ``UltraDictConcurrency``'s shared lock.
+    package var lockWords: LockWords {
+        LockWords(
+            ownerPID: Self.atomic(segment.base, ControlLayout.lockOwnerPID),
+            lockByte: Self.atomic(segment.base, ControlLayout.lockByte),
+            ownerStartTime: Self.atomic(segment.base, ControlLayout.lockOwnerStartTime),
+            control: self
+        )
+    }
+
+    // MARK: Publication state (the reader's hot path)
+
+    /// The published stream position (acquire).
+    @inlinable
+    package var streamPosition: UInt32 { position.load(ordering: .acquiring) }
+
+    /// The published full-dump counter (acquire). It sits at an odd-aligned offset; on x86-64 and
+    /// arm64 an unaligned 4-byte load within one cache line is a single access.
+    @inlinable
+    package var fullDumpCounter: UInt32 {
+        let value = counterAddress.loadUnaligned(as: UInt32.self)
+        atomicMemoryFence(ordering: .acquiring)
+        return UInt32(littleEndian: value)
+    }
+
+    /// The sequence word (acquire): odd while a full dump is being published.
+    package var sequence: UInt64 { sequenceWord.load(ordering: .acquiring) }
+
+    /// Publishes a new stream position (release).
+    package func publishStreamPosition(_ value: UInt32) {
+        position.store(value, ordering: .releasing)
+    }
+
+    /// Publishes a new full-dump counter (release) and its aligned 64-bit copy.
+    package func publishFullDumpCounter(_ value: UInt32) {
+        atomicMemoryFence(ordering: .releasing)
+        counterAddress.storeBytes(of: value.littleEndian, as: UInt32.self)
+        store(UInt64(value), at: ControlLayout.fullDumpCounter64)
+    }
+
+    /// Makes the sequence word odd (a publication begins) or even (it ended), with release order.
+    package func advanceSequence() {
+        sequenceWord.wrappingIncrement(ordering: .sequentiallyConsistent)
+    }
+
+    // MARK: Configuration fields
+
+    /// Whether this package's fields are present (the magic is set).
+    package var hasOwnFields: Bool { load(UInt32.self, at: ControlLayout.magic) == ControlLayout.magicValue }
+
+    /// The lock kind the creator recorded, or `nil` for a Python creator.
+    package var lockKind: UltraDictLockKind? {
+        hasOwnFields ? UltraDictLockKind(rawValue: load(UInt8.self, at: ControlLayout.lockKind)) : nil
+    }
+
+    /// Python's shared-lock flag (byte 18 is `'1'`).
+    package var sharedLockFlag: Bool { load(UInt8.self, at: ControlLayout.sharedLockFlag) == UInt8(ascii: "1") }
+
+    /// Python's recursion flag (byte 19 is `'1'`).
+    package var recurseFlag: Bool { load(UInt8.self, at: ControlLayout.recurseFlag) == UInt8(ascii: "1") }
+
+    /// The serializer identifier the creator recorded, or `nil` if none (a Python creator).
+    package func serializerIdentifier() throws -> String? {
+        guard hasOwnFields else { return nil }
+        let bytes = copyBytes(at: ControlLayout.serializerIdentifier, count: ControlLayout.serializerIdentifierLength)
+        let text = bytes.prefix { $0 != 0 }
+        guard text.count < bytes.count, text.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            throw UltraDictError(.corruptSharedMemory, "control block of '\(segment.name)': serializer identifier is not NUL-terminated printable ASCII")
+        }
+        return text.isEmpty ? nil : String(decoding: text, as: UTF8.self)
+    }
+
+    /// The static full-dump size, 0 for dynamic dumps.
+    package var staticFullDumpSize: Int {
+        Int(UInt32(littleEndian: (segment.base + ControlLayout.staticFullDumpSize).loadUnaligned(as: UInt32.self)))
+    }
+
+    /// The pid and start time of the creator (zeros for a Python creator).
+    package var creator: (pid: Int32, startTime: UInt64) {
+        (Int32(bitPattern: load(UInt32.self, at: ControlLayout.creatorPID)), load(UInt64.self, at: ControlLayout.creatorStartTime))
+    }
+
+    /// The stream capacity the creator recorded, 0 if unknown.
+    package var streamCapacity: Int { Int(clamping: load(UInt64.self, at: ControlLayout.streamCapacity)) }
+
+    /// Writes every configuration field of a new dictionary; the magic goes last (release), so a
+    /// reader that sees it sees the rest.
+    package func initialize(
+        lockKind: UltraDictLockKind,
+        serializerIdentifier: String,
+        recurse: Bool,
+        staticFullDumpSize: Int,
+        streamCapacity: Int,
+        creatorPID: Int32,
+        creatorStartTime: UInt64
+    ) throws {
+        let identifier = Array(serializerIdentifier.utf8)
+        guard identifier.count < ControlLayout.serializerIdentifierLength, identifier.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            throw UltraDictError(.invalidArgument, "a serializer identifier must be 1 to 15 printable ASCII bytes: \(serializerIdentifier.debugDescription)")
+        }
+        guard staticFullDumpSize >= 0, staticFullDumpSize <= Int(UInt32.max) else {
+            throw UltraDictError(.invalidArgument, "fullDumpSize must be below 4 GiB, got \(staticFullDumpSize)")
+        }
+        if lockKind == .shared { store(UInt8(ascii: "1"), at: ControlLayout.sharedLockFlag) }
+        if recurse { store(UInt8(ascii: "1"), at: ControlLayout.recurseFlag) }
+        (segment.base + ControlLayout.staticFullDumpSize).storeBytes(of: UInt32(staticFullDumpSize).littleEndian, as: UInt32.self)
+        store(ControlLayout.layoutVersionValue, at: ControlLayout.layoutVersion)
+        store(lockKind.rawValue, at: ControlLayout.lockKind)
+        for (index, byte) in identifier.enumerated() { store(byte, at: ControlLayout.serializerIdentifier + index) }
+        store(UInt32(bitPattern: creatorPID), at: ControlLayout.creatorPID)
+        store(creatorStartTime, at: ControlLayout.creatorStartTime)
+        store(UInt64(streamCapacity), at: ControlLayout.streamCapacity)
+        atomicMemoryFence(ordering: .releasing)
+        store(ControlLayout.magicValue, at: ControlLayout.magic)
+    }
+
+    // MARK: Full-dump name
+
+    /// The current full-dump segment's name, or `nil` if none was published yet.
+    /// Throws `corruptSharedMemory` for a name that is not UTF-8, contains `/` or NUL inside, or is too long.
+    package func fullDumpName() throws -> String? {
+        let raw = copyBytes(at: ControlLayout.fullDumpName, count: ControlLayout.fullDumpNameLength)
+        // Python pads with spaces (`ljust`), this package with NULs; strip both at the end.
+        var end = raw.count
+        while end > 0, raw[end - 1] == 0 || raw[end - 1] == UInt8(ascii: " ") { end -= 1 }
+        var start = 0
+        while start < end, raw[start] == UInt8(ascii: " ") { start += 1 }
+        let bytes = raw[start..<end]
+        if bytes.isEmpty { return nil }
+        guard !bytes.contains(0), !bytes.contains(UInt8(ascii: "/")), let name = String(validating: bytes, as: UTF8.self) else {
+            throw UltraDictError(.corruptSharedMemory, "control block of '\(segment.name)': the full-dump name field holds an invalid name")
+        }
+        return name
+    }
+
+    /// Writes the full-dump segment's name, NUL-padded.
+    package func publishFullDumpName(_ name: String) {
+        let bytes = Array(name.utf8.prefix(ControlLayout.fullDumpNameLength))
+        let field = segment.base + ControlLayout.fullDumpName
+        field.initializeMemory(as: UInt8.self, repeating: 0, count: ControlLayout.fullDumpNameLength)
+        bytes.withUnsafeBytes { field.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+    }
+
+    // MARK: Raw access
+
+    private func load<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T {
+        T(littleEndian: (segment.base + offset).loadUnaligned(as: T.self))
+    }
+
+    private func store<T: FixedWidthInteger>(_ value: T, at offset: Int) {
+        (segment.base + offset).storeBytes(of: value.littleEndian, as: T.self)
+    }
+
+    private func copyBytes(at offset: Int, count: Int) -> [UInt8] {
+        Array(UnsafeRawBufferPointer(start: segment.base + offset, count: count))
+    }
+}
+
+/// The lock words of a control block, handed to a shared lock.
+///
+/// Holds the control block alive, so the words stay mapped as long as the lock uses them.
+public struct LockWords: @unchecked Sendable {
+    /// u32 at byte 4: the owner's pid, 0 when free.
+    package let ownerPID: UnsafeAtomic<UInt32>
+    /// u8 at byte 8: 1 while held.
+    package let lockByte: UnsafeAtomic<UInt8>
+    /// u64 at byte 320: the owner's start time, 0 when free or unknown.
+    package let ownerStartTime: UnsafeAtomic<UInt64>
+    /// The control block whose mapping holds the words.
+    package let control: ControlBlock
+}

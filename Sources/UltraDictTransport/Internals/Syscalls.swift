@@ -1,0 +1,79 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CUltraDictShims
+import UltraDictCore
+
+/// A failed system call: which call, and the errno it left.
+public struct SystemCallError: Error, Sendable, CustomStringConvertible {
+    /// The C function that failed, such as `"shm_open"`.
+    public let call: String
+    /// The errno value it set.
+    public let errno: Int32
+
+    public var description: String { "\(call): \(String(cString: strerror(errno))) (errno \(errno))" }
+}
+
+// Thin wrappers: `system_foo` calls `foo`, retries EINTR, and throws `SystemCallError`.
+
+@inline(__always)
+private func retryingInterrupts<T: FixedWidthInteger>(_ call: String, _ body: () -> T) throws(SystemCallError) -> T {
+    while true {
+        let result = body()
+        if result != -1 { return result }
+        let code = errno
+        if code != EINTR { throw SystemCallError(call: call, errno: code) }
+    }
+}
+
+/// Calls `shm_open(name, flags, mode)`.
+func system_shm_open(_ name: String, _ flags: Int32, _ mode: mode_t) throws(SystemCallError) -> Int32 {
+    try retryingInterrupts("shm_open") { cud_shm_open(name, flags, mode) }
+}
+
+/// Calls `shm_unlink(name)`.
+func system_shm_unlink(_ name: String) throws(SystemCallError) {
+    _ = try retryingInterrupts("shm_unlink") { shm_unlink(name) }
+}
+
+/// Calls `ftruncate(fd, size)`.
+func system_ftruncate(_ fd: Int32, _ size: Int) throws(SystemCallError) {
+    _ = try retryingInterrupts("ftruncate") { ftruncate(fd, off_t(size)) }
+}
+
+/// Calls `fstat(fd)` and returns the file's size in bytes.
+func system_fstat_size(_ fd: Int32) throws(SystemCallError) -> Int {
+    var info = stat()
+    _ = try retryingInterrupts("fstat") { fstat(fd, &info) }
+    return Int(info.st_size)
+}
+
+/// Calls `mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)`.
+func system_mmap_shared(_ fd: Int32, _ size: Int) throws(SystemCallError) -> UnsafeMutableRawPointer {
+    let address = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+    guard let address, address != UnsafeMutableRawPointer(bitPattern: -1) else {
+        throw SystemCallError(call: "mmap", errno: errno)
+    }
+    return address
+}
+
+/// Calls `munmap(address, size)`; a failure here means a bug, so it is ignored after an assertion.
+func system_munmap(_ address: UnsafeMutableRawPointer, _ size: Int) {
+    let result = munmap(address, size)
+    assert(result == 0, "munmap failed: errno \(errno)")
+}
+
+/// Calls `close(fd)`; EINTR is not retried (the descriptor is released either way on Linux).
+func system_close(_ fd: Int32) {
+    _ = close(fd)
+}
+
+/// Calls `getpid()`.
+func system_getpid() -> Int32 { getpid() }
+
+/// Calls `kill(pid, 0)`: true when a process with that pid exists (or exists but is not ours).
+func system_process_exists(_ pid: Int32) -> Bool {
+    kill(pid, 0) == 0 || errno == EPERM
+}

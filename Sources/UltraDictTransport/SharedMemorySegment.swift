@@ -1,0 +1,121 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import UltraDictCore
+
+/// A named POSIX shared-memory segment, mapped read-write into this process.
+///
+/// The mapping lives as long as the object: `deinit` unmaps it. Unlinking removes the name (other
+/// processes that mapped it keep their mapping). Segments are created with mode 0600.
+package final class SharedMemorySegment: @unchecked Sendable {
+    /// The segment's name without the leading `/`, as Python's `SharedMemory.name` shows it.
+    package let name: String
+    /// The mapped size in bytes (the segment's size when it was mapped).
+    package let size: Int
+    /// The first mapped byte.
+    package let base: UnsafeMutableRawPointer
+
+    private init(name: String, size: Int, base: UnsafeMutableRawPointer) {
+        self.name = name
+        self.size = size
+        self.base = base
+    }
+
+    deinit { system_munmap(base, size) }
+
+    /// Creates a new segment of `size` bytes (zero-filled); throws `alreadyExists` if the name is taken.
+    package static func create(name: String, size: Int) throws -> SharedMemorySegment {
+        guard size > 0 else { throw UltraDictError(.invalidArgument, "segment '\(name)': size must be positive, got \(size)") }
+        let fd: Int32
+        do {
+            fd = try system_shm_open(posixName(name), O_CREAT | O_EXCL | O_RDWR, 0o600)
+        } catch where error.errno == EEXIST {
+            throw UltraDictError(.alreadyExists, "shared memory '\(name)' already exists", underlying: error)
+        } catch {
+            throw UltraDictError(.systemCall, "cannot create shared memory '\(name)'", underlying: error)
+        }
+        defer { system_close(fd) }
+        do {
+            try system_ftruncate(fd, size)
+            return SharedMemorySegment(name: name, size: size, base: try system_mmap_shared(fd, size))
+        } catch {
+            try? system_shm_unlink(posixName(name))
+            throw UltraDictError(.systemCall, "cannot size or map shared memory '\(name)' (\(size) bytes)", underlying: error)
+        }
+    }
+
+    /// Maps an existing segment at its current size; throws `cannotAttach` if there is none.
+    ///
+    /// - Parameter minimumSize: the smallest size the caller can work with; a smaller segment
+    ///   (truncated or foreign) throws `corruptSharedMemory` instead of being mapped.
+    package static func attach(name: String, minimumSize: Int = 1) throws -> SharedMemorySegment {
+        let fd: Int32
+        do {
+            fd = try system_shm_open(posixName(name), O_RDWR, 0o600)
+        } catch where error.errno == ENOENT {
+            throw UltraDictError(.cannotAttach, "shared memory '\(name)' does not exist", underlying: error)
+        } catch {
+            throw UltraDictError(.cannotAttach, "cannot open shared memory '\(name)'", underlying: error)
+        }
+        defer { system_close(fd) }
+        do {
+            let size = try system_fstat_size(fd)
+            guard size >= max(minimumSize, 1) else {
+                throw UltraDictError(.corruptSharedMemory, "shared memory '\(name)' has \(size) bytes, expected at least \(minimumSize)")
+            }
+            return SharedMemorySegment(name: name, size: size, base: try system_mmap_shared(fd, size))
+        } catch let error as SystemCallError {
+            throw UltraDictError(.systemCall, "cannot map shared memory '\(name)'", underlying: error)
+        }
+    }
+
+    /// Removes the name `name`; returns false if it did not exist.
+    @discardableResult
+    package static func unlink(name: String) throws -> Bool {
+        do {
+            try system_shm_unlink(posixName(name))
+            return true
+        } catch where error.errno == ENOENT {
+            return false
+        } catch {
+            throw UltraDictError(.systemCall, "cannot unlink shared memory '\(name)'", underlying: error)
+        }
+    }
+
+    /// Whether a segment named `name` exists.
+    package static func exists(name: String) -> Bool {
+        guard let fd = try? system_shm_open(posixName(name), O_RDONLY, 0o600) else { return false }
+        system_close(fd)
+        return true
+    }
+
+    private static func posixName(_ name: String) -> String { "/" + name }
+}
+
+/// The rules for a dictionary's name, checked before any segment is touched.
+package enum SegmentName {
+    /// The longest dictionary name in UTF-8 bytes: the longest suffix (`_register`) must still
+    /// fit the 255-byte name limits of `/dev/shm` and of the control block's dump-name field.
+    package static let maximumLength = 240
+
+    /// Throws `invalidArgument` unless `name` is 1 to ``maximumLength`` bytes with no `/` or NUL.
+    package static func validate(_ name: String) throws {
+        let bytes = name.utf8
+        guard !bytes.isEmpty, bytes.count <= maximumLength else {
+            throw UltraDictError(.invalidArgument, "a dictionary name must be 1 to \(maximumLength) UTF-8 bytes, got \(bytes.count)")
+        }
+        guard !bytes.contains(UInt8(ascii: "/")), !bytes.contains(0), name != ".", name != ".." else {
+            throw UltraDictError(.invalidArgument, "a dictionary name must not contain '/' or NUL, or be '.' or '..': \(name.debugDescription)")
+        }
+    }
+
+    /// A fresh random name with `prefix`, such as `psm_1a2b3c4d` (as Python's `SharedMemory` makes).
+    package static func random(prefix: String = "psm_") -> String {
+        var generator = SystemRandomNumberGenerator()
+        let value = UInt32.random(in: .min ... .max, using: &generator)
+        let hex = String(value, radix: 16)
+        return prefix + String(repeating: "0", count: 8 - hex.count) + hex
+    }
+}
