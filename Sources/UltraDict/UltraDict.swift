@@ -193,7 +193,7 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     /// Sets `value` for `key` in every process; returns the previous value.
     @discardableResult
     public func updateValue(_ value: Value, forKey key: Key) throws -> Value? {
-        try write(.set(UltraValueBridge.encode(key), UltraValueBridge.encode(value))) { $0.updateValue(value, forKey: key) }
+        try write(.set(UltraValueBridge.encode(key), UltraValueBridge.encode(value)), key: key, value: value)
     }
 
     /// Removes `key` in every process; returns the removed value, or `nil` (writing nothing) if absent.
@@ -201,7 +201,7 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     public func removeValue(forKey key: Key) throws -> Value? {
         try withLock { _ in
             guard storage[key] != nil else { return nil }
-            return try write(.delete(UltraValueBridge.encode(key))) { $0.removeValue(forKey: key) }
+            return try write(.delete(UltraValueBridge.encode(key)), key: key, value: nil)
         }
     }
 
@@ -245,20 +245,19 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
         }
     }
 
-    /// Applies a change under the lock: `applyLocally` changes `storage` and returns the previous
-    /// value; the record goes to the stream, or a full dump is written when it does not fit. On
-    /// failure the local change is undone, so this handle never differs from the others.
-    private func write(_ update: UltraDictUpdate, applyLocally: (inout [Key: Value]) -> Value?) throws -> Value? {
+    /// Applies a change under the lock: `storage[key] = value` here, and the record in the stream
+    /// (or a full dump when it does not fit). On failure the local change is undone, so this
+    /// handle never differs from the others. Returns the previous value.
+    private func write(_ update: UltraDictUpdate, key: Key, value: Value?) throws -> Value? {
         try withLock { _ in
             encodeBuffer.removeAll(keepingCapacity: true)
             try serializer.encodeUpdate(update, into: &encodeBuffer)
-            let previousStorage = storage
-            let previous = applyLocally(&storage)
+            let previous = value.map { storage.updateValue($0, forKey: key) } ?? storage.removeValue(forKey: key)
             if !log.append(encodeBuffer, cursor: &cursor) {
                 do {
                     try publishFullDump()
                 } catch {
-                    storage = previousStorage
+                    storage[key] = previous
                     throw error
                 }
             }

@@ -111,7 +111,7 @@ extension Dictionary: UltraValueConvertible where Key: UltraValueConvertible, Va
     }
     /// ``UltraValue/dictionary(_:)``.
     @inlinable public var ultraValue: UltraValue {
-        .dictionary(Dictionary<UltraValue, UltraValue>(uniqueKeysWithValues: map { ($0.key.ultraValue, $0.value.ultraValue) }))
+        .dictionary([UltraValue: UltraValue](map { ($0.key.ultraValue, $0.value.ultraValue) }, uniquingKeysWith: { _, last in last }))
     }
 }
 

@@ -10,7 +10,8 @@ import UltraDictCore
 /// | UltraValue | MessagePack |
 /// | --- | --- |
 /// | null, bool | nil, true / false |
-/// | int | the smallest int format (`msgpack_pack_int64`); uint | uint 64 |
+/// | int | the smallest int format (`msgpack_pack_int64`); a positive one decodes as int if it fits `Int64` |
+/// | uint | uint 64 (`msgpack_pack_uint64`) |
 /// | double | float 64 (float 32 decodes to double too) |
 /// | string, bytes | str (UTF-8, validated on decode), bin |
 /// | array, dictionary | array, map (any key type; a repeated key keeps its last value) |
@@ -19,9 +20,9 @@ import UltraDictCore
 ///
 /// ## Nesting limit: 32
 /// msgpack-c's unpacker keeps open containers on a fixed stack of `MSGPACK_EMBED_STACK_SIZE` (32)
-/// entries and fails past it, so this serializer handles at most ``maximumDepth`` (32) nested
-/// arrays and dictionaries, fewer than ``UltraValue/maximumDepth``. `encode` throws for a deeper
-/// tree, so that nothing is written that cannot be read back.
+/// entries and returns `MSGPACK_UNPACK_NOMEM_ERROR` for a 33rd level, so this serializer handles
+/// at most ``maximumDepth`` (32) nested arrays and dictionaries, fewer than ``UltraValue/maximumDepth``.
+/// `encode` throws for a deeper tree, so that nothing is written that cannot be read back.
 ///
 /// ## Untrusted input
 /// msgpack-c allocates room for all of an array's or map's declared entries before reading them, so

@@ -1,1 +1,64 @@
-print("todo")
+// A small program that multi-process tests launch: each command opens a dictionary by name,
+// does one thing, and prints its result on the last line of stdout.
+import Foundation
+import UltraDict
+
+/// Prints a line at once (unbuffered), so that a test reading the pipe sees it.
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+func integer(_ text: String) -> Int {
+    guard let value = Int(text) else { fail("not an integer: \(text)") }
+    return value
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+    exit(2)
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard arguments.count >= 2 else { fail("usage: UltraDictTestHelper COMMAND NAME [ARGS...]") }
+let (command, name, rest) = (arguments[0], arguments[1], Array(arguments.dropFirst(2)))
+
+do {
+    switch command {
+    case "write-range":  // write-range NAME START END: d[i] = i for i in START..<END
+        let d = try UltraDict<Int, Int>(name: name, create: false)
+        for key in integer(rest[0])..<integer(rest[1]) { try d.updateValue(key, forKey: key) }
+        say("count \(d.count)")
+
+    case "delete-range":  // delete-range NAME START END
+        let d = try UltraDict<Int, Int>(name: name, create: false)
+        for key in integer(rest[0])..<integer(rest[1]) { try d.removeValue(forKey: key) }
+        say("count \(d.count)")
+
+    case "count":  // count NAME
+        let d = try UltraDict<Int, Int>(name: name, create: false)
+        say("count \(d.count)")
+
+    case "increment":  // increment NAME KEY TIMES: locked read-modify-write
+        let d = try UltraDict<String, Int>(name: name, create: false)
+        for _ in 0..<integer(rest[1]) {
+            try d.withLock { d in d[rest[0], default: 0] += 1 }
+        }
+        say("value \(try d.value(forKey: rest[0]) ?? 0)")
+
+    case "string-length":  // string-length NAME KEY: length of a string value
+        let d = try UltraDict<String, String>(name: name, create: false)
+        say("length \(try d.value(forKey: rest[0])?.utf8.count ?? -1)")
+
+    case "lagging-reader":  // lagging-reader NAME: reads, waits for a line on stdin, reads again
+        let d = try UltraDict<String, Int>(name: name, create: false)
+        say("before \(d["value"] ?? -1)")
+        _ = readLine()
+        let status = try d.status()
+        say("after \(try d.value(forKey: "value") ?? -1) dumps \(status.fullDumpCounter)")
+
+    default:
+        fail("unknown command \(command)")
+    }
+} catch {
+    fail("\(error)")
+}

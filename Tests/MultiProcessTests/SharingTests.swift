@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+import UltraDict
+
+/// Real processes sharing one dictionary: each test launches the test helper.
+@Suite("Multi-process sharing", .serialized)
+struct SharingTests {
+    @Test func twoWritersEachWriteHalfAndBothSeeAll() throws {
+        let name = uniqueName()
+        let d = try UltraDict<Int, Int>(name: name, create: true)
+        defer { d.unlink(); #expect(segments(of: name).isEmpty) }
+
+        try runHelpersConcurrently([
+            ["write-range", name, "0", "50000"],
+            ["write-range", name, "50000", "100000"],
+        ])
+        let counts = try runHelpersConcurrently([["count", name], ["count", name]])
+        #expect(counts == ["count 100000", "count 100000"])
+        #expect(d.count == 100_000)
+        #expect(d[77_777] == 77_777)
+        #expect(try d.status().fullDumpCounter > 0, "100,000 records should not fit a 1 MiB stream")
+    }
+
+    @Test func oneMegabyteValueForcesFullDumpReadWholeByLateAttacher() throws {
+        let name = uniqueName()
+        let d = try UltraDict<String, String>(name: name, create: true, bufferSize: 100_000)
+        defer { d.unlink(); #expect(segments(of: name).isEmpty) }
+
+        let big = String(repeating: "0123456789", count: 100_000)
+        d["big"] = big
+        #expect(try d.status().fullDumpCounter == 1)
+        #expect(try runHelper("string-length", name, "big") == "length 1000000")
+    }
+
+    @Test func readerThatSleepsThroughFiftyDumpsReadsLatest() throws {
+        let name = uniqueName()
+        let d = try UltraDict<String, Int>(name: name, create: true, bufferSize: 64)
+        defer { d.unlink(); #expect(segments(of: name).isEmpty) }
+        d["value"] = 0
+
+        let reader = try ChildProcess("UltraDictTestHelper", ["lagging-reader", name])
+        #expect(reader.readLine() == "before 0")
+        let dumpsBefore = try d.status().fullDumpCounter
+        var value = 0
+        while try d.status().fullDumpCounter < dumpsBefore + 50 {
+            value += 1
+            d["value"] = value
+        }
+        reader.send("go")
+        let result = reader.finish()
+        #expect(result.status == 0, "\(result.errors)")
+        #expect(result.lastLine == "after \(value) dumps \(try d.status().fullDumpCounter)")
+        // Only the current dump segment remains besides the dictionary's own two.
+        #expect(segments(of: "psm_").filter { $0 == (try? d.status().fullDumpName) ?? "" }.count == 1)
+    }
+
+    @Test func hundredThousandKeysWrittenThenDeletedLeaveNothing() throws {
+        let name = uniqueName()
+        let d = try UltraDict<Int, Int>(name: name, create: true)
+        defer { d.unlink(); #expect(segments(of: name).isEmpty) }
+
+        #expect(try runHelper("write-range", name, "0", "100000") == "count 100000")
+        #expect(try runHelper("delete-range", name, "0", "100000") == "count 0")
+        #expect(try runHelper("count", name) == "count 0")
+        #expect(d.count == 0)
+    }
+
+    @Test func fourProcessesIncrementUnderTheSharedLockExactly() throws {
+        let name = uniqueName()
+        let d = try UltraDict<String, Int>(name: name, create: true)
+        defer { d.unlink(); #expect(segments(of: name).isEmpty) }
+
+        try runHelpersConcurrently(Array(repeating: ["increment", name, "counter", "25000"], count: 4))
+        #expect(d["counter"] == 100_000)
+    }
+
+    @Test func createTwiceAndAttachToMissingThrow() throws {
+        let name = uniqueName()
+        let d = try UltraDict<Int, Int>(name: name, create: true)
+        defer { d.unlink(); #expect(segments(of: name).isEmpty) }
+
+        #expect { try UltraDict<Int, Int>(name: name, create: true) } throws: { error in
+            UltraDictError.alreadyExists ~= error
+        }
+        let missing = uniqueName("missing")
+        #expect { try UltraDict<Int, Int>(name: missing, create: false) } throws: { error in
+            UltraDictError.cannotAttach ~= error
+        }
+        #expect(segments(of: missing).isEmpty, "attaching must never create segments")
+    }
+}

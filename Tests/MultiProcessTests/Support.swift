@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+import UltraDict
+
+/// A fresh random dictionary name, so that runs never collide.
+func uniqueName(_ label: String = #function) -> String {
+    let prefix = label.prefix { $0.isLetter || $0.isNumber }
+    return "udtest_\(prefix)_\(UInt32.random(in: .min ... .max))"
+}
+
+/// The segments in /dev/shm whose name starts with `name` (the dictionary's own and derived ones).
+func segments(of name: String) -> [String] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: "/dev/shm")) ?? []).filter { $0.hasPrefix(name) }
+}
+
+/// The directory holding the test bundle and the executables built beside it.
+let productsDirectory: URL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+
+/// A process started from a product built with the tests.
+final class ChildProcess {
+    let process = Process()
+    private let output = Pipe()
+    private let errors = Pipe()
+    private let input = Pipe()
+
+    init(_ product: String, _ arguments: [String]) throws {
+        process.executableURL = productsDirectory.appendingPathComponent(product)
+        process.arguments = arguments
+        process.standardOutput = output
+        process.standardError = errors
+        process.standardInput = input
+        try process.run()
+    }
+
+    /// Reads one line of the child's output (blocking).
+    func readLine() -> String {
+        var line = Data()
+        while true {
+            let byte = output.fileHandleForReading.readData(ofLength: 1)
+            if byte.isEmpty || byte == Data("\n".utf8) { return String(decoding: line, as: UTF8.self) }
+            line.append(byte)
+        }
+    }
+
+    /// Sends one line to the child's standard input.
+    func send(_ line: String) {
+        input.fileHandleForWriting.write(Data((line + "\n").utf8))
+    }
+
+    /// Waits for the child to exit and returns its status and the last line it printed.
+    func finish() -> (status: Int32, lastLine: String, errors: String) {
+        let stdout = output.fileHandleForReading.readDataToEndOfFile()
+        let stderr = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let lines = String(decoding: stdout, as: UTF8.self).split(separator: "\n")
+        return (process.terminationStatus, lines.last.map(String.init) ?? "", String(decoding: stderr, as: UTF8.self))
+    }
+}
+
+/// Runs the test helper with `arguments`, expects success, and returns its last line.
+@discardableResult
+func runHelper(_ arguments: String..., sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+    let result = try ChildProcess("UltraDictTestHelper", arguments).finish()
+    #expect(result.status == 0, "helper \(arguments) failed: \(result.errors)", sourceLocation: sourceLocation)
+    return result.lastLine
+}
+
+/// Runs several helpers at once and returns their last lines, in order.
+@discardableResult
+func runHelpersConcurrently(_ argumentLists: [[String]], sourceLocation: SourceLocation = #_sourceLocation) throws -> [String] {
+    let children = try argumentLists.map { try ChildProcess("UltraDictTestHelper", $0) }
+    return children.enumerated().map { index, child in
+        let result = child.finish()
+        #expect(result.status == 0, "helper \(argumentLists[index]) failed: \(result.errors)", sourceLocation: sourceLocation)
+        return result.lastLine
+    }
+}
