@@ -5,40 +5,40 @@ import UltraDict
 /// Real processes sharing one dictionary: each test launches the test helper.
 @Suite("Multi-process sharing", .serialized)
 struct SharingTests {
-    @Test func twoWritersEachWriteHalfAndBothSeeAll() throws {
+    @Test(arguments: serializerNames) func twoWritersEachWriteHalfAndBothSeeAll(serializer: String) throws {
         let name = uniqueName()
-        let d = try UltraDict<Int, Int>(name: name, create: true)
+        let d: UltraDict<Int, Int> = try createDictionary(name, serializer: serializer)
         defer { d.unlink(); #expect(segments(of: name).isEmpty) }
 
         try runHelpersConcurrently([
-            ["write-range", name, "0", "50000"],
-            ["write-range", name, "50000", "100000"],
+            ["write-range", name, "0", "50000", "--serializer", serializer],
+            ["write-range", name, "50000", "100000", "--serializer", serializer],
         ])
-        let counts = try runHelpersConcurrently([["count", name], ["count", name]])
+        let counts = try runHelpersConcurrently([["count", name, "--serializer", serializer], ["count", name, "--serializer", serializer]])
         #expect(counts == ["count 100000", "count 100000"])
         #expect(d.count == 100_000)
         #expect(d[77_777] == 77_777)
         #expect(try d.status().fullDumpCounter > 0, "100,000 records should not fit a 1 MiB stream")
     }
 
-    @Test func oneMegabyteValueForcesFullDumpReadWholeByLateAttacher() throws {
+    @Test(arguments: serializerNames) func oneMegabyteValueForcesFullDumpReadWholeByLateAttacher(serializer: String) throws {
         let name = uniqueName()
-        let d = try UltraDict<String, String>(name: name, create: true, bufferSize: 100_000)
+        let d: UltraDict<String, String> = try createDictionary(name, serializer: serializer, bufferSize: 100_000)
         defer { d.unlink(); #expect(segments(of: name).isEmpty) }
 
         let big = String(repeating: "0123456789", count: 100_000)
         d["big"] = big
         #expect(try d.status().fullDumpCounter == 1)
-        #expect(try runHelper("string-length", name, "big") == "length 1000000")
+        #expect(try runHelper("string-length", name, "big", "--serializer", serializer) == "length 1000000")
     }
 
-    @Test func readerThatSleepsThroughFiftyDumpsReadsLatest() throws {
+    @Test(arguments: serializerNames) func readerThatSleepsThroughFiftyDumpsReadsLatest(serializer: String) throws {
         let name = uniqueName()
-        let d = try UltraDict<String, Int>(name: name, create: true, bufferSize: 64)
+        let d: UltraDict<String, Int> = try createDictionary(name, serializer: serializer, bufferSize: 64)
         defer { d.unlink(); #expect(segments(of: name).isEmpty) }
         d["value"] = 0
 
-        let reader = try ChildProcess("UltraDictTestHelper", ["lagging-reader", name])
+        let reader = try ChildProcess("UltraDictTestHelper", ["lagging-reader", name, "--serializer", serializer])
         #expect(reader.readLine() == "before 0")
         let dumpsBefore = try d.status().fullDumpCounter
         var value = 0
@@ -54,29 +54,29 @@ struct SharingTests {
         #expect(segments(of: "psm_").filter { $0 == (try? d.status().fullDumpName) ?? "" }.count == 1)
     }
 
-    @Test func hundredThousandKeysWrittenThenDeletedLeaveNothing() throws {
+    @Test(arguments: serializerNames) func hundredThousandKeysWrittenThenDeletedLeaveNothing(serializer: String) throws {
         let name = uniqueName()
-        let d = try UltraDict<Int, Int>(name: name, create: true)
+        let d: UltraDict<Int, Int> = try createDictionary(name, serializer: serializer)
         defer { d.unlink(); #expect(segments(of: name).isEmpty) }
 
-        #expect(try runHelper("write-range", name, "0", "100000") == "count 100000")
-        #expect(try runHelper("delete-range", name, "0", "100000") == "count 0")
+        #expect(try runHelper("write-range", name, "0", "100000", "--serializer", serializer) == "count 100000")
+        #expect(try runHelper("delete-range", name, "0", "100000", "--serializer", serializer) == "count 0")
         #expect(try runHelper("count", name) == "count 0")
         #expect(d.count == 0)
     }
 
-    @Test func fourProcessesIncrementUnderTheSharedLockExactly() throws {
+    @Test(arguments: serializerNames) func fourProcessesIncrementUnderTheSharedLockExactly(serializer: String) throws {
         let name = uniqueName()
-        let d = try UltraDict<String, Int>(name: name, create: true)
+        let d: UltraDict<String, Int> = try createDictionary(name, serializer: serializer)
         defer { d.unlink(); #expect(segments(of: name).isEmpty) }
 
-        try runHelpersConcurrently(Array(repeating: ["increment", name, "counter", "25000"], count: 4))
+        try runHelpersConcurrently(Array(repeating: ["increment", name, "counter", "25000", "--serializer", serializer], count: 4))
         #expect(d["counter"] == 100_000)
     }
 
-    @Test func createTwiceAndAttachToMissingThrow() throws {
+    @Test(arguments: serializerNames) func createTwiceAndAttachToMissingThrow(serializer: String) throws {
         let name = uniqueName()
-        let d = try UltraDict<Int, Int>(name: name, create: true)
+        let d: UltraDict<Int, Int> = try createDictionary(name, serializer: serializer)
         defer { d.unlink(); #expect(segments(of: name).isEmpty) }
 
         #expect { try UltraDict<Int, Int>(name: name, create: true) } throws: { error in

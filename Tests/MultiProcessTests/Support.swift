@@ -75,3 +75,18 @@ func runHelpersConcurrently(_ argumentLists: [[String]], sourceLocation: SourceL
         return result.lastLine
     }
 }
+
+/// The serializers every multi-process test runs with, by the names the test helper takes.
+let serializerNames = ["msgpack"]
+
+/// Creates a dictionary with the serializer named `serializer` (as the test helper names them).
+func createDictionary<Key, Value>(
+    _ name: String,
+    serializer: String,
+    bufferSize: Int = UltraDict<Key, Value>.defaultBufferSize
+) throws -> UltraDict<Key, Value> {
+    switch serializer {
+    case "msgpack": return try UltraDict(name: name, create: true, bufferSize: bufferSize, serializer: MessagePackSerializer())
+    default: throw UltraDictError(.invalidArgument, "unknown serializer \(serializer)")
+    }
+}
