@@ -1,0 +1,192 @@
+import Foundation
+import Testing
+import UltraDictCore
+@testable import UltraDictTransport
+
+func uniqueName() -> String { "udtest_transport_\(UInt32.random(in: .min ... .max))" }
+
+func segments(of prefix: String) -> [String] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: "/dev/shm")) ?? []).filter { $0.hasPrefix(prefix) }
+}
+
+func expectError<T>(_ code: UltraDictError.Code, sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> T) {
+    #expect(sourceLocation: sourceLocation) { _ = try body() } throws: { error in
+        (error as? UltraDictError)?.code == code
+    }
+}
+
+let options = UpdateLog.Options(lockKind: .shared, serializerIdentifier: "test", recurse: false, bufferSize: 256, fullDumpSize: nil)
+
+@Suite("Segments and names")
+struct SegmentTests {
+    @Test func createAttachUnlink() throws {
+        let name = uniqueName()
+        let created = try SharedMemorySegment.create(name: name, size: 100)
+        created.base.storeBytes(of: 42, as: UInt8.self)
+        let attached = try SharedMemorySegment.attach(name: name)
+        #expect(attached.size == 100 && attached.base.load(as: UInt8.self) == 42)
+        expectError(.alreadyExists) { try SharedMemorySegment.create(name: name, size: 100) }
+        expectError(.corruptSharedMemory) { try SharedMemorySegment.attach(name: name, minimumSize: 101) }
+        #expect(try SharedMemorySegment.unlink(name: name))
+        #expect(try !SharedMemorySegment.unlink(name: name))
+        expectError(.cannotAttach) { try SharedMemorySegment.attach(name: name) }
+        #expect(segments(of: name).isEmpty)
+    }
+
+    @Test func segmentsAreCreatedWithMode0600() throws {
+        let name = uniqueName()
+        let segment = try SharedMemorySegment.create(name: name, size: 10)
+        defer { _ = try? SharedMemorySegment.unlink(name: segment.name) }
+        let attributes = try FileManager.default.attributesOfItem(atPath: "/dev/shm/" + name)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+    }
+
+    @Test(arguments: ["", "a/b", "/abs", ".", "..", "nul\u{0}x", String(repeating: "n", count: 241)])
+    func invalidNamesAreRefused(name: String) {
+        expectError(.invalidArgument) { try SegmentName.validate(name) }
+    }
+
+    @Test func validNamesAndRandomNames() throws {
+        try SegmentName.validate(String(repeating: "n", count: 240))
+        try SegmentName.validate("ünïcode name")
+        let random = SegmentName.random()
+        #expect(random.count == 12 && random.hasPrefix("psm_"))
+    }
+}
+
+@Suite("Framing")
+struct FramingTests {
+    func frames(_ bytes: [UInt8]) throws -> [[UInt8]] {
+        var payloads: [[UInt8]] = []
+        try bytes.withUnsafeBytes { try Frame.forEachPayload(in: $0, streamOffset: 0) { payloads.append(Array($0)) } }
+        return payloads
+    }
+
+    @Test func wellFormedRecordsTileTheBytes() throws {
+        #expect(try frames([0xFF, 2, 0, 0, 0, 0xFF, 7, 8, 0xFF, 1, 0, 0, 0, 0xFF, 9]) == [[7, 8], [9]])
+        #expect(try frames([]) == [])
+    }
+
+    @Test(arguments: [
+        [0xFF, 2, 0, 0, 0] as [UInt8],          // short header
+        [0xFE, 1, 0, 0, 0, 0xFF, 1],            // bad opening marker
+        [0xFF, 1, 0, 0, 0, 0x00, 1],            // bad closing marker
+        [0xFF, 0, 0, 0, 0, 0xFF],               // empty payload
+        [0xFF, 5, 0, 0, 0, 0xFF, 1, 2],         // length past the end
+        [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 1], // huge length
+    ])
+    func malformedRecordsAreCorrupt(bytes: [UInt8]) {
+        expectError(.corruptSharedMemory) { try frames(bytes) }
+    }
+
+    @Test func trailerDetectsAChangedPayload() {
+        let payload: [UInt8] = [1, 2, 3]
+        let trailer = payload.withUnsafeBytes { DumpTrailer(counter: 7, payload: $0) }
+        var bytes = [UInt8](repeating: 0, count: DumpTrailer.size)
+        bytes.withUnsafeMutableBytes { trailer.write(at: $0.baseAddress!) }
+        let read = bytes.withUnsafeBytes { DumpTrailer(reading: $0) }
+        #expect(read == trailer)
+        #expect([UInt8]([1, 2, 4]).withUnsafeBytes { !trailer.matches($0) })
+        #expect([UInt8](repeating: 0, count: 16).withUnsafeBytes { DumpTrailer(reading: $0) } == nil)
+    }
+}
+
+@Suite("Update log", .serialized)
+struct UpdateLogTests {
+    @Test func appendThenReadAndDumpThenRead() throws {
+        let name = uniqueName()
+        let writer = try UpdateLog.create(name: name, options: options)
+        defer { writer.unlinkSegments(); #expect(segments(of: name).isEmpty) }
+        let reader = try UpdateLog.attach(name: name)
+        var writerCursor = LogCursor(counter: 0, position: 0)
+        #expect(writer.append([1, 2, 3], cursor: &writerCursor))
+        #expect(!reader.isCurrent(LogCursor(counter: 0, position: 0)))
+        var changes = try reader.readChanges(since: LogCursor(counter: 0, position: 0))
+        var payloads: [[UInt8]] = []
+        try changes.forEachRecord { payloads.append(Array($0)) }
+        #expect(payloads == [[1, 2, 3]] && changes.snapshot == nil && changes.cursor == writerCursor)
+
+        #expect(!writer.append([UInt8](repeating: 0, count: 300), cursor: &writerCursor))
+        try writer.publishFullDump([9, 9], cursor: &writerCursor)
+        #expect(writerCursor == LogCursor(counter: 1, position: 0))
+        changes = try reader.readChanges(since: changes.cursor)
+        #expect(changes.snapshot == [9, 9] && changes.records.isEmpty)
+        #expect(reader.control.hasOwnFields)
+        #expect(try reader.control.serializerIdentifier() == "test")
+    }
+
+    @Test func dynamicDumpsReplaceTheirPredecessor() throws {
+        let name = uniqueName()
+        let writer = try UpdateLog.create(name: name, options: options)
+        defer { writer.unlinkSegments() }
+        var cursor = LogCursor(counter: 0, position: 0)
+        try writer.publishFullDump([1], cursor: &cursor)
+        let first = try #require(try writer.control.fullDumpName())
+        try writer.publishFullDump([2], cursor: &cursor)
+        let second = try #require(try writer.control.fullDumpName())
+        #expect(first != second && !SharedMemorySegment.exists(name: first) && SharedMemorySegment.exists(name: second))
+        writer.unlinkSegments()
+        #expect(!SharedMemorySegment.exists(name: second))
+    }
+
+    @Test func attachingNeverCreatesSegments() {
+        let name = uniqueName()
+        expectError(.cannotAttach) { try UpdateLog.attach(name: name) }
+        #expect(segments(of: name).isEmpty)
+    }
+
+    @Test func hostileControlFieldsThrowInBoundedTime() throws {
+        let name = uniqueName()
+        let writer = try UpdateLog.create(name: name, options: options)
+        defer { writer.unlinkSegments() }
+        let control = writer.control.segment.base
+        let reader = try UpdateLog.attach(name: name)
+
+        // A stream position past the buffer.
+        control.storeBytes(of: UInt32(10_000).littleEndian, as: UInt32.self)
+        expectError(.corruptSharedMemory) { try reader.readChanges(since: LogCursor(counter: 0, position: 0)) }
+
+        // A position inside the buffer over bytes that are not records.
+        control.storeBytes(of: UInt32(20).littleEndian, as: UInt32.self)
+        expectError(.corruptSharedMemory) { try reader.readChanges(since: LogCursor(counter: 0, position: 0)) }
+
+        // A new counter whose dump name holds a '/', then one with no dump at all.
+        control.storeBytes(of: UInt32(0), as: UInt32.self)
+        (control + ControlLayout.fullDumpCounter).storeBytes(of: UInt32(3).littleEndian, as: UInt32.self)
+        for (index, byte) in "../etc/passwd".utf8.enumerated() { (control + ControlLayout.fullDumpName + index).storeBytes(of: byte, as: UInt8.self) }
+        expectError(.corruptSharedMemory) { try reader.readChanges(since: LogCursor(counter: 0, position: 0)) }
+        writer.control.publishFullDumpName("")
+        expectError(.corruptSharedMemory) { try reader.readChanges(since: LogCursor(counter: 0, position: 0)) }
+        writer.control.publishFullDumpName("psm_00000000")
+        expectError(.cannotAttach) { try reader.readChanges(since: LogCursor(counter: 0, position: 0)) }
+    }
+
+    @Test func pythonStyleSpacePaddedDumpNameIsRead() throws {
+        let name = uniqueName()
+        let writer = try UpdateLog.create(name: name, options: options)
+        defer { writer.unlinkSegments() }
+        let field = writer.control.segment.base + ControlLayout.fullDumpName
+        let padded = Array("psm_1234abcd".utf8) + [UInt8](repeating: UInt8(ascii: " "), count: 255 - 12)
+        for (index, byte) in padded.enumerated() { (field + index).storeBytes(of: byte, as: UInt8.self) }
+        #expect(try writer.control.fullDumpName() == "psm_1234abcd")
+        (field + 3).storeBytes(of: 0xC3, as: UInt8.self)  // invalid UTF-8
+        expectError(.corruptSharedMemory) { try writer.control.fullDumpName() }
+    }
+
+    @Test func repairFinishesACompleteButUnpublishedDump() throws {
+        let name = uniqueName()
+        let writer = try UpdateLog.create(name: name, options: options)
+        defer { writer.unlinkSegments() }
+        var cursor = LogCursor(counter: 0, position: 0)
+        #expect(writer.append([1], cursor: &cursor))
+        try writer.publishFullDump([5, 5], cursor: &cursor)
+        // Simulate a writer killed after naming its dump and before the counter moved.
+        writer.control.advanceSequence()
+        writer.control.publishFullDumpCounter(0)
+        writer.control.publishStreamPosition(7)
+        #expect(writer.isPublicationInterrupted)
+        #expect(writer.repairInterruptedPublication())
+        #expect(!writer.isPublicationInterrupted)
+        #expect(writer.control.fullDumpCounter == 1 && writer.control.streamPosition == 0)
+    }
+}
