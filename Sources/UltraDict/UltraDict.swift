@@ -39,13 +39,18 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     /// The dictionary's name: its control segment's POSIX name without the leading `/`.
     public let name: String
 
-    @usableFromInline var storage: [Key: Value] = [:]
-    @usableFromInline var cursor = LogCursor(counter: 0, position: 0)
+    // The hot paths are inlinable, so that they are specialized for `Key` and `Value` in the
+    // caller's module; the state they use is therefore `@usableFromInline`, and exclusivity of
+    // the mutable state is guaranteed by the type not being thread-safe.
+    @usableFromInline @exclusivity(unchecked) var storage: [Key: Value] = [:]
+    @usableFromInline @exclusivity(unchecked) var cursor = LogCursor(counter: 0, position: 0)
+    @usableFromInline @exclusivity(unchecked) var encodeBuffer: [UInt8] = []
+    @usableFromInline @exclusivity(unchecked) var isClosed = false
     @usableFromInline let log: UpdateLog
-    private let serializer: any UltraDictSerializer
-    private let lock: any UltraDictLock
-    private var encodeBuffer: [UInt8] = []
-    private var isClosed = false
+    @usableFromInline let serializer: any UltraDictSerializer
+    @usableFromInline let keyConverter = UltraValueConverter<Key>()
+    @usableFromInline let valueConverter = UltraValueConverter<Value>()
+    @usableFromInline let lock: any UltraDictLock
 
     /// Whether closing this handle unlinks the segments; by default, true for the creator.
     public var autoUnlink: Bool
@@ -191,17 +196,17 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     // MARK: Writing
 
     /// Sets `value` for `key` in every process; returns the previous value.
-    @discardableResult
+    @inlinable @discardableResult
     public func updateValue(_ value: Value, forKey key: Key) throws -> Value? {
-        try write(.set(UltraValueBridge.encode(key), UltraValueBridge.encode(value)), key: key, value: value)
+        try write(.set(keyConverter.encode(key), valueConverter.encode(value)), key: key, value: value)
     }
 
     /// Removes `key` in every process; returns the removed value, or `nil` (writing nothing) if absent.
-    @discardableResult
+    @inlinable @discardableResult
     public func removeValue(forKey key: Key) throws -> Value? {
         try withLock { _ in
             guard storage[key] != nil else { return nil }
-            return try write(.delete(UltraValueBridge.encode(key)), key: key, value: nil)
+            return try write(.delete(keyConverter.encode(key)), key: key, value: nil)
         }
     }
 
@@ -232,6 +237,7 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     /// - Parameters:
     ///   - timeout: how long to wait for the lock; `nil` waits forever. Throws `lockTimeout` after it.
     ///   - stealAfterTimeout: after the timeout, take the lock over if its owner is dead.
+    @inlinable
     public func withLock<Result>(
         timeout: Duration? = nil,
         stealAfterTimeout: Bool = false,
@@ -248,7 +254,8 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     /// Applies a change under the lock: `storage[key] = value` here, and the record in the stream
     /// (or a full dump when it does not fit). On failure the local change is undone, so this
     /// handle never differs from the others. Returns the previous value.
-    private func write(_ update: UltraDictUpdate, key: Key, value: Value?) throws -> Value? {
+    @inlinable
+    func write(_ update: UltraDictUpdate, key: Key, value: Value?) throws -> Value? {
         try withLock { _ in
             encodeBuffer.removeAll(keepingCapacity: true)
             try serializer.encodeUpdate(update, into: &encodeBuffer)
@@ -266,16 +273,18 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     }
 
     /// Writes the whole local dictionary as a full dump (lock held).
-    private func publishFullDump() throws {
+    @usableFromInline
+    func publishFullDump() throws {
         var map = [UltraValue: UltraValue](minimumCapacity: storage.count)
-        for (key, value) in storage { map[try UltraValueBridge.encode(key)] = try UltraValueBridge.encode(value) }
+        for (key, value) in storage { map[try keyConverter.encode(key)] = try valueConverter.encode(value) }
         var bytes: [UInt8] = []
         try serializer.encode(.dictionary(map), into: &bytes)
         try log.publishFullDump(bytes, cursor: &cursor)
     }
 
     /// Finishes or rolls back a full dump whose writer died (lock held).
-    private func repairPublication() throws {
+    @usableFromInline
+    func repairPublication() throws {
         if log.repairInterruptedPublication() { return }
         // The previous snapshot was overwritten in place: rebuild it from this handle, if it is current.
         guard cursor.counter == log.control.fullDumpCounter else {
@@ -317,9 +326,15 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
         try refresh()
     }
 
-    private func refresh() throws {
+    /// Applies what other processes published, if anything: two atomic loads when nothing did.
+    @inlinable
+    func refresh() throws {
         try ensureOpen()
-        guard !log.isCurrent(cursor) else { return }
+        if !log.isCurrent(cursor) { try applyPublishedChanges() }
+    }
+
+    @usableFromInline
+    func applyPublishedChanges() throws {
         let changes: LogChanges
         do {
             changes = try log.readChanges(since: cursor)
@@ -345,7 +360,7 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
             next = [:]
             next.reserveCapacity(map.count)
             for (key, value) in map {
-                next[try UltraValueBridge.decode(Key.self, from: key)] = try UltraValueBridge.decode(Value.self, from: value)
+                next[try keyConverter.decode(key)] = try valueConverter.decode(value)
             }
         } else {
             next = storage
@@ -354,9 +369,9 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
         do {
             try changes.forEachRecord { payload in
                 let update = try serializer.decodeUpdate(payload)
-                let key = try UltraValueBridge.decode(Key.self, from: update.key)
+                let key = try keyConverter.decode(update.key)
                 if update.isSet {
-                    next[key] = try UltraValueBridge.decode(Value.self, from: update.value)
+                    next[key] = try valueConverter.decode(update.value)
                 } else {
                     next.removeValue(forKey: key)
                 }
@@ -392,7 +407,8 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     /// Whether ``close()`` was called.
     public var closed: Bool { isClosed }
 
-    private func ensureOpen() throws {
+    @inlinable
+    func ensureOpen() throws {
         if isClosed { throw UltraDictError(.alreadyClosed, "UltraDict '\(name)' is closed") }
     }
 

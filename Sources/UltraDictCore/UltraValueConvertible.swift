@@ -128,18 +128,48 @@ extension Optional: UltraValueConvertible where Wrapped: UltraValueConvertible {
 /// ``UltraValueConvertible`` types, `Codable` for everything else.
 public enum UltraValueBridge {
     /// The tree for `value`.
-    @inlinable
     public static func encode<T: Encodable>(_ value: T) throws -> UltraValue {
         if let convertible = value as? any UltraValueConvertible { return convertible.ultraValue }
         return try UltraValueEncoder().encode(value)
     }
 
     /// A `T` read from `value`; throws ``UltraDictError/Code/typeMismatch`` when it does not fit.
-    @inlinable
     public static func decode<T: Decodable>(_ type: T.Type, from value: UltraValue) throws -> T {
         if let convertible = T.self as? any UltraValueConvertible.Type {
             return try convertible.init(ultraValue: value) as! T
         }
         return try UltraValueDecoder().decode(T.self, from: value)
+    }
+}
+
+/// The conversions of one type to and from ``UltraValue``, chosen once: a dictionary keeps one
+/// for its keys and one for its values, so that a write does not pay for a dynamic cast.
+public struct UltraValueConverter<T: Codable>: Sendable {
+    /// Converts a value to its tree.
+    public let encode: @Sendable (T) throws -> UltraValue
+    /// Reads a value from a tree; throws ``UltraDictError/Code/typeMismatch`` when it does not fit.
+    public let decode: @Sendable (UltraValue) throws -> T
+
+    /// Chooses the fast path when `T` is ``UltraValueConvertible``, else `Codable`.
+    public init() {
+        if let convertible = T.self as? any UltraValueConvertible.Type {
+            (encode, decode) = Self.direct(convertible)
+        } else {
+            encode = { try UltraValueEncoder().encode($0) }
+            decode = { try UltraValueDecoder().decode(T.self, from: $0) }
+        }
+    }
+
+    /// The conversions of `C`, which is `T` at run time, retyped as conversions of `T`.
+    private static func direct<C: UltraValueConvertible>(
+        _: C.Type
+    ) -> (@Sendable (T) throws -> UltraValue, @Sendable (UltraValue) throws -> T) {
+        let encode: @Sendable (C) throws -> UltraValue = { $0.ultraValue }
+        let decode: @Sendable (UltraValue) throws -> C = { try C(ultraValue: $0) }
+        // Safe: C and T are the same type, so the function types have the same representation.
+        return (
+            unsafeBitCast(encode, to: (@Sendable (T) throws -> UltraValue).self),
+            unsafeBitCast(decode, to: (@Sendable (UltraValue) throws -> T).self)
+        )
     }
 }

@@ -252,6 +252,7 @@ package final class UpdateLog: @unchecked Sendable {
 
     /// Appends one record to the stream and publishes it; returns `false`, changing nothing, when
     /// the stream has no room for it (the caller then writes a full dump).
+    @usableFromInline
     package func append(_ payload: [UInt8], cursor: inout LogCursor) -> Bool {
         let start = Int(control.streamPosition)
         let end = start + Frame.headerSize + payload.count
@@ -314,6 +315,7 @@ package final class UpdateLog: @unchecked Sendable {
     }
 
     /// Whether a full dump's publication was left unfinished (the sequence word is odd).
+    @usableFromInline
     package var isPublicationInterrupted: Bool { control.sequence & 1 == 1 }
 
     /// Finishes or rolls back a publication whose writer died, with the lock held.
