@@ -1,4 +1,5 @@
 import Atomics
+import Logging
 import UltraDictConcurrency
 import UltraDictCore
 import UltraDictMessagePack
@@ -58,6 +59,10 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     /// Why the last lock-free refresh failed, if it did; cleared by the next successful one.
     public private(set) var lastReadError: UltraDictError?
 
+    /// Where warnings go: a reader that fell behind the full dumps, a repaired publication, a
+    /// read that failed behind the subscript. Labelled `UltraDict`, with the name as metadata.
+    public var logger: Logger
+
     /// Opens a dictionary.
     ///
     /// - Parameters:
@@ -106,6 +111,9 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
         self.serializer = serializer
         self.lock = Lock(name: log.name, words: log.control.lockWords)
         self.autoUnlink = autoUnlink ?? log.isCreator
+        var logger = Logger(label: "UltraDict")
+        logger[metadataKey: "dictionary"] = .string(log.name)
+        self.logger = logger
         try refresh()
     }
 
@@ -285,6 +293,7 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     /// Finishes or rolls back a full dump whose writer died (lock held).
     @usableFromInline
     func repairPublication() throws {
+        logger.warning("a writer died while publishing a full dump; repairing it")
         if log.repairInterruptedPublication() { return }
         // The previous snapshot was overwritten in place: rebuild it from this handle, if it is current.
         guard cursor.counter == log.control.fullDumpCounter else {
@@ -308,7 +317,9 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
         do {
             try refresh()
         } catch {
-            lastReadError = error as? UltraDictError ?? UltraDictError(.corruptSharedMemory, "\(error)")
+            let error = error as? UltraDictError ?? UltraDictError(.corruptSharedMemory, "\(error)")
+            logger.error("reading new changes failed; serving the last validated state: \(error)")
+            lastReadError = error
         }
     }
 
@@ -325,6 +336,9 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
         }
         try refresh()
     }
+
+    /// A read that had to start over this often says the writers dump faster than readers keep up.
+    static var retriesWorthAWarning: Int { 16 }
 
     /// Applies what other processes published, if anything: two atomic loads when nothing did.
     @inlinable
@@ -344,6 +358,9 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
                 if log.isPublicationInterrupted { try repairPublication() }
             }
             return try refresh()
+        }
+        if changes.retries >= Self.retriesWorthAWarning {
+            logger.warning("full dumps replaced the data \(changes.retries) times while this handle read them; consider a larger bufferSize")
         }
         try apply(changes)
         lastReadError = nil

@@ -31,6 +31,9 @@ package struct LogChanges {
     package var streamOffset: Int
     /// The cursor after applying these changes.
     package var cursor: LogCursor
+    /// How many copies were thrown away because a writer raced the read (full dumps too fast,
+    /// or a reader that fell behind).
+    package var retries: Int
 
     /// Calls `body` with each record's payload.
     package func forEachRecord(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
@@ -211,7 +214,10 @@ package final class UpdateLog: @unchecked Sendable {
             }
             let records = Array(UnsafeRawBufferPointer(start: stream.base + start, count: Int(position) - start))
             guard stable(sequence, counter) else { continue }
-            let changes = LogChanges(snapshot: snapshot, records: records, streamOffset: start, cursor: LogCursor(counter: counter, position: position))
+            let changes = LogChanges(
+                snapshot: snapshot, records: records, streamOffset: start,
+                cursor: LogCursor(counter: counter, position: position), retries: attempt
+            )
             // Check the framing now, so that a torn copy is retried rather than applied.
             do {
                 try changes.forEachRecord { _ in }
