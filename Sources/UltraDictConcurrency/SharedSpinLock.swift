@@ -4,40 +4,64 @@ import UltraDictTransport
 
 /// A lock in shared memory that excludes other processes and other threads: the default.
 ///
-/// It is Python UltraDict's `shared_lock=True` lock: an atomic exchange of the byte at offset 8
-/// of the control block, with the owner's pid at offset 4 (and, among this package's fields, the
-/// owner's start time, so that a reused pid is never mistaken for the owner). Threads of this
-/// process first queue on a mutex shared by every handle of the dictionary, so only one thread
-/// spins at a time; the holder may acquire again (re-entrant). Waiting backs off from spinning to
-/// yielding to short sleeps.
+/// It is Python UltraDict 0.0.6's `shared_lock=True` lock, so Swift and Python processes exclude
+/// each other: byte 8 of the control block is 1 while the lock is held (taken by an atomic
+/// exchange) and bytes 4..8 hold the owner's pid. This package adds the owner's identity at byte
+/// 320 (its pid with the low 32 bits of its start time), so that a reused pid is never taken
+/// for the owner.
 ///
-/// Cost: uncontended, one atomic exchange plus a mutex; contended, a wait that sleeps.
+/// - Threads: threads of this process first queue on a mutex shared by every handle of the
+///   dictionary, so two threads never both hold the lock and only one of them spins.
+/// - Re-entrant: the holding thread may acquire again, through any handle of the dictionary;
+///   each acquire needs its release.
+/// - Waiting spins briefly, then yields, then sleeps from 10 µs up to 1 ms, so that a waiter
+///   does not burn a core.
+/// - A timeout throws `lockTimeout` naming the owner's pid. With `stealAfterTimeout`, a waiter
+///   past its timeout takes the lock over when the owner is dead: no process has its pid, or that
+///   process is a zombie, or it started at another time than the owner did (a reused pid). The
+///   start time is known only for an owner of this package; for a Python owner the pid alone
+///   decides. The take-over is a compare-exchange of the owner pid, so two waiters cannot both
+///   win, and a live owner is never robbed. A lock that is held but names no owner (its owner
+///   died between taking the byte and writing its pid) is taken over once it has stayed so for
+///   ``ownerlessGrace`` past the timeout.
+/// - After `fork`, a child forked while one of its threads held the lock does not hold it: the
+///   forking thread's nested acquire and its release throw `lockStolen` saying so.
+///
+/// With Python processes in the mix two gaps remain, both Python's own: a Python process writes
+/// its pid with a plain store after taking the byte, so a Swift waiter that takes over an
+/// ownerless lock during that window (after the grace, so only if the Python process stalls
+/// there) shares the lock with it; and a Python process takes over only after checking the pid,
+/// not the start time.
+///
+/// Cost: uncontended, an acquire and a release take a mutex, an atomic exchange, a
+/// compare-exchange and four stores: well under a microsecond.
 public final class SharedSpinLock: SharedMemoryLock {
     /// ``UltraDictLockKind/shared``.
     public static let kind = UltraDictLockKind.shared
 
-    private let name: String
+    /// How long past its timeout a waiter watches a held lock that names no owner before it
+    /// takes it over (only with `stealAfterTimeout`): longer than a live owner ever spends
+    /// between taking the lock byte and writing its pid.
+    public static let ownerlessGrace = Duration.milliseconds(100)
+
     private let words: LockWords
     private let threads: ThreadLock
+    private var name: String { threads.name }
 
     /// Creates the lock of the dictionary `name` over its control block's lock words.
     public init(name: String, words: LockWords) {
-        self.name = name
         self.words = words
         self.threads = ThreadLock.shared(for: name)
     }
 
-    /// Acquires the lock, waiting at most `timeout` when one is given.
+    /// Acquires the lock, waiting at most `timeout` when one is given; re-entrant.
     ///
-    /// With `stealAfterTimeout`, once the timeout has passed a lock whose owner is dead (no
-    /// process with its pid, or one that started at another time, or a zombie) is taken over by a
-    /// compare-exchange on the owner word, so two stealers cannot both win.
-    /// Throws `lockTimeout` naming the owner's pid.
+    /// Throws `lockTimeout` naming the owner's pid after `timeout` (the time spent queueing
+    /// behind other threads of this process counts). With `stealAfterTimeout`, takes the lock
+    /// over from a dead owner instead (see the type's documentation).
     public func acquire(timeout: Duration?, stealAfterTimeout: Bool) throws {
         let deadline = timeout.map { ContinuousClock.now + $0 }
-        guard threads.lock(until: deadline) else {
-            throw UltraDictError(.lockTimeout, "lock of '\(name)' not acquired within \(timeout!): another thread of this process holds it")
-        }
+        try threads.lock(until: deadline)
         if threads.holdCount > 1 { return }
         do {
             try acquireShared(until: deadline, stealAfterTimeout: stealAfterTimeout)
@@ -47,50 +71,128 @@ public final class SharedSpinLock: SharedMemoryLock {
         }
     }
 
+    /// Takes the lock words; the calling thread holds the thread mutex.
     private func acquireShared(until deadline: ContinuousClock.Instant?, stealAfterTimeout: Bool) throws {
-        let me = ProcessIdentity.current
+        let me = LockOwner.current
+        var ownerlessSince: ContinuousClock.Instant?
         var attempt = 0
         while true {
-            if words.lockByte.exchange(1, ordering: .acquiring) == 0 {
-                // A stealer may have claimed an ownerless lock between our exchange and now.
-                if words.ownerPID.compareExchange(expected: 0, desired: UInt32(bitPattern: me.pid), ordering: .acquiringAndReleasing).exchanged {
-                    words.ownerStartTime.store(me.startTime, ordering: .releasing)
-                    return
-                }
+            if words.lockByte.load(ordering: .relaxed) == 0, words.lockByte.exchange(1, ordering: .acquiring) == 0 {
+                if claimOwnerPID(from: 0, for: me) { return }
+                // A waiter past its timeout claimed the owner pid of a lock that looked
+                // abandoned just before our exchange: that waiter holds the lock.
             }
-            if let deadline, ContinuousClock.now >= deadline {
-                let owner = words.ownerPID.load(ordering: .acquiring)
-                let ownerStart = words.ownerStartTime.load(ordering: .acquiring)
-                if stealAfterTimeout, !ProcessIdentity.isAlive(pid: Int32(bitPattern: owner), startTime: ownerStart) {
-                    if words.ownerPID.compareExchange(expected: owner, desired: UInt32(bitPattern: me.pid), ordering: .acquiringAndReleasing).exchanged {
-                        words.lockByte.store(1, ordering: .releasing)
-                        words.ownerStartTime.store(me.startTime, ordering: .releasing)
-                        return
-                    }
-                    continue
-                }
-                throw UltraDictError(.lockTimeout, "lock of '\(name)' not acquired within the timeout: held by pid \(owner)")
+            if let deadline, ContinuousClock.now >= deadline,
+               try takeOverAfterTimeout(for: me, stealAfterTimeout: stealAfterTimeout, ownerlessSince: &ownerlessSince) {
+                return
             }
             Backoff.pause(attempt)
             attempt += 1
         }
     }
 
-    /// Releases one level; the last one frees the shared lock. Throws `lockStolen` if the calling
-    /// thread does not hold it, or if another process took it over meanwhile.
-    public func release() throws {
-        guard threads.isHeldByCurrentThread else {
-            throw UltraDictError(.lockStolen, "lock of '\(name)' released by a thread that does not hold it")
+    /// Compare-exchanges the owner pid from `previous` to `me`'s and records `me`'s identity;
+    /// returns whether it won. This is the single step that decides who owns the lock, both
+    /// after taking the byte and when taking over from a dead owner.
+    private func claimOwnerPID(from previous: UInt32, for me: LockOwner) -> Bool {
+        guard words.ownerPID.compareExchange(expected: previous, desired: me.pid, ordering: .acquiringAndReleasing).exchanged else {
+            return false
         }
+        words.ownerIdentity.store(me.identity, ordering: .relaxed)
+        return true
+    }
+
+    /// Past the deadline: returns true once it took the lock over from a dead owner; false to go
+    /// on waiting a little (the lock was just released, an ownerless lock is still in its grace,
+    /// or another waiter won the take-over); throws `lockTimeout` otherwise.
+    private func takeOverAfterTimeout(
+        for me: LockOwner,
+        stealAfterTimeout: Bool,
+        ownerlessSince: inout ContinuousClock.Instant?
+    ) throws -> Bool {
+        let owner = LockOwner.recorded(in: words)
+        if owner.pid == 0 {
+            guard words.lockByte.load(ordering: .relaxed) != 0 else {
+                ownerlessSince = nil
+                return false
+            }
+            guard stealAfterTimeout else { throw timeoutError(owner: owner, alive: true) }
+            let now = ContinuousClock.now
+            guard let since = ownerlessSince else {
+                ownerlessSince = now
+                return false
+            }
+            guard now - since >= Self.ownerlessGrace else { return false }
+        } else {
+            ownerlessSince = nil
+            let alive = owner.isAlive
+            guard stealAfterTimeout, !alive else { throw timeoutError(owner: owner, alive: alive) }
+        }
+        guard claimOwnerPID(from: owner.pid, for: me) else { return false }
+        // The byte is 1 already unless the lock was released in the instant before the claim.
+        words.lockByte.store(1, ordering: .relaxed)
+        return true
+    }
+
+    private func timeoutError(owner: LockOwner, alive: Bool) -> UltraDictError {
+        let holder = switch (owner.pid, alive) {
+        case (0, _): "held by a process that has not written its pid yet"
+        case (_, true): "held by pid \(owner.pid)"
+        case (_, false): "held by pid \(owner.pid), which is dead (pass stealAfterTimeout: true to take it over)"
+        }
+        return UltraDictError(.lockTimeout, "lock of '\(name)' not acquired within the timeout: \(holder)")
+    }
+
+    /// Releases one level; the last one frees the shared lock. Throws `lockStolen` if the calling
+    /// thread does not hold it, or if another process took it over meanwhile (then the lock
+    /// words are left to the new owner).
+    public func release() throws {
+        try threads.checkHeld()
         defer { threads.unlock() }
         guard threads.holdCount == 1 else { return }
         let me = UInt32(bitPattern: ProcessIdentity.currentPID)
-        let owner = words.ownerPID.load(ordering: .acquiring)
+        let owner = words.ownerPID.load(ordering: .relaxed)
         guard owner == me else {
-            throw UltraDictError(.lockStolen, "lock of '\(name)' was taken over by pid \(owner) while pid \(me) held it")
+            throw UltraDictError(.lockStolen, "lock of '\(name)' was taken over while pid \(me) held it: the owner pid is now \(owner)")
         }
-        words.ownerStartTime.store(0, ordering: .relaxed)
+        words.ownerIdentity.store(0, ordering: .relaxed)
         words.ownerPID.store(0, ordering: .relaxed)
         words.lockByte.store(0, ordering: .releasing)
+    }
+}
+
+/// A lock owner as the lock words record it: the pid at byte 4, and from the identity word at
+/// 320 the low 32 bits of its start time when that word names the same pid.
+///
+/// The identity word is written right after the pid and cleared before it, and a Python owner
+/// never writes it, so it can be stale; one atomic load of it gives a pid and a start time that
+/// belong together, and it is believed only when that pid is the owner pid.
+private struct LockOwner {
+    /// The pid, 0 for none.
+    let pid: UInt32
+    /// The low 32 bits of the start time in clock ticks since boot, 0 when unknown.
+    let startTime: UInt32
+
+    /// The value of the identity word for this owner.
+    var identity: UInt64 { UInt64(startTime) << 32 | UInt64(pid) }
+
+    /// This process.
+    static var current: LockOwner {
+        let me = ProcessIdentity.current
+        return LockOwner(pid: UInt32(bitPattern: me.pid), startTime: UInt32(truncatingIfNeeded: me.startTime))
+    }
+
+    /// The owner recorded in `words`.
+    static func recorded(in words: LockWords) -> LockOwner {
+        let pid = words.ownerPID.load(ordering: .acquiring)
+        let identity = words.ownerIdentity.load(ordering: .acquiring)
+        let vouched = pid != 0 && UInt32(truncatingIfNeeded: identity) == pid
+        return LockOwner(pid: pid, startTime: vouched ? UInt32(truncatingIfNeeded: identity >> 32) : 0)
+    }
+
+    /// Whether the owner still runs: a process has its pid, is not a zombie, and started at the
+    /// recorded time when that is known (`kill(pid, 0)` and `/proc/PID/stat`).
+    var isAlive: Bool {
+        ProcessIdentity.isAlive(pid: Int32(bitPattern: pid), startTime: UInt64(startTime), startTimeMask: UInt64(UInt32.max))
     }
 }

@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Synchronization
+import Atomics
 import UltraDictCore
 import UltraDictTransport
 
@@ -12,18 +12,30 @@ import UltraDictTransport
 /// Threads queue here before a shared lock spins on shared memory, and a process-local lock is
 /// only this. ``shared(for:)`` hands every handle of the same dictionary the same instance, so
 /// two handles in one thread nest instead of deadlocking.
+///
+/// After `fork` the child gets every mutex free: the threads that held them do not exist there.
+/// If the forking thread itself held one, the child's copy of that thread is inside a critical
+/// section it does not own; its next ``lock(until:)`` or ``checkHeld()`` throws `lockStolen`
+/// saying so, once per level it held, so that leaving the critical section reports the fork
+/// instead of silently releasing (or double-owning) the parent's lock.
 final class ThreadLock: @unchecked Sendable {
+    /// The dictionary's name, for error messages.
+    let name: String
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    /// The holding thread (``currentThread``), 0 when free; written only by the holder.
+    private let owner = ManagedAtomic<UInt>(0)
     /// How many times the owning thread holds it; read and written only by that thread.
     private(set) var holdCount = 0
+    /// The pid of the process whose thread took the first level, for the fork diagnostic.
+    private var holderPID: Int32 = 0
+    /// In a forked child: levels the forking thread held at the fork, and that thread.
+    /// Read and written with the mutex held (or in the single-threaded child handler).
+    private var inherited: (thread: UInt, levels: Int, fromPID: Int32) = (0, 0, 0)
 
-    private init() {
+    private init(name: String) {
+        self.name = name
         mutex = .allocate(capacity: 1)
-        var attributes = pthread_mutexattr_t()
-        pthread_mutexattr_init(&attributes)
-        pthread_mutexattr_settype(&attributes, Int32(PTHREAD_MUTEX_RECURSIVE))
-        pthread_mutex_init(mutex, &attributes)
-        pthread_mutexattr_destroy(&attributes)
+        pthread_mutex_init(mutex, nil)
     }
 
     deinit {
@@ -31,51 +43,118 @@ final class ThreadLock: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    /// Takes the mutex, waiting until `deadline` if one is given; returns whether it is held.
-    func lock(until deadline: ContinuousClock.Instant?) -> Bool {
+    /// Takes one level, waiting until `deadline` if one is given.
+    ///
+    /// Throws `lockTimeout` at the deadline, and `lockStolen` for the forking thread of a child
+    /// forked while it held the lock (see the type's documentation).
+    func lock(until deadline: ContinuousClock.Instant?) throws {
+        let me = currentThread
+        if owner.load(ordering: .relaxed) == me {
+            holdCount += 1
+            return
+        }
         if let deadline {
             var attempt = 0
             while pthread_mutex_trylock(mutex) != 0 {
-                if ContinuousClock.now >= deadline { return false }
+                if ContinuousClock.now >= deadline {
+                    throw UltraDictError(.lockTimeout, "lock of '\(name)' not acquired within the timeout: another thread of this process holds it")
+                }
                 Backoff.pause(attempt)
                 attempt += 1
             }
         } else {
             pthread_mutex_lock(mutex)
         }
-        holdCount += 1
-        return true
+        if inherited.levels > 0, inherited.thread == me {
+            let error = forkError(action: "acquire it again")
+            pthread_mutex_unlock(mutex)
+            throw error
+        }
+        owner.store(me, ordering: .relaxed)
+        holdCount = 1
+        holderPID = ProcessIdentity.currentPID
     }
 
-    /// Releases one level.
+    /// Releases one level; the caller holds it (``checkHeld()``).
     func unlock() {
         holdCount -= 1
+        guard holdCount == 0 else { return }
+        owner.store(0, ordering: .relaxed)
         pthread_mutex_unlock(mutex)
     }
 
-    /// Whether the calling thread holds the mutex (tried without blocking).
-    var isHeldByCurrentThread: Bool {
-        guard pthread_mutex_trylock(mutex) == 0 else { return false }
+    /// Whether the calling thread holds it.
+    var isHeldByCurrentThread: Bool { owner.load(ordering: .relaxed) == currentThread }
+
+    /// Throws `lockStolen` unless the calling thread holds it. In a child forked while this
+    /// thread held it, each call consumes one inherited level and throws the fork diagnostic.
+    func checkHeld() throws {
+        if isHeldByCurrentThread { return }
+        pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
-        return holdCount > 0
+        if inherited.levels > 0, inherited.thread == currentThread {
+            inherited.levels -= 1
+            throw forkError(action: "release it")
+        }
+        throw UltraDictError(.lockStolen, "lock of '\(name)' released by a thread that does not hold it")
+    }
+
+    private func forkError(action: String) -> UltraDictError {
+        UltraDictError(
+            .lockStolen,
+            "lock of '\(name)': this process (pid \(ProcessIdentity.currentPID)) was forked from pid \(inherited.fromPID) while this thread held the lock; the child does not hold it and cannot \(action) inside the parent's critical section (\(inherited.levels) inherited level(s) left to leave)"
+        )
+    }
+
+    /// In the child, right after `fork` (one thread): every mutex free; the forking thread's levels become inherited.
+    private func resetInChild(forkingThread: UInt) {
+        pthread_mutex_init(mutex, nil)
+        let heldByForkingThread = owner.load(ordering: .relaxed) == forkingThread
+        inherited = heldByForkingThread ? (forkingThread, holdCount, holderPID) : (0, 0, 0)
+        owner.store(0, ordering: .relaxed)
+        holdCount = 0
     }
 
     // MARK: One per dictionary name
 
-    private static let registry = Mutex<[String: WeakThreadLock]>([:])
+    /// Guards ``registry``; a pthread mutex so that the fork handlers can hold it across `fork`.
+    nonisolated(unsafe) private static let registryMutex: UnsafeMutablePointer<pthread_mutex_t> = {
+        let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        pthread_mutex_init(mutex, nil)
+        pthread_atfork(
+            { pthread_mutex_lock(ThreadLock.registryMutex) },
+            { pthread_mutex_unlock(ThreadLock.registryMutex) },
+            {
+                let forkingThread = currentThread
+                for entry in ThreadLock.registry.values { entry.lock?.resetInChild(forkingThread: forkingThread) }
+                pthread_mutex_init(ThreadLock.registryMutex, nil)
+            }
+        )
+        return mutex
+    }()
+    nonisolated(unsafe) private static var registry: [String: WeakThreadLock] = [:]
 
     /// The mutex of the dictionary `name` in this process.
     static func shared(for name: String) -> ThreadLock {
-        registry.withLock { registry in
-            if let existing = registry[name]?.lock { return existing }
-            let lock = ThreadLock()
-            registry = registry.filter { $0.value.lock != nil }
-            registry[name] = WeakThreadLock(lock: lock)
-            return lock
-        }
+        pthread_mutex_lock(registryMutex)
+        defer { pthread_mutex_unlock(registryMutex) }
+        if let existing = registry[name]?.lock { return existing }
+        let lock = ThreadLock(name: name)
+        registry = registry.filter { $0.value.lock != nil }
+        registry[name] = WeakThreadLock(lock: lock)
+        return lock
     }
 }
 
-private struct WeakThreadLock: Sendable {
+private struct WeakThreadLock {
     weak var lock: ThreadLock?
+}
+
+/// The calling thread's identity: its `pthread_self()`, which `fork` keeps for the forking thread.
+private var currentThread: UInt {
+    #if canImport(Darwin)
+    UInt(bitPattern: pthread_self())
+    #else
+    pthread_self()
+    #endif
 }

@@ -44,8 +44,10 @@ package enum ControlLayout {
     package static let creatorPID = 304
     /// u64: the creator's start time (clock ticks since boot).
     package static let creatorStartTime = 312
-    /// u64: the lock owner's start time, 0 when free or unknown.
-    package static let lockOwnerStartTime = 320
+    /// u64: the lock owner's identity: its pid in the low 32 bits, the low 32 bits of its start
+    /// time in the high 32 bits; 0 when free or unknown. It vouches for the start time only
+    /// while its pid half equals the owner pid at 4 (a Python owner never writes it).
+    package static let lockOwnerIdentity = 320
     /// u64: the publication sequence word, odd while a full dump is being published.
     package static let sequence = 328
     /// u64: an aligned copy of the full-dump counter, written by this package's writers.
@@ -89,7 +91,7 @@ package final class ControlBlock: @unchecked Sendable {
         LockWords(
             ownerPID: Self.atomic(segment.base, ControlLayout.lockOwnerPID),
             lockByte: Self.atomic(segment.base, ControlLayout.lockByte),
-            ownerStartTime: Self.atomic(segment.base, ControlLayout.lockOwnerStartTime),
+            ownerIdentity: Self.atomic(segment.base, ControlLayout.lockOwnerIdentity),
             control: self
         )
     }
@@ -250,8 +252,9 @@ public struct LockWords: @unchecked Sendable {
     package let ownerPID: UnsafeAtomic<UInt32>
     /// u8 at byte 8: 1 while held.
     package let lockByte: UnsafeAtomic<UInt8>
-    /// u64 at byte 320: the owner's start time, 0 when free or unknown.
-    package let ownerStartTime: UnsafeAtomic<UInt64>
+    /// u64 at byte 320: the owner's pid and the low 32 bits of its start time (see
+    /// ``ControlLayout/lockOwnerIdentity``), 0 when free or unknown.
+    package let ownerIdentity: UnsafeAtomic<UInt64>
     /// The control block whose mapping holds the words.
     package let control: ControlBlock
 }

@@ -41,11 +41,13 @@ package enum ProcessIdentity {
 
     /// Whether the process that was recorded as (`pid`, `startTime`) is still running; a zombie
     /// is dead. A start time of 0 means unknown (a Python owner): then only the pid is checked.
-    package static func isAlive(pid: Int32, startTime: UInt64) -> Bool {
+    /// Only the bits of `startTimeMask` are compared, for a start time recorded truncated (the
+    /// shared lock keeps its low 32 bits).
+    package static func isAlive(pid: Int32, startTime: UInt64, startTimeMask: UInt64 = .max) -> Bool {
         guard pid > 0, system_process_exists(pid) else { return false }
         guard let stat = processStat(pid) else { return true }
         if stat.state == UInt8(ascii: "Z") || stat.state == UInt8(ascii: "X") { return false }
-        return startTime == 0 || stat.startTime == startTime
+        return startTime & startTimeMask == 0 || stat.startTime & startTimeMask == startTime & startTimeMask
     }
 
     /// The state letter (field 3) and start time (field 22) of `/proc/PID/stat`.

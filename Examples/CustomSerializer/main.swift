@@ -1,0 +1,1 @@
+print("Custom serializer: 0 == 0")
