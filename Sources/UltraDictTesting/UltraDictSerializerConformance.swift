@@ -1,1 +1,379 @@
 import UltraDictCore
+
+#if canImport(Testing)
+import Testing
+#endif
+
+/// The conformance check of ``UltraDictSerializer``: run it from your serializer's tests.
+///
+/// ```swift
+/// import Testing
+/// import UltraDictTesting
+///
+/// @Test func conforms() {
+///     UltraDictSerializerConformance.check(MySerializer())
+/// }
+/// ```
+///
+/// It checks the protocol's contract, as far as a test can see it:
+/// - **Round trips**, compared bit for bit (the sign of a zero, the UTF-8 bytes of a string): every
+///   scalar case with the boundaries of its encodings (Int64 and UInt64 extremes, ±0, ±infinity,
+///   NaN, control characters, NUL, unicode beyond the BMP, combining marks), empty and nested
+///   containers, dictionaries with keys of every kind (see ``UltraDictSerializerCapabilities``),
+///   70,000-element values, 1 MB strings and bytes, and 10,000-entry snapshots.
+/// - **Nesting**: ``UltraDictSerializerCapabilities/maximumDepth`` levels round-trip; one more makes
+///   `encode` throw ``UltraDictError/Code/serialization``, in a record too.
+/// - **Encoding appends**: bytes already in the buffer stay as they were, also when `encode`
+///   throws; decoding works at an odd address.
+/// - **Update records**: `encodeUpdate` and `decodeUpdate` agree with `encode` and `decode` of
+///   ``UltraDictUpdate/record``, for sets and deletes; `isSet` may be an int, as Python writes;
+///   trees that are not records are refused.
+/// - **Refusals are honest**: a value the serializer may not represent (tag-like dictionaries, a
+///   key containing NUL) either throws ``UltraDictError/Code/serialization`` or round-trips.
+/// - **Malformed input** throws ``UltraDictError/Code/serialization``, never another error: the
+///   empty input, every truncation of a container's or record's encoding, trailing bytes, and
+///   random and mutated inputs. A crash stops the test process, which fails the test too.
+/// - The ``UltraDictSerializer/identifier`` is 1 to 15 printable ASCII bytes.
+public enum UltraDictSerializerConformance {
+    /// One way in which a serializer breaks the contract.
+    public struct Failure: Sendable, Hashable, CustomStringConvertible {
+        /// The part of the check that found it, such as `"round trip"` or `"malformed input"`.
+        public let check: String
+        /// What happened, naming the value or showing the input.
+        public let message: String
+
+        /// `check: message`.
+        public var description: String { "\(check): \(message)" }
+    }
+
+    /// Runs every check on `serializer` and returns what fails, empty when it conforms.
+    ///
+    /// Costs a few seconds in a debug build, most of it in the 1 MB values and in the
+    /// `malformedInputs` random and mutated inputs (each goes to `decode` and `decodeUpdate`).
+    /// The same `seed` gives the same inputs.
+    public static func failures<Serializer: UltraDictSerializer>(
+        of serializer: Serializer,
+        capabilities: UltraDictSerializerCapabilities = .init(),
+        malformedInputs: Int = 2_000,
+        seed: UInt64 = 0x5EED
+    ) -> [Failure] {
+        var checker = Checker(serializer: serializer, capabilities: capabilities)
+        checker.checkIdentifier()
+        checker.checkRoundTrips()
+        checker.checkNesting()
+        checker.checkUpdates()
+        checker.checkTruncationsAndTrailingBytes()
+        checker.fuzz(inputs: malformedInputs, seed: seed)
+        return checker.failures
+    }
+
+    /// Feeds `count` random and mutated inputs to `decode` and `decodeUpdate` and returns every one
+    /// that threw anything but ``UltraDictError/Code/serialization``; an input may also decode.
+    ///
+    /// Mutations start from the serializer's own encodings of small values: flipped bits, bytes set
+    /// to boundary values, inserted, deleted and duplicated ranges, truncations, splices of two
+    /// encodings, and wide integers overwritten with extremes. One input in eight is random bytes.
+    public static func fuzz<Serializer: UltraDictSerializer>(
+        _ serializer: Serializer,
+        inputs count: Int,
+        capabilities: UltraDictSerializerCapabilities = .init(),
+        seed: UInt64 = 0xF022
+    ) -> [Failure] {
+        var checker = Checker(serializer: serializer, capabilities: capabilities)
+        checker.fuzz(inputs: count, seed: seed)
+        return checker.failures
+    }
+
+    #if canImport(Testing)
+    /// Runs ``failures(of:capabilities:malformedInputs:seed:)`` and records each failure as a Swift
+    /// Testing issue at the caller's source location.
+    public static func check<Serializer: UltraDictSerializer>(
+        _ serializer: Serializer,
+        capabilities: UltraDictSerializerCapabilities = .init(),
+        malformedInputs: Int = 2_000,
+        seed: UInt64 = 0x5EED,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        for failure in failures(of: serializer, capabilities: capabilities, malformedInputs: malformedInputs, seed: seed) {
+            Issue.record(Comment(rawValue: "\(Serializer.self) \(failure)"), sourceLocation: sourceLocation)
+        }
+    }
+    #endif
+}
+
+/// Runs the checks on one serializer and collects failures, at most ``limit`` of each kind.
+private struct Checker<Serializer: UltraDictSerializer> {
+    let serializer: Serializer
+    let capabilities: UltraDictSerializerCapabilities
+    var failures: [UltraDictSerializerConformance.Failure] = []
+    private var counts: [String: Int] = [:]
+
+    /// Failures kept per check; one more line says how many were left out.
+    private let limit = 10
+
+    init(serializer: Serializer, capabilities: UltraDictSerializerCapabilities) {
+        self.serializer = serializer
+        self.capabilities = capabilities
+    }
+
+    mutating func fail(_ check: String, _ message: String) {
+        counts[check, default: 0] += 1
+        switch counts[check]! {
+        case ...limit: failures.append(.init(check: check, message: message))
+        case limit + 1: failures.append(.init(check: check, message: "more failures left out"))
+        default: break
+        }
+    }
+
+    // MARK: Encoding and decoding
+
+    /// What to encode: a value with `encode`, or an update with `encodeUpdate`.
+    enum Payload {
+        case value(UltraValue)
+        case update(UltraDictUpdate)
+    }
+
+    /// A decoding entry point.
+    enum Entry: String, CaseIterable {
+        case decode, decodeUpdate
+    }
+
+    /// Bytes placed in the buffer before every encode: they must survive, and their odd count
+    /// makes the decoder read at an odd address.
+    private static var prefix: [UInt8] { [0xA5, 0x5A, 0xC3] }
+
+    /// Appends the encoding of `payload` to `buffer`.
+    func write(_ payload: Payload, into buffer: inout [UInt8]) throws {
+        switch payload {
+        case .value(let value): try serializer.encode(value, into: &buffer)
+        case .update(let update): try serializer.encodeUpdate(update, into: &buffer)
+        }
+    }
+
+    /// The encoding of `payload`, checking that the prefix survives; `nil` after recording a
+    /// failure, or when encoding threw a serialization error and `refusalAllowed`.
+    mutating func encode(_ payload: Payload, _ name: String, refusalAllowed: Bool = false) -> [UInt8]? {
+        var buffer = Self.prefix
+        do {
+            try write(payload, into: &buffer)
+        } catch let error as UltraDictError where refusalAllowed && error.code == .serialization {
+            if !buffer.starts(with: Self.prefix) { fail("encoding appends", "encode changed the buffer's bytes while failing on \(name)") }
+            return nil
+        } catch {
+            fail("encoding", "encoding \(name) threw \(error)")
+            return nil
+        }
+        guard buffer.starts(with: Self.prefix) else {
+            fail("encoding appends", "encoding \(name) changed bytes that were already in the buffer")
+            return nil
+        }
+        return Array(buffer.dropFirst(Self.prefix.count))
+    }
+
+    /// Decodes `bytes` placed after the odd prefix, so at an odd address.
+    func decode(_ bytes: [UInt8]) throws -> UltraValue {
+        let buffer = Self.prefix + bytes
+        return try buffer.withUnsafeBytes { try serializer.decode(UnsafeRawBufferPointer(rebasing: $0.dropFirst(Self.prefix.count))) }
+    }
+
+    /// Decodes an update from `bytes` placed after the odd prefix.
+    func decodeUpdate(_ bytes: [UInt8]) throws -> UltraDictUpdate {
+        let buffer = Self.prefix + bytes
+        return try buffer.withUnsafeBytes { try serializer.decodeUpdate(UnsafeRawBufferPointer(rebasing: $0.dropFirst(Self.prefix.count))) }
+    }
+
+    /// Runs the decoding `entry` on `bytes`.
+    func run(_ entry: Entry, _ bytes: [UInt8]) throws {
+        switch entry {
+        case .decode: _ = try decode(bytes)
+        case .decodeUpdate: _ = try decodeUpdate(bytes)
+        }
+    }
+
+    /// Checks that `decode(encode(value))` is identical to `value`; with `refusalAllowed`, `encode`
+    /// may throw a serialization error instead.
+    mutating func roundTrip(_ name: String, _ value: UltraValue, refusalAllowed: Bool = false) {
+        guard let bytes = encode(.value(value), name, refusalAllowed: refusalAllowed) else { return }
+        do {
+            let decoded = try decode(bytes)
+            if !identical(decoded, value) { fail("round trip", "\(name) came back as \(brief(decoded))") }
+        } catch {
+            fail("round trip", "decoding the encoding of \(name) threw \(error)")
+        }
+    }
+
+    // MARK: Checks
+
+    mutating func checkIdentifier() {
+        let utf8 = Array(Serializer.identifier.utf8)
+        if !(1 ... 15).contains(utf8.count) || !utf8.allSatisfy({ (0x21 ... 0x7E).contains($0) }) {
+            fail("identifier", "\"\(Serializer.identifier)\" is not 1 to 15 printable ASCII bytes")
+        }
+    }
+
+    mutating func checkRoundTrips() {
+        for (name, value) in Corpus.scalars + Corpus.containers + Corpus.large(capabilities) { roundTrip(name, value) }
+        for (name, value) in Corpus.refusable { roundTrip(name, value, refusalAllowed: true) }
+        for (name, value) in Corpus.otherKeys {
+            switch capabilities.keys {
+            case .any: roundTrip(name, value)
+            case .strings: checkKeysMayChange(name, value)
+            }
+        }
+    }
+
+    /// For a serializer that keeps only string keys: `encode` may refuse `value`, or it must come
+    /// back with as many entries and the same values.
+    mutating func checkKeysMayChange(_ name: String, _ value: UltraValue) {
+        guard case .dictionary(let map) = value, let bytes = encode(.value(value), name, refusalAllowed: true) else { return }
+        do {
+            guard case .dictionary(let decoded) = try decode(bytes), decoded.count == map.count,
+                Set(decoded.values.map(\.description)) == Set(map.values.map(\.description)) else {
+                fail("keys", "\(name) came back with other entries: \(brief(try decode(bytes)))")
+                return
+            }
+        } catch {
+            fail("keys", "decoding the encoding of \(name) threw \(error)")
+        }
+    }
+
+    mutating func checkNesting() {
+        let limit = capabilities.maximumDepth
+        for dictionaries in [false, true] {
+            let kind = dictionaries ? "dictionaries" : "arrays"
+            roundTrip("\(limit) nested \(kind)", Corpus.nested(limit, dictionaries: dictionaries))
+            refuse(.value(Corpus.nested(limit + 1, dictionaries: dictionaries)), "\(limit + 1) nested \(kind)")
+            refuse(.update(.set("k", Corpus.nested(limit, dictionaries: dictionaries))), "a record holding \(limit) nested \(kind)")
+        }
+        let record = UltraDictUpdate.set("k", Corpus.nested(limit - 1))
+        let name = "a record holding \(limit - 1) nested arrays"
+        if let bytes = encode(.update(record), name) { expectUpdate(bytes, record, name) }
+    }
+
+    /// Checks that encoding `payload` throws a serialization error and leaves the buffer's bytes alone.
+    mutating func refuse(_ payload: Payload, _ name: String) {
+        var buffer = Self.prefix
+        do {
+            try write(payload, into: &buffer)
+            fail("nesting", "encode accepted \(name), deeper than the declared limit of \(capabilities.maximumDepth)")
+        } catch let error as UltraDictError where error.code == .serialization {
+            if !buffer.starts(with: Self.prefix) { fail("encoding appends", "encode changed the buffer's bytes while refusing \(name)") }
+        } catch {
+            fail("nesting", "encoding \(name) threw \(error), not a serialization error")
+        }
+    }
+
+    mutating func checkUpdates() {
+        for update in Corpus.updates(capabilities) {
+            let name = "\(update.isSet ? "set" : "delete") of \(brief(update.key))\(update.isSet ? " to \(brief(update.value))" : "")"
+            if let bytes = encode(.update(update), name) {
+                expectUpdate(bytes, update, name)
+                do {
+                    let tree = try decode(bytes)
+                    if !identical(tree, update.record) { fail("update", "encodeUpdate of the \(name) decodes to \(brief(tree)), not its record") }
+                } catch {
+                    fail("update", "decode of encodeUpdate's \(name) threw \(error)")
+                }
+            }
+            if let bytes = encode(.value(update.record), "the record of the \(name)") { expectUpdate(bytes, update, "encoded record of the \(name)") }
+        }
+        for (flag, isSet) in [(1, true), (0, false)] {
+            let record: UltraValue = [.int(Int64(flag)), "key", "value"]
+            guard let bytes = encode(.value(record), brief(record)) else { continue }
+            do {
+                if try decodeUpdate(bytes).isSet != isSet { fail("update", "decodeUpdate of \(brief(record)) does not read isSet as \(isSet)") }
+            } catch {
+                fail("update", "decodeUpdate of \(brief(record)) threw \(error); Python may write isSet as an int")
+            }
+        }
+        for tree in Corpus.notRecords {
+            guard let bytes = encode(.value(tree), brief(tree), refusalAllowed: true) else { continue }
+            expectRefusal("update", bytes, .decodeUpdate, "the non-record \(brief(tree))")
+        }
+    }
+
+    /// Checks that `decodeUpdate(bytes)` gives `update` (its value only for a set).
+    mutating func expectUpdate(_ bytes: [UInt8], _ update: UltraDictUpdate, _ name: String) {
+        do {
+            let decoded = try decodeUpdate(bytes)
+            if decoded.isSet != update.isSet || !identical(decoded.key, update.key) || (update.isSet && !identical(decoded.value, update.value)) {
+                fail("update", "decodeUpdate of the \(name) gave \(decoded.isSet ? "set" : "delete") of \(brief(decoded.key)) to \(brief(decoded.value))")
+            }
+        } catch {
+            fail("update", "decodeUpdate of the \(name) threw \(error)")
+        }
+    }
+
+    /// Checks that the decoding `entry` refuses `bytes` with a serialization error.
+    mutating func expectRefusal(_ check: String, _ bytes: [UInt8], _ entry: Entry, _ name: String) {
+        do {
+            try run(entry, bytes)
+            fail(check, "\(entry) accepted \(name): \(hex(bytes))")
+        } catch let error as UltraDictError where error.code == .serialization {
+        } catch {
+            fail(check, "\(entry) of \(name) threw \(error), not a serialization error: \(hex(bytes))")
+        }
+    }
+
+    mutating func checkTruncationsAndTrailingBytes() {
+        for entry in Entry.allCases { expectRefusal("malformed input", [], entry, "the empty input") }
+        var encodings: [(String, [UInt8])] = []
+        for (name, value) in Corpus.containers.prefix(8) {
+            if let bytes = encode(.value(value), name) { encodings.append((name, bytes)) }
+        }
+        for update in [UltraDictUpdate.set("key", ["a": [1, 2.5, "x"]]), .delete("key")] {
+            if let bytes = encode(.update(update), "an update record") { encodings.append(("an update record", bytes)) }
+        }
+        for (name, bytes) in encodings {
+            // Every strict prefix of a small encoding; 64 spread over a large one.
+            let ends = bytes.count <= 512 ? Array(0 ..< bytes.count) : (0 ..< 64).map { $0 * bytes.count / 64 }
+            for end in ends {
+                for entry in Entry.allCases {
+                    expectRefusal("truncation", Array(bytes[..<end]), entry, "\(end) of the \(bytes.count) bytes of \(name)")
+                }
+            }
+            for entry in Entry.allCases {
+                expectRefusal("malformed input", bytes + [0], entry, "\(name) followed by a NUL byte")
+                expectRefusal("malformed input", bytes + bytes, entry, "\(name) twice")
+            }
+        }
+    }
+
+    // MARK: Random and mutated input
+
+    mutating func fuzz(inputs count: Int, seed: UInt64) {
+        var random = SplitMix64(state: seed)
+        var seeds: [[UInt8]] = []
+        for value in Corpus.fuzzSeeds(capabilities) {
+            if let bytes = encode(.value(value), brief(value), refusalAllowed: true) { seeds.append(bytes) }
+        }
+        for update in [UltraDictUpdate.set("key", ["a": [1, 2.5, "x"]]), .delete(42)] {
+            if let bytes = encode(.update(update), "an update record") { seeds.append(bytes) }
+        }
+        guard !seeds.isEmpty else { return }
+        for _ in 0 ..< count {
+            let input = Int.random(in: 0 ..< 8, using: &random) == 0
+                ? (0 ..< Int.random(in: 0 ... 64, using: &random)).map { _ in UInt8.random(in: 0 ... 255, using: &random) }
+                : Mutator.mutate(seeds, using: &random)
+            decodeOrRefuse(input)
+        }
+    }
+
+    /// Decodes `input` with both entry points: each must succeed or throw a serialization error.
+    mutating func decodeOrRefuse(_ input: [UInt8]) {
+        for entry in Entry.allCases {
+            do {
+                try run(entry, input)
+            } catch let error as UltraDictError where error.code == .serialization {
+            } catch {
+                fail("malformed input", "\(entry) threw \(error), not a serialization error: \(hex(input))")
+            }
+        }
+    }
+}
+
+/// The first bytes of `bytes` in hex, for messages.
+private func hex(_ bytes: [UInt8]) -> String {
+    let shown = bytes.prefix(48).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: " ")
+    return bytes.count > 48 ? "\(shown) … (\(bytes.count) bytes)" : "[\(shown)]"
+}

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 import UltraDict
+import UltraDictJSON
+import UltraDictPropertyList
 
 /// A fresh random dictionary name, so that runs never collide.
 func uniqueName(_ label: String = #function) -> String {
@@ -77,7 +79,7 @@ func runHelpersConcurrently(_ argumentLists: [[String]], sourceLocation: SourceL
 }
 
 /// The serializers every multi-process test runs with, by the names the test helper takes.
-let serializerNames = ["msgpack"]
+let serializerNames = ["msgpack", "json", "plist"]
 
 /// Creates a dictionary with the serializer named `serializer` (as the test helper names them).
 func createDictionary<Key, Value>(
@@ -87,6 +89,8 @@ func createDictionary<Key, Value>(
 ) throws -> UltraDict<Key, Value> {
     switch serializer {
     case "msgpack": return try UltraDict(name: name, create: true, bufferSize: bufferSize, serializer: MessagePackSerializer())
+    case "json": return try UltraDict(name: name, create: true, bufferSize: bufferSize, serializer: JSONSerializer(keyType: Key.self))
+    case "plist": return try UltraDict(name: name, create: true, bufferSize: bufferSize, serializer: PropertyListSerializer())
     default: throw UltraDictError(.invalidArgument, "unknown serializer \(serializer)")
     }
 }

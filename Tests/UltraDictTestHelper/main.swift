@@ -2,6 +2,8 @@
 // does one thing, and prints its result on the last line of stdout.
 import Foundation
 import UltraDict
+import UltraDictJSON
+import UltraDictPropertyList
 
 /// Prints a line at once (unbuffered), so that a test reading the pipe sees it.
 func say(_ line: String) {
@@ -16,6 +18,25 @@ func integer(_ text: String) -> Int {
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("error: \(message)\n".utf8))
     exit(2)
+}
+
+/// A handle handed to one thread, which alone uses it from then on.
+final class OneThreadHandle<Key: Hashable & Codable, Value: Codable>: @unchecked Sendable {
+    let dictionary: UltraDict<Key, Value>
+    init(_ dictionary: UltraDict<Key, Value>) { self.dictionary = dictionary }
+}
+
+/// Errors that threads ran into; the first one is reported.
+final class ThreadFailures: @unchecked Sendable {
+    private let lock = NSLock()
+    private var errors: [any Error] = []
+    func record(_ error: any Error) { lock.withLock { errors.append(error) } }
+    var first: (any Error)? { lock.withLock { errors.first } }
+}
+
+/// Whether `error` is the lock's report that this process was forked while holding it.
+func isForkDiagnostic(_ error: UltraDictError) -> Bool {
+    error.code == .lockStolen && error.message.contains("was forked from")
 }
 
 /// Options come after the positional arguments: `--serializer NAME`.
@@ -34,6 +55,8 @@ let (command, name, rest) = (arguments[0], arguments[1], Array(arguments.dropFir
 func attach<Key, Value>(_: Key.Type = Key.self, _: Value.Type = Value.self) throws -> UltraDict<Key, Value> {
     switch serializerName {
     case "msgpack": return try UltraDict(name: name, create: false, serializer: MessagePackSerializer())
+    case "json": return try UltraDict(name: name, create: false, serializer: JSONSerializer(keyType: Key.self))
+    case "plist": return try UltraDict(name: name, create: false, serializer: PropertyListSerializer())
     default: fail("unknown serializer \(serializerName)")
     }
 }
@@ -71,6 +94,75 @@ do {
         _ = readLine()
         let status = try d.status()
         say("after \(try d.value(forKey: "value") ?? -1) dumps \(status.fullDumpCounter)")
+
+    case "hold-lock":  // hold-lock NAME SECONDS: holds the lock (says "holding PID"), sleeps, releases
+        let d = try attach(String.self, Int.self)
+        try d.withLock { _ in
+            say("holding \(getpid())")
+            Thread.sleep(forTimeInterval: Double(integer(rest[0])))
+        }
+        say("released")
+
+    case "hold-lock-and-wait":  // hold-lock-and-wait NAME: holds the lock (says "holding PID") until a line on stdin
+        let d = try attach(String.self, Int.self)
+        try d.withLock { _ in
+            say("holding \(getpid())")
+            _ = readLine()
+        }
+        say("released")
+
+    case "try-lock":  // try-lock NAME MILLISECONDS steal|wait: one locked acquisition with that timeout
+        let d = try attach(String.self, Int.self)
+        do {
+            try d.withLock(timeout: .milliseconds(integer(rest[0])), stealAfterTimeout: rest[1] == "steal") { _ in }
+            say("acquired")
+        } catch let error as UltraDictError where error.code == .lockTimeout {
+            say("lockTimeout: \(error.message)")
+        }
+
+    case "increment-threads":  // increment-threads NAME KEY THREADS TIMES: locked increments on THREADS threads
+        // Handles are not thread-safe: each thread gets a handle of its own (opened here, used
+        // only by that thread); the handles of one process share the dictionary's thread mutex.
+        let (key, threadCount, times) = (rest[0], integer(rest[1]), integer(rest[2]))
+        let handles = try (0..<threadCount).map { _ in OneThreadHandle(try attach(String.self, Int.self)) }
+        let finished = DispatchGroup()
+        let failures = ThreadFailures()
+        for handle in handles {
+            finished.enter()
+            Thread {
+                do {
+                    for _ in 0..<times { try handle.dictionary.withLock { d in d[key, default: 0] += 1 } }
+                } catch {
+                    failures.record(error)
+                }
+                finished.leave()
+            }.start()
+        }
+        finished.wait()
+        if let error = failures.first { throw error }
+        say("value \(try handles[0].dictionary.value(forKey: key) ?? 0)")
+
+    case "fork-while-holding":  // fork-while-holding NAME: forks inside withLock; the child must not hold the lock
+        let d = try attach(String.self, Int.self)
+        var child: pid_t = -1
+        var refusals = 0  // in the child: the write and the release that report the fork
+        do {
+            try d.withLock { d in
+                child = fork()
+                guard child == 0 else { return }
+                do {
+                    try d.updateValue(1, forKey: "child")
+                } catch let error as UltraDictError where isForkDiagnostic(error) {
+                    refusals += 1
+                }
+            }
+        } catch let error as UltraDictError where child == 0 && isForkDiagnostic(error) {
+            refusals += 1
+        }
+        if child == 0 { exit(refusals == 2 ? 0 : 1) }  // the child answers through its exit status
+        var status: Int32 = 0
+        waitpid(child, &status, 0)
+        say("child exit \((status >> 8) & 0xFF), key \(try d.value(forKey: "child") == nil ? "absent" : "present")")
 
     default:
         fail("unknown command \(command)")
