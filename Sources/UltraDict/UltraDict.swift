@@ -34,8 +34,10 @@ import UltraDictTransport
 /// A handle is not thread-safe: give each thread its own handle (they share one process-wide
 /// mutex per dictionary, so their writes serialize).
 public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
-    /// The default capacity of the update stream: 1 MiB (tmpfs spends memory only on touched pages).
-    public static var defaultBufferSize: Int { 1 << 20 }
+    /// The default capacity of the update stream: 64 MiB. tmpfs spends memory only on the pages
+    /// touched, and a writer dumps once the stream has grown as large as the last snapshot, so
+    /// the stream in use stays near the snapshot's size.
+    public static var defaultBufferSize: Int { 64 << 20 }
 
     /// The dictionary's name: its control segment's POSIX name without the leading `/`.
     public let name: String
@@ -71,6 +73,8 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     ///   - create: `true` to create (throws `alreadyExists` if it exists), `false` to attach
     ///     (throws `cannotAttach` if it does not), `nil` for either.
     ///   - bufferSize: bytes of the update stream, as Python's `buffer_size` (used when creating).
+    ///     A writer dumps when a record does not fit, or earlier, once the stream has grown as
+    ///     large as the last snapshot (and at least 64 KiB).
     ///   - fullDumpSize: bytes of one static full-dump segment, as Python's `full_dump_size`;
     ///     `nil` writes each dump to a new segment of the right size.
     ///   - autoUnlink: whether ``close()`` and `deinit` unlink the segments; `nil` means

@@ -54,6 +54,8 @@ package enum ControlLayout {
     package static let fullDumpCounter64 = 336
     /// u64: the capacity of the update stream `NAME_memory` as created.
     package static let streamCapacity = 344
+    /// u64: payload bytes of the last full dump this package published, for the dump policy.
+    package static let lastSnapshotSize = 352
 
     /// `"UDSW"` read as a little-endian u32.
     package static let magicValue: UInt32 = 0x5753_4455
@@ -166,6 +168,12 @@ package final class ControlBlock: @unchecked Sendable {
     /// The pid and start time of the creator (zeros for a Python creator).
     package var creator: (pid: Int32, startTime: UInt64) {
         (Int32(bitPattern: load(UInt32.self, at: ControlLayout.creatorPID)), load(UInt64.self, at: ControlLayout.creatorStartTime))
+    }
+
+    /// Payload bytes of the last full dump a writer of this package published, 0 if none.
+    package var lastSnapshotSize: Int {
+        get { Int(clamping: load(UInt64.self, at: ControlLayout.lastSnapshotSize)) }
+        set { store(UInt64(newValue), at: ControlLayout.lastSnapshotSize) }
     }
 
     /// The stream capacity the creator recorded, 0 if unknown.

@@ -256,13 +256,24 @@ package final class UpdateLog: @unchecked Sendable {
 
     // MARK: Writing (lock held)
 
+    /// The stream bytes below which a writer appends rather than dumps: the stream's capacity,
+    /// or sooner once the stream has grown as large as the last snapshot (at least
+    /// ``minimumCompactionSize``), so that the cost of dumps per write stays flat as the
+    /// dictionary grows — the compaction rule of a log-structured store.
+    package var compactionLimit: Int {
+        min(stream.size, max(Self.minimumCompactionSize, control.lastSnapshotSize))
+    }
+
+    /// The stream never compacts below this many bytes: 64 KiB.
+    package static let minimumCompactionSize = 1 << 16
+
     /// Appends one record to the stream and publishes it; returns `false`, changing nothing, when
-    /// the stream has no room for it (the caller then writes a full dump).
+    /// the stream has no room for it within ``compactionLimit`` (the caller then writes a full dump).
     @usableFromInline
     package func append(_ payload: [UInt8], cursor: inout LogCursor) -> Bool {
         let start = Int(control.streamPosition)
         let end = start + Frame.headerSize + payload.count
-        guard start <= stream.size, end <= stream.size, payload.count <= Int(UInt32.max) else { return false }
+        guard start <= stream.size, end <= compactionLimit, payload.count <= Int(UInt32.max) else { return false }
         Frame.writeHeader(length: UInt32(payload.count), at: stream.base + start)
         payload.withUnsafeBytes { (stream.base + start + Frame.headerSize).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
         control.publishStreamPosition(UInt32(end))
@@ -297,6 +308,7 @@ package final class UpdateLog: @unchecked Sendable {
         if staticDump == nil { control.publishFullDumpName(target.name) }
         control.publishStreamPosition(0)
         control.publishFullDumpCounter(counter)
+        control.lastSnapshotSize = payload.count
         endPublication()
 
         cursor = LogCursor(counter: counter, position: 0)
