@@ -1,7 +1,10 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// Benchmarks of UltraDict, on ordo-one/benchmark: `swift package benchmark` in this folder.
+// Benchmarks of UltraDict: `swift package benchmark` runs the suite on ordo-one/benchmark;
+// `bash compare-python.sh` compares the headline figures with Python UltraDict 0.0.6.
+let ultraDict = Target.Dependency.product(name: "UltraDict", package: "UltraDict")
+
 let package = Package(
     name: "UltraDictBenchmarks",
     platforms: [.macOS(.v13)],
@@ -10,15 +13,16 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
+        // The suite, run by the benchmark plugin.
         .executableTarget(
             name: "UltraDictBenchmarks",
-            dependencies: [
-                .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "UltraDict", package: "UltraDict"),
-            ],
+            dependencies: [.product(name: "Benchmark", package: "benchmark"), ultraDict],
             path: "Benchmarks/UltraDictBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // The other processes of the multi-process benchmarks, and the Swift side of
+        // compare-python.sh.
+        .executableTarget(name: "BenchmarkWorker", dependencies: [ultraDict]),
     ],
     swiftLanguageModes: [.v6]
 )

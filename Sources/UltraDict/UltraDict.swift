@@ -243,6 +243,13 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
         }
     }
 
+    /// Writes a full dump of the whole dictionary now and starts the stream over (Python's
+    /// `dump()`). Writers do this by themselves when the stream is full; call it to make later
+    /// attachers load one snapshot instead of replaying the stream. Costs time linear in the size.
+    public func dump() throws {
+        try withLock { _ in try publishFullDump() }
+    }
+
     /// Runs `body` holding the dictionary's lock, so that a read-modify-write is atomic:
     /// `try d.withLock { d in d["counter", default: 0] += 1 }`.
     ///
@@ -446,6 +453,7 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
             bufferSize: log.bufferSize,
             fullDumpCounter: Int(control.fullDumpCounter),
             fullDumpName: try control.fullDumpName(),
+            lastSnapshotSize: control.lastSnapshotSize,
             fullDumpSize: control.staticFullDumpSize > 0 ? control.staticFullDumpSize : nil,
             lockHeld: words.lockByte.load(ordering: .acquiring) != 0,
             lockOwnerPID: Int32(bitPattern: words.ownerPID.load(ordering: .acquiring)),

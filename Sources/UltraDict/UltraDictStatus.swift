@@ -12,6 +12,9 @@ public struct UltraDictStatus: Sendable, Hashable {
     public var fullDumpCounter: Int
     /// The current full-dump segment's name, if any.
     public var fullDumpName: String?
+    /// Payload bytes of the last full dump written by this package (0 if none or unknown): the
+    /// size of the encoded snapshot, which the dump policy compares the stream with.
+    public var lastSnapshotSize: Int
     /// The static full-dump size, or `nil` for a new segment per dump.
     public var fullDumpSize: Int?
     /// Whether the shared lock byte is held, and by which pid (0 when unknown or free).
