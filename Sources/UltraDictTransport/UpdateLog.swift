@@ -197,7 +197,9 @@ package final class UpdateLog: @unchecked Sendable {
             let counter = control.fullDumpCounter
             let position = control.streamPosition
             var snapshot: [UInt8]?
-            if counter != cursor.counter {
+            // A position behind the cursor under an unchanged counter happens only after a Python
+            // writer's dump was paired with the previous epoch's position: reload the dump.
+            if counter != cursor.counter || position < cursor.position {
                 do {
                     snapshot = try readFullDump(counter: counter)
                 } catch let error as UltraDictError where attempt < Self.readAttempts {
