@@ -7,6 +7,10 @@ let swiftAtomics = Package.Dependency.package(url: "https://github.com/apple/swi
 let atomics = Target.Dependency.product(name: "Atomics", package: "swift-atomics")
 let swiftLog = Package.Dependency.package(url: "https://github.com/apple/swift-log.git", from: "1.16.2")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let swiftArgumentParser = Package.Dependency.package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2")
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+// Only for `swift package generate-documentation`; no target depends on it.
+let swiftDocCPlugin = Package.Dependency.package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0")
 
 // MARK: - Package
 
@@ -20,8 +24,10 @@ let package = Package(
         .library(name: "UltraDictJSON", targets: ["UltraDictJSON"]),
         .library(name: "UltraDictPropertyList", targets: ["UltraDictPropertyList"]),
         .library(name: "UltraDictTesting", targets: ["UltraDictTesting"]),
+        .executable(name: "ultradict", targets: ["ultradict"]),
+        .plugin(name: "UltraDictCommand", targets: ["UltraDictCommand"]),
     ],
-    dependencies: [swiftAtomics, swiftLog],
+    dependencies: [swiftAtomics, swiftLog, swiftArgumentParser, swiftDocCPlugin],
     targets: [
         // MARK: Core: protocols, the value model, errors; no libc, no I/O
         .target(name: "UltraDictCore"),
@@ -46,9 +52,22 @@ let package = Package(
             dependencies: ["UltraDictCore", "UltraDictTransport", "UltraDictConcurrency", "UltraDictMessagePack", atomics, logging]
         ),
 
+        // MARK: Tools: the command-line tool, and the plugin that runs it as `swift package ultradict`
+        .executableTarget(
+            name: "ultradict",
+            dependencies: ["UltraDict", "UltraDictTransport", "UltraDictJSON", "UltraDictPropertyList", argumentParser]
+        ),
+        .plugin(
+            name: "UltraDictCommand",
+            capability: .command(intent: .custom(verb: "ultradict", description: "Inspect, edit and clean up shared dictionaries")),
+            dependencies: ["ultradict"]
+        ),
+
         // MARK: Examples
         .executableTarget(name: "Simple", dependencies: ["UltraDict"], path: "Examples/Simple"),
+        .executableTarget(name: "DynamicMember", dependencies: ["UltraDict"], path: "Examples/DynamicMember"),
         .executableTarget(name: "CustomSerializer", dependencies: ["UltraDict"], path: "Examples/CustomSerializer"),
+        .executableTarget(name: "TwoLanguages", dependencies: ["UltraDict"], path: "Examples/TwoLanguages", exclude: ["two_languages.py"]),
 
         // MARK: Tests
         .executableTarget(
@@ -66,6 +85,8 @@ let package = Package(
         ),
         .testTarget(name: "UltraDictTests", dependencies: ["UltraDict"]),
         .testTarget(name: "MultiProcessTests", dependencies: ["UltraDict", "UltraDictJSON", "UltraDictPropertyList"]),
+        // Needs the Python side in .venv (`bash .ci/install-deps`); its scripts are in Python/.
+        .testTarget(name: "InteropTests", dependencies: ["UltraDict", "UltraDictJSON"], exclude: ["Python"]),
     ],
     swiftLanguageModes: [.v6]
 )

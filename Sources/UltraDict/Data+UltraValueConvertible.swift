@@ -2,12 +2,12 @@ import Foundation
 import UltraDictCore
 
 extension Data: UltraValueConvertible {
-    /// Reads ``UltraValue/bytes(_:)``.
+    /// Reads `UltraValue.bytes(_:)`.
     public init(ultraValue: UltraValue) throws {
         guard case .bytes(let bytes) = ultraValue else { throw UltraDictError.typeMismatch(expected: "bytes", found: ultraValue) }
         self.init(bytes)
     }
 
-    /// ``UltraValue/bytes(_:)``.
+    /// `UltraValue.bytes(_:)`.
     public var ultraValue: UltraValue { .bytes(Array(self)) }
 }

@@ -77,10 +77,10 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     ///     large as the last snapshot (and at least 64 KiB).
     ///   - fullDumpSize: bytes of one static full-dump segment, as Python's `full_dump_size`;
     ///     `nil` writes each dump to a new segment of the right size.
-    ///   - autoUnlink: whether ``close()`` and `deinit` unlink the segments; `nil` means
+    ///   - autoUnlink: whether ``close(unlink:)`` and `deinit` unlink the segments; `nil` means
     ///     "only if this handle created them".
     ///   - serializer: how values become bytes; MessagePack by default.
-    ///   - lock: the writers' lock; ``SharedSpinLock`` by default.
+    ///   - lock: the writers' lock; `SharedSpinLock` by default.
     public init<Serializer: UltraDictSerializer, Lock: SharedMemoryLock>(
         name: String? = nil,
         create: Bool? = nil,
@@ -432,7 +432,7 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
         try UpdateLog.unlinkSegments(name: name)
     }
 
-    /// Whether ``close()`` was called.
+    /// Whether ``close(unlink:)`` was called.
     public var closed: Bool { isClosed }
 
     @inlinable

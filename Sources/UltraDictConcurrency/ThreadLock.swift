@@ -28,9 +28,11 @@ final class ThreadLock: @unchecked Sendable {
     private(set) var holdCount = 0
     /// The pid of the process whose thread took the first level, for the fork diagnostic.
     private var holderPID: Int32 = 0
-    /// In a forked child: levels the forking thread held at the fork, and that thread.
-    /// Read and written with the mutex held (or in the single-threaded child handler).
-    private var inherited: (thread: UInt, levels: Int, fromPID: Int32) = (0, 0, 0)
+    /// In a forked child: the forking thread while it is still inside critical sections it held
+    /// at the fork, else 0. Other threads only compare it with themselves.
+    private let inheritingThread = ManagedAtomic<UInt>(0)
+    /// How many of those levels are left, and the parent's pid; used only by the inheriting thread.
+    private var inherited: (levels: Int, fromPID: Int32) = (0, 0)
 
     private init(name: String) {
         self.name = name
@@ -53,6 +55,7 @@ final class ThreadLock: @unchecked Sendable {
             holdCount += 1
             return
         }
+        if inheritingThread.load(ordering: .relaxed) == me { throw forkError(action: "acquire it again") }
         if let deadline {
             var attempt = 0
             while pthread_mutex_trylock(mutex) != 0 {
@@ -64,11 +67,6 @@ final class ThreadLock: @unchecked Sendable {
             }
         } else {
             pthread_mutex_lock(mutex)
-        }
-        if inherited.levels > 0, inherited.thread == me {
-            let error = forkError(action: "acquire it again")
-            pthread_mutex_unlock(mutex)
-            throw error
         }
         owner.store(me, ordering: .relaxed)
         holdCount = 1
@@ -83,17 +81,14 @@ final class ThreadLock: @unchecked Sendable {
         pthread_mutex_unlock(mutex)
     }
 
-    /// Whether the calling thread holds it.
-    var isHeldByCurrentThread: Bool { owner.load(ordering: .relaxed) == currentThread }
-
     /// Throws `lockStolen` unless the calling thread holds it. In a child forked while this
     /// thread held it, each call consumes one inherited level and throws the fork diagnostic.
     func checkHeld() throws {
-        if isHeldByCurrentThread { return }
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        if inherited.levels > 0, inherited.thread == currentThread {
+        let me = currentThread
+        if owner.load(ordering: .relaxed) == me { return }
+        if inheritingThread.load(ordering: .relaxed) == me {
             inherited.levels -= 1
+            if inherited.levels == 0 { inheritingThread.store(0, ordering: .relaxed) }
             throw forkError(action: "release it")
         }
         throw UltraDictError(.lockStolen, "lock of '\(name)' released by a thread that does not hold it")
@@ -102,7 +97,7 @@ final class ThreadLock: @unchecked Sendable {
     private func forkError(action: String) -> UltraDictError {
         UltraDictError(
             .lockStolen,
-            "lock of '\(name)': this process (pid \(ProcessIdentity.currentPID)) was forked from pid \(inherited.fromPID) while this thread held the lock; the child does not hold it and cannot \(action) inside the parent's critical section (\(inherited.levels) inherited level(s) left to leave)"
+            "lock of '\(name)': this process (pid \(ProcessIdentity.currentPID)) was forked from pid \(inherited.fromPID) while this thread held the lock; the child does not hold it, so it cannot \(action) inside the critical section it was forked in"
         )
     }
 
@@ -110,7 +105,8 @@ final class ThreadLock: @unchecked Sendable {
     private func resetInChild(forkingThread: UInt) {
         pthread_mutex_init(mutex, nil)
         let heldByForkingThread = owner.load(ordering: .relaxed) == forkingThread
-        inherited = heldByForkingThread ? (forkingThread, holdCount, holderPID) : (0, 0, 0)
+        inheritingThread.store(heldByForkingThread ? forkingThread : 0, ordering: .relaxed)
+        inherited = heldByForkingThread ? (holdCount, holderPID) : (0, 0)
         owner.store(0, ordering: .relaxed)
         holdCount = 0
     }

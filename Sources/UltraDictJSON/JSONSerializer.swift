@@ -230,8 +230,9 @@ public struct JSONSerializer: UltraDictSerializer {
     private static let tokenerDepth = Int32(maximumDepth + 2)
 
     /// Decodes the one JSON value spanning `bytes` with `json_tokener_parse_ex` (strict mode, after
-    /// ``checkText(_:)``); a top-level object's keys are read as ``topLevelKeys`` says. Throws
-    /// ``UltraDictError/Code/serialization`` for malformed, too deep or out-of-range input.
+    /// the check of the text described on the type); a top-level object's keys are read as
+    /// ``topLevelKeys`` says. Throws ``UltraDictError/Code/serialization`` for malformed, too deep
+    /// or out-of-range input.
     public func decode(_ bytes: UnsafeRawBufferPointer) throws -> UltraValue {
         try Self.parse(bytes) { try Self.value(of: $0, depth: 0, integerKeys: topLevelKeys == .integers) }
     }

@@ -17,9 +17,9 @@ import UltraDictCore
 /// a second path is a cycle or an amplification); containers nest at most ``maximumDepth`` deep;
 /// and the strings and data reached, counted once per reference, total at most ``maximumExpandedSize``.
 enum BinaryPropertyListCheck {
-    /// The deepest container nesting accepted: each dictionary level can take two containers
-    /// (`{"$map": [...]}`) and a null one more, so twice ``UltraValue/maximumDepth`` plus one.
-    static let maximumDepth = 2 * UltraValue.maximumDepth + 1
+    /// The deepest container nesting accepted: 512, the limit of CoreFoundation's parser
+    /// (`_CFPropertyListMaxRecursionDepth` on macOS and Linux), which fails beyond it.
+    static let maximumDepth = 512
 
     /// The most string and data bytes a decoded value may hold, counting a shared object once per
     /// reference: 1 GiB.

@@ -31,11 +31,11 @@ import UltraDictCore
 /// and non-string keys.
 ///
 /// Cost: Foundation builds an object tree and, on Linux, bridges every value; expect tens of
-/// microseconds per record and tens of milliseconds per 10,000-entry snapshot, several times
+/// microseconds per record and tens of milliseconds per 10,000-entry snapshot, tens of times
 /// slower than MessagePack. Dates, UIDs and sets are refused on decode.
 ///
 /// ## Untrusted input
-/// Before Foundation sees the input, ``BinaryPropertyListCheck`` walks the whole object graph
+/// Before Foundation sees the input, a bounds-checked walk of the whole object graph
 /// without recursion and refuses out-of-bounds offsets and lengths, unknown types, shared or
 /// cyclic containers, nesting beyond its limit, ints beyond 64 bits, malformed strings and
 /// expansions beyond 1 GiB; the conversion afterwards enforces ``maximumDepth``.
@@ -60,11 +60,13 @@ public struct PropertyListSerializer: UltraDictSerializer {
     // MARK: Encoding
 
     /// Appends the binary property list of `value`, written by `PropertyListSerialization.data(
-    /// fromPropertyList:format:options:)`; throws for a tree nested deeper than ``maximumDepth``.
+    /// fromPropertyList:format:options:)`; throws for a tree nested deeper than ``maximumDepth``,
+    /// or deeper than the 512 property list levels Foundation reads (a dictionary with other keys
+    /// than strings takes two levels, a null one).
     public func encode(_ value: UltraValue, into buffer: inout [UInt8]) throws {
         let data: Data
         do {
-            data = try PropertyListSerialization.data(fromPropertyList: Self.propertyList(for: value, depth: 0), format: .binary, options: 0)
+            data = try PropertyListSerialization.data(fromPropertyList: Self.propertyList(for: value, at: Depth()), format: .binary, options: 0)
         } catch let error as UltraDictError {
             throw error
         } catch {
@@ -73,10 +75,33 @@ public struct PropertyListSerializer: UltraDictSerializer {
         buffer.append(contentsOf: data)
     }
 
-    /// The Foundation property list object for `value`.
-    private static func propertyList(for value: UltraValue, depth: Int) throws -> Any {
+    /// How deep a value sits: in the value tree, and in property list containers.
+    private struct Depth {
+        var value = 0
+        var containers = 0
+
+        /// The depth inside a container of the value tree that takes `containers` plist containers;
+        /// throws if either limit is passed.
+        func entering(containers added: Int) throws -> Depth {
+            guard value < maximumDepth else { throw failure("nesting deeper than \(maximumDepth) levels") }
+            return try Depth(value: value + 1, containers: containers).adding(added)
+        }
+
+        /// The depth inside `added` more plist containers; throws beyond Foundation's 512 levels.
+        func adding(_ added: Int) throws -> Depth {
+            guard containers + added <= BinaryPropertyListCheck.maximumDepth else {
+                throw failure("more than \(BinaryPropertyListCheck.maximumDepth) property list levels (Foundation's limit)")
+            }
+            return Depth(value: value, containers: containers + added)
+        }
+    }
+
+    /// The Foundation property list object for `value`, which sits at `depth`.
+    private static func propertyList(for value: UltraValue, at depth: Depth) throws -> Any {
         switch value {
-        case .null: return [nullTag: true]
+        case .null:
+            _ = try depth.adding(1)
+            return [nullTag: true]
         case .bool(let flag): return flag
         case .int(let number): return NSNumber(value: number)
         case .uint(let number): return NSNumber(value: number)
@@ -84,24 +109,25 @@ public struct PropertyListSerializer: UltraDictSerializer {
         case .string(let text): return text
         case .bytes(let bytes): return Data(bytes)
         case .array(let items):
-            try checkDepth(depth)
-            return try items.map { try propertyList(for: $0, depth: depth + 1) }
+            let inside = try depth.entering(containers: 1)
+            return try items.map { try propertyList(for: $0, at: inside) }
         case .dictionary(let map):
-            try checkDepth(depth)
             let names = map.keys.compactMap { key -> String? in if case .string(let name) = key { name } else { nil } }
             guard names.count == map.count, !(map.count == 1 && isTag(names[0])) else {
+                let inside = try depth.entering(containers: 2)
                 var entries: [Any] = []
                 entries.reserveCapacity(2 * map.count)
                 for (key, item) in map {
-                    entries.append(try propertyList(for: key, depth: depth + 1))
-                    entries.append(try propertyList(for: item, depth: depth + 1))
+                    entries.append(try propertyList(for: key, at: inside))
+                    entries.append(try propertyList(for: item, at: inside))
                 }
                 return [mapTag: entries]
             }
+            let inside = try depth.entering(containers: 1)
             var plain = [String: Any](minimumCapacity: map.count)
             for (key, item) in map {
                 guard case .string(let name) = key else { continue }
-                plain[name] = try propertyList(for: item, depth: depth + 1)
+                plain[name] = try propertyList(for: item, at: inside)
             }
             return plain
         }
@@ -116,7 +142,7 @@ public struct PropertyListSerializer: UltraDictSerializer {
     // MARK: Decoding
 
     /// Decodes the binary property list spanning `bytes` with `PropertyListSerialization.propertyList(
-    /// from:options:format:)`, after ``BinaryPropertyListCheck``; throws
+    /// from:options:format:)`, after a bounds-checked walk of its structure; throws
     /// ``UltraDictError/Code/serialization`` for malformed, unsupported or too deep input.
     public func decode(_ bytes: UnsafeRawBufferPointer) throws -> UltraValue {
         try BinaryPropertyListCheck.check(bytes)

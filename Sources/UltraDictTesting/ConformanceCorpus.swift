@@ -66,16 +66,31 @@ enum Corpus {
 
     /// Values of about a megabyte, and 10,000-entry snapshots.
     static func large(_ capabilities: UltraDictSerializerCapabilities) -> [Named] {
+        capabilities.keys == .any ? megabyteValues + snapshots : megabyteValues + snapshots.prefix(1)
+    }
+
+    /// Strings and bytes of a megabyte, made once per process.
+    private static let megabyteValues: [Named] = [
+        ("1 MB ASCII string", .string(String(repeating: "0123456789abcdef", count: 65_536))),
+        ("1 MB two-byte string", .string(String(repeating: "é", count: 524_288))),
+        ("1 MB four-byte string", .string(String(repeating: "😀", count: 262_144))),
+        ("1 MB random bytes", .bytes(randomBytes(1 << 20))),
+    ]
+
+    /// 10,000-entry snapshots with string keys and with int keys, made once per process.
+    private static let snapshots: [Named] = [
+        ("10,000-entry snapshot with string keys", snapshot(10_000) { .string("key\($0)") }),
+        ("10,000-entry snapshot with int keys", snapshot(10_000) { .int(Int64($0)) }),
+    ]
+
+    /// `count` (a multiple of 8) reproducible random bytes, a word at a time.
+    private static func randomBytes(_ count: Int) -> [UInt8] {
         var random = SplitMix64(state: 0x1A26E)
-        var values: [Named] = [
-            ("1 MB ASCII string", .string(String(repeating: "0123456789abcdef", count: 65_536))),
-            ("1 MB two-byte string", .string(String(repeating: "é", count: 524_288))),
-            ("1 MB four-byte string", .string(String(repeating: "😀", count: 262_144))),
-            ("1 MB bytes", .bytes((0 ..< 1 << 20).map { _ in UInt8.random(in: 0 ... 255, using: &random) })),
-            ("10,000-entry snapshot with string keys", snapshot(10_000) { .string("key\($0)") }),
-        ]
-        if capabilities.keys == .any { values.append(("10,000-entry snapshot with int keys", snapshot(10_000) { .int(Int64($0)) })) }
-        return values
+        return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            let words = UnsafeMutableRawBufferPointer(buffer)
+            for offset in stride(from: 0, to: count, by: 8) { words.storeBytes(of: random.next(), toByteOffset: offset, as: UInt64.self) }
+            initialized = count
+        }
     }
 
     /// A dictionary of `count` entries with mixed values under `key(i)`.

@@ -13,6 +13,9 @@ public struct UltraDictSerializerCapabilities: Sendable, Hashable {
         /// ``UltraDictError/Code/serialization``, or come back with other keys but the same number
         /// of entries and the same values (JSON writes the key `1` as `"1"`).
         case strings
+        /// Like ``strings``, but a top-level dictionary's string keys may change too (JSON with
+        /// `topLevelKeys: .integers` reads the key `"1"` of a full dump as the int `1`).
+        case mayChange
     }
 
     /// Which dictionary keys come back unchanged.

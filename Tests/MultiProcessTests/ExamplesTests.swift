@@ -14,4 +14,19 @@ struct ExamplesTests {
     @Test func simple() throws {
         #expect(try lastLine(of: "Simple") == "Length: 100000 == 100000 == 100000")
     }
+
+    /// A class whose properties live in a shared dictionary through `@dynamicMemberLookup`, in two processes.
+    @Test func dynamicMember() throws {
+        #expect(try lastLine(of: "DynamicMember") == "greeting: hello, parent, visits: 2, position: (3, 4)")
+    }
+
+    /// A serializer written in one file (`Examples/CustomSerializer/CompactSerializer.swift`), shared by two processes.
+    @Test func customSerializer() throws {
+        #expect(try lastLine(of: "CustomSerializer") == "Custom serializer: 100 == 100")
+    }
+
+    /// Needs the Python side in .venv (`bash .ci/install-deps`); without it the example fails, and so does this test.
+    @Test func twoLanguages() throws {
+        #expect(try lastLine(of: "TwoLanguages") == "Counter: 20000 == 20000")
+    }
 }

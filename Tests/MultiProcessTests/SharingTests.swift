@@ -61,7 +61,7 @@ struct SharingTests {
 
         #expect(try runHelper("write-range", name, "0", "100000", "--serializer", serializer) == "count 100000")
         #expect(try runHelper("delete-range", name, "0", "100000", "--serializer", serializer) == "count 0")
-        #expect(try runHelper("count", name) == "count 0")
+        #expect(try runHelper("count", name, "--serializer", serializer) == "count 0")
         #expect(d.count == 0)
     }
 

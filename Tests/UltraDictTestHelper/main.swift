@@ -50,13 +50,14 @@ let (arguments, serializerName): ([String], String) = {
 guard arguments.count >= 2 else { fail("usage: UltraDictTestHelper COMMAND NAME [ARGS...] [--serializer NAME]") }
 let (command, name, rest) = (arguments[0], arguments[1], Array(arguments.dropFirst(2)))
 
-/// Attaches the dictionary under test with the serializer named on the command line.
+/// Attaches the dictionary under test (or with `create`, creates it) with the serializer named on
+/// the command line.
 @MainActor
-func attach<Key, Value>(_: Key.Type = Key.self, _: Value.Type = Value.self) throws -> UltraDict<Key, Value> {
+func attach<Key, Value>(_: Key.Type = Key.self, _: Value.Type = Value.self, create: Bool = false) throws -> UltraDict<Key, Value> {
     switch serializerName {
-    case "msgpack": return try UltraDict(name: name, create: false, serializer: MessagePackSerializer())
-    case "json": return try UltraDict(name: name, create: false, serializer: JSONSerializer(keyType: Key.self))
-    case "plist": return try UltraDict(name: name, create: false, serializer: PropertyListSerializer())
+    case "msgpack": return try UltraDict(name: name, create: create, serializer: MessagePackSerializer())
+    case "json": return try UltraDict(name: name, create: create, serializer: JSONSerializer(keyType: Key.self))
+    case "plist": return try UltraDict(name: name, create: create, serializer: PropertyListSerializer())
     default: fail("unknown serializer \(serializerName)")
     }
 }
@@ -142,6 +143,19 @@ do {
         if let error = failures.first { throw error }
         say("value \(try handles[0].dictionary.value(forKey: key) ?? 0)")
 
+    case "steal-increment":  // steal-increment NAME KEY TIMES: increments, taking a dead owner's lock over after 100 ms
+        let d = try attach(String.self, Int.self)
+        var done = 0
+        while done < integer(rest[1]) {
+            do {
+                try d.withLock(timeout: .milliseconds(100), stealAfterTimeout: true) { d in d[rest[0], default: 0] += 1 }
+                done += 1
+            } catch UltraDictError.lockTimeout {
+                // A live process held the lock for 100 ms: wait again.
+            }
+        }
+        say("value \(try d.value(forKey: rest[0]) ?? 0)")
+
     case "fork-while-holding":  // fork-while-holding NAME: forks inside withLock; the child must not hold the lock
         let d = try attach(String.self, Int.self)
         var child: pid_t = -1
@@ -163,6 +177,15 @@ do {
         var status: Int32 = 0
         waitpid(child, &status, 0)
         say("child exit \((status >> 8) & 0xFF), key \(try d.value(forKey: "child") == nil ? "absent" : "present")")
+
+    case "hold":  // hold NAME [KEY VALUE]...: creates NAME with these entries, says "ready", keeps it until a line on stdin
+        // Keys and values are integers when they read as one, else strings.
+        let d = try attach(UltraValue.self, UltraValue.self, create: true)
+        let item = { (text: String) -> UltraValue in Int64(text).map(UltraValue.int) ?? .string(text) }
+        for pair in stride(from: 0, to: rest.count - 1, by: 2) { try d.updateValue(item(rest[pair + 1]), forKey: item(rest[pair])) }
+        say("ready")
+        _ = readLine()
+        say("count \(d.count)")
 
     default:
         fail("unknown command \(command)")

@@ -1,0 +1,94 @@
+import ArgumentParser
+import UltraDict
+import UltraDictJSON
+import UltraDictPropertyList
+
+/// The serializers the tool can read and write, by the identifiers they record.
+enum SerializerChoice: String, CaseIterable, ExpressibleByArgument {
+    case msgpack
+    case json
+    case plist
+
+    /// A serializer of this kind; `integerKeys` asks a full dump's keys to be read back as
+    /// integers where the format writes them as text (JSON).
+    func make(integerKeys: Bool) -> any UltraDictSerializer {
+        switch self {
+        case .msgpack: MessagePackSerializer()
+        case .json: JSONSerializer(topLevelKeys: integerKeys ? .integers : .strings)
+        case .plist: PropertyListSerializer()
+        }
+    }
+}
+
+/// The options of the commands that read or write entries: how to decode the dictionary and
+/// how to read a key.
+struct EntryOptions: ParsableArguments {
+    @Option(help: "The serializer of a dictionary that records none (one made by Python).")
+    var serializer: SerializerChoice?
+
+    @Flag(help: "Read KEY as an integer (and a JSON full dump's keys as integers).")
+    var intKey = false
+
+    /// The key named by `text`: a string, or an integer with `--int-key`.
+    func key(_ text: String) throws -> UltraValue {
+        guard intKey else { return .string(text) }
+        guard let value = Int64(text) else { throw ToolError.failure("--int-key: '\(text)' is not a 64-bit integer") }
+        return .int(value)
+    }
+
+    /// The serializer of `dictionary`: the one it records, else `--serializer`, else MessagePack.
+    func serializer(of dictionary: InspectedDictionary) throws -> any UltraDictSerializer {
+        guard let recorded = try dictionary.control.serializerIdentifier() else {
+            return (serializer ?? .msgpack).make(integerKeys: intKey)
+        }
+        guard let choice = SerializerChoice(rawValue: recorded) else {
+            throw ToolError.failure("'\(dictionary.name)' uses the serializer '\(recorded)', which this tool does not know")
+        }
+        if let serializer, serializer != choice {
+            throw ToolError.failure("'\(dictionary.name)' records the serializer \(recorded); --serializer \(serializer) does not apply")
+        }
+        return choice.make(integerKeys: intKey)
+    }
+
+    /// Attaches the dictionary `name` with its own serializer and lock. A dictionary whose
+    /// writers use the process-local lock is refused `forWriting`: the tool could not exclude them.
+    func open(_ name: String, forWriting: Bool = false) throws -> UltraDict<UltraValue, UltraValue> {
+        let dictionary = try InspectedDictionary(name: name)
+        let lockKind = dictionary.lockKind
+        if forWriting && lockKind == .processLocal {
+            throw ToolError.failure("'\(name)' uses the process-local lock: only threads of the process that writes it may write it")
+        }
+        let lock: any SharedMemoryLock.Type = lockKind == .shared ? SharedSpinLock.self : ProcessLocalLock.self
+        let serializer = try serializer(of: dictionary)
+        return try explainingSerialization(dictionary) {
+            try Self.open(name, create: false, serializer: serializer, lock: lock)
+        }
+    }
+
+    /// `UltraDict.init` with a serializer and a lock known at run time (existentials are opened here).
+    private static func open<Serializer: UltraDictSerializer, Lock: SharedMemoryLock>(
+        _ name: String,
+        create: Bool?,
+        serializer: Serializer,
+        lock: Lock.Type
+    ) throws -> UltraDict<UltraValue, UltraValue> {
+        try UltraDict(name: name, create: create, autoUnlink: false, serializer: serializer, lock: lock)
+    }
+
+    /// Creates the dictionary `name` with `--serializer` (MessagePack by default) and the shared
+    /// lock, or attaches it if another process just did; it stays when the tool exits.
+    func create(_ name: String) throws -> UltraDict<UltraValue, UltraValue> {
+        let chosen = (serializer ?? .msgpack).make(integerKeys: intKey)
+        return try Self.open(name, create: nil, serializer: chosen, lock: SharedSpinLock.self)
+    }
+
+    /// Runs `body`, adding to a serialization failure of a dictionary that records no serializer
+    /// the hint that it may need `--serializer`.
+    func explainingSerialization<Result>(_ dictionary: InspectedDictionary, _ body: () throws -> Result) throws -> Result {
+        do {
+            return try body()
+        } catch let error as UltraDictError where error.code == .serialization && (try? dictionary.control.serializerIdentifier()) == .some(nil) {
+            throw ToolError.failure("\(error.message) ('\(dictionary.name)' records no serializer; pass the one its creator used with --serializer)")
+        }
+    }
+}

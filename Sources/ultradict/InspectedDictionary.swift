@@ -1,0 +1,82 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import UltraDict
+import UltraDictTransport
+
+/// A dictionary's control block, attached without attaching the dictionary: what `list`,
+/// `status`, `unlink` and `clean` read, and what the other commands read before choosing how to
+/// open the dictionary.
+struct InspectedDictionary {
+    /// The dictionary's name.
+    let name: String
+    /// Its control block.
+    let control: ControlBlock
+
+    /// Attaches the control segment of the dictionary `name`; throws ``ToolError/notFound(_:)``
+    /// when there is none.
+    init(name: String) throws {
+        try SegmentName.validate(name)
+        let segment: SharedMemorySegment
+        do {
+            segment = try SharedMemorySegment.attach(name: name, minimumSize: ControlLayout.size)
+        } catch let error as UltraDictError where (error.underlying as? SystemCallError)?.errno == ENOENT {
+            throw ToolError.notFound("no dictionary '\(name)'")
+        }
+        guard segment.size == ControlLayout.size else {
+            throw ToolError.failure("'\(name)' is not a dictionary: its segment has \(segment.size) bytes, a control segment \(ControlLayout.size)")
+        }
+        self.name = name
+        self.control = ControlBlock(segment: segment)
+    }
+
+    /// Whether a Swift process created the dictionary (its own fields are set); otherwise Python
+    /// did, or a creator has not finished writing the control block.
+    var implementation: String { control.hasOwnFields ? "swift" : "python" }
+
+    /// The lock the dictionary uses: recorded by a Swift creator, Python's shared-lock flag otherwise.
+    var lockKind: UltraDictLockKind { control.lockKind ?? (control.sharedLockFlag ? .shared : .processLocal) }
+
+    /// The segments that make up the dictionary and exist in `directory`, with their roles.
+    func segments(in directory: SharedMemoryDirectory) -> [(role: DictionarySegments.Role, segment: SharedMemoryDirectory.Segment)] {
+        DictionarySegments.names(of: name, control: control).compactMap { role, name in
+            directory.segments[name].map { (role, $0) }
+        }
+    }
+
+    /// Whether the creator still runs, or `nil` when no creator is recorded (Python).
+    var isCreatorAlive: Bool? {
+        let creator = control.creator
+        return creator.pid > 0 ? ProcessIdentity.isAlive(pid: creator.pid, startTime: creator.startTime) : nil
+    }
+
+    /// The JSON members that `list` and `status` both print: name, implementation, serializer,
+    /// lock kind, creator, segments and the processes using them.
+    func summary(in directory: SharedMemoryDirectory, users: SegmentUsers) -> [(String, JSON)] {
+        let segments = segments(in: directory)
+        let creator = control.creator
+        let usedBy = Set(segments.flatMap { users.pids(using: $0.segment) }).sorted()
+        return [
+            ("name", .string(name)),
+            ("implementation", .string(implementation)),
+            ("serializer", ((try? control.serializerIdentifier()) ?? nil).map(JSON.string) ?? .null),
+            ("lockKind", .string(lockKind.description)),
+            ("creatorPID", creator.pid > 0 ? .int(Int64(creator.pid)) : .null),
+            ("creatorAlive", isCreatorAlive.map(JSON.bool) ?? .null),
+            ("segments", .array(segments.map { role, segment in
+                .object([("name", .string(segment.name)), ("role", .string(role.rawValue)), ("size", .int(Int64(segment.size)))])
+            })),
+            ("usedBy", .array(usedBy.map { .int(Int64($0)) })),
+        ]
+    }
+
+    /// Unlinks every segment of the dictionary, control first so that nobody attaches any more;
+    /// returns the names of those that existed. Processes that map them keep their mappings.
+    func unlink() throws -> [String] {
+        try DictionarySegments.names(of: name, control: control).compactMap { _, name in
+            try SharedMemorySegment.unlink(name: name) ? name : nil
+        }
+    }
+}

@@ -1,0 +1,169 @@
+import ArgumentParser
+import UltraDict
+import UltraDictTransport
+
+/// `ultradict list`: every dictionary in `/dev/shm`.
+struct ListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "List every dictionary in /dev/shm, Swift's and Python's, as a JSON array.",
+        discussion: """
+            A dictionary is a 1000-byte segment NAME beside a segment NAME_memory. Each entry gives \
+            its segments and their sizes, the serializer and creator when the creator recorded them \
+            (Python records neither), whether the creator still runs, and the processes that map or \
+            hold open any of its segments.
+            """
+    )
+
+    func run() throws {
+        let directory = try SharedMemoryDirectory()
+        let users = SegmentUsers()
+        var entries: [JSON] = []
+        for name in directory.dictionaryNames {
+            do {
+                entries.append(.object(try InspectedDictionary(name: name).summary(in: directory, users: users)))
+            } catch let error as ToolError where error.status == ToolError.notFoundStatus {
+                continue  // Unlinked since the directory was read.
+            } catch {
+                entries.append(.object([("name", .string(name)), ("error", .string(describe(error)))]))
+            }
+        }
+        printJSON(.array(entries))
+    }
+}
+
+/// `ultradict status NAME`: every field of a control block.
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Print every field of the dictionary's control block as a JSON object, Python's and this package's.",
+        discussion: """
+            Fields that only a Swift creator writes are null in a dictionary that Python created. \
+            'problems' lists fields that hold invalid values.
+            """
+    )
+
+    @Argument(help: "The dictionary's name.") var name: String
+
+    func run() throws {
+        let dictionary = try InspectedDictionary(name: name)
+        let control = dictionary.control
+        let own = control.hasOwnFields
+        let lock = control.lockState
+        let sequence = control.sequence
+        var problems: [JSON] = []
+        func checked<T>(_ read: () throws -> T?) -> T? {
+            do {
+                return try read()
+            } catch {
+                problems.append(.string(describe(error)))
+                return nil
+            }
+        }
+        let fullDumpName = checked(control.fullDumpName)
+        _ = checked(control.serializerIdentifier)
+        let fields: [(String, JSON)] = [
+            ("streamPosition", .int(Int64(control.streamPosition))),
+            ("lockOwnerPID", .int(Int64(lock.ownerPID))),
+            ("lockOwnerAlive", lock.ownerPID > 0 ? .bool(ProcessIdentity.isAlive(pid: lock.ownerPID, startTime: 0)) : .null),
+            ("lockHeld", .bool(lock.isHeld)),
+            ("fullDumpCounter", .int(Int64(control.fullDumpCounter))),
+            ("staticFullDumpSize", .int(Int64(control.staticFullDumpSize))),
+            ("sharedLockFlag", .bool(control.sharedLockFlag)),
+            ("recurseFlag", .bool(control.recurseFlag)),
+            ("fullDumpName", fullDumpName.map(JSON.string) ?? .null),
+            ("layoutVersion", control.layoutVersion.map { .int(Int64($0)) } ?? .null),
+            ("creatorStartTime", own ? .uint(control.creator.startTime) : .null),
+            ("lockOwnerIdentity", own ? .uint(lock.ownerIdentity) : .null),
+            ("sequence", own ? .uint(sequence) : .null),
+            ("publishing", own ? .bool(sequence & 1 == 1) : .null),
+            ("fullDumpCounterCopy", control.fullDumpCounterCopy.map(JSON.uint) ?? .null),
+            ("streamCapacity", own ? .int(Int64(control.streamCapacity)) : .null),
+        ]
+        let summary = dictionary.summary(in: try SharedMemoryDirectory(), users: SegmentUsers())
+        printJSON(.object(summary + fields + [("problems", .array(problems))]))
+    }
+}
+
+/// `ultradict unlink NAME`: removes a dictionary's segments.
+struct UnlinkCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "unlink",
+        abstract: "Unlink every segment of the dictionary and print their names as a JSON array.",
+        discussion: "Processes that have the dictionary open keep their mappings; nobody can attach it any more."
+    )
+
+    @Argument(help: "The dictionary's name.") var name: String
+
+    func run() throws {
+        printJSON(.array(try InspectedDictionary(name: name).unlink().map(JSON.string)))
+    }
+}
+
+/// `ultradict clean`: removes what crashed processes left in `/dev/shm`.
+struct CleanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "clean",
+        abstract: "Unlink the dictionaries nobody uses any more, and orphaned full dumps; print them as a JSON array.",
+        discussion: """
+            A dictionary is removed when its creator is dead (or unknown: Python records none) and \
+            no live process maps or holds open any of its segments (/proc/*/maps, /proc/*/fd). A \
+            full-dump segment psm_xxxxxxxx is removed when no dictionary's control block names it \
+            and nobody uses it: a writer that died between creating and publishing a dump leaves \
+            one. Each entry is {"kind": "dictionary" or "dump", "name", "segments"}. A process \
+            that attaches a dictionary while it is being removed keeps what it mapped. Run as the \
+            owner of the segments or as root: processes whose /proc entries cannot be read are \
+            not seen.
+            """
+    )
+
+    @Flag(help: "Print what would be removed, and remove nothing.")
+    var dryRun = false
+
+    @Option(help: "Consider only dictionaries and dump segments whose names start with this prefix.")
+    var prefix = ""
+
+    func run() throws {
+        // The order matters: segments listed first, their users next, the dump names that control
+        // blocks publish last. A writer holds a new dump mapped until it has published its name,
+        // so a listed dump is either seen in use or seen named.
+        let directory = try SharedMemoryDirectory()
+        let users = SegmentUsers()
+        var namedDumps: Set<String> = []
+        var unreadable: [String] = []
+        var removed: [JSON] = []
+        for name in directory.dictionaryNames {
+            let dictionary: InspectedDictionary
+            do {
+                dictionary = try InspectedDictionary(name: name)
+            } catch let error as ToolError where error.status == ToolError.notFoundStatus {
+                continue
+            } catch {
+                unreadable.append("'\(name)' (\(describe(error)))")
+                continue
+            }
+            let segments = dictionary.segments(in: directory)
+            namedDumps.formUnion(segments.map(\.segment.name))
+            guard name.hasPrefix(prefix), dictionary.isCreatorAlive != true,
+                  segments.allSatisfy({ users.pids(using: $0.segment).isEmpty }) else { continue }
+            let names = dryRun ? segments.map(\.segment.name) : try dictionary.unlink()
+            removed.append(Self.entry(kind: "dictionary", name: name, segments: names))
+        }
+        if unreadable.isEmpty {
+            for dump in directory.dumpSegmentNames where dump.hasPrefix(prefix) && !namedDumps.contains(dump) {
+                guard let segment = directory.segments[dump], users.pids(using: segment).isEmpty else { continue }
+                if try dryRun || SharedMemorySegment.unlink(name: dump) {
+                    removed.append(Self.entry(kind: "dump", name: dump, segments: [dump]))
+                }
+            }
+        } else {
+            // Those control blocks may name dumps: keep every dump rather than guess.
+            warn("cannot read \(unreadable.joined(separator: ", ")); orphaned dumps are kept")
+        }
+        printJSON(.array(removed))
+    }
+
+    private static func entry(kind: String, name: String, segments: [String]) -> JSON {
+        .object([("kind", .string(kind)), ("name", .string(name)), ("segments", .array(segments.map(JSON.string)))])
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+
+/// The POSIX shared-memory segments of this machine: on Linux, the files of `/dev/shm`.
+struct SharedMemoryDirectory {
+    /// Where Linux keeps POSIX shared memory (`shm_open("/NAME")` is the file `/dev/shm/NAME`).
+    static let path = "/dev/shm"
+
+    /// One segment, as `stat` saw it when the directory was read.
+    struct Segment: Hashable {
+        /// The POSIX name without the leading `/`.
+        var name: String
+        /// The size in bytes.
+        var size: Int
+        /// The inode, which tells this segment from a deleted one of the same name that a
+        /// process still maps.
+        var inode: UInt64
+    }
+
+    /// Every segment, by name.
+    let segments: [String: Segment]
+
+    /// Reads the directory now; throws when it cannot be read (not Linux, or no permission).
+    init() throws {
+        let manager = FileManager.default
+        let names: [String]
+        do {
+            names = try manager.contentsOfDirectory(atPath: Self.path)
+        } catch {
+            throw ToolError.failure("cannot read \(Self.path): \(error.localizedDescription)")
+        }
+        var segments: [String: Segment] = [:]
+        for name in names {
+            // A segment unlinked since the listing has no attributes: it is not there any more.
+            guard let attributes = try? manager.attributesOfItem(atPath: Self.path + "/" + name),
+                  attributes[.type] as? FileAttributeType == .typeRegular,
+                  let size = (attributes[.size] as? NSNumber)?.intValue,
+                  let inode = (attributes[.systemFileNumber] as? NSNumber)?.uint64Value else { continue }
+            segments[name] = Segment(name: name, size: size, inode: inode)
+        }
+        self.segments = segments
+    }
+
+    /// The names of every dictionary, sorted: a dictionary's control segment is a 1000-byte
+    /// segment `NAME` beside its update stream `NAME_memory`, whether Swift or Python made it.
+    var dictionaryNames: [String] {
+        segments.values
+            .filter { $0.size == DictionarySegments.controlSize && segments[DictionarySegments.streamName(of: $0.name)] != nil }
+            .map(\.name)
+            .sorted()
+    }
+
+    /// The full-dump segments (`psm_` and 8 lowercase hex digits), sorted by name.
+    var dumpSegmentNames: [String] {
+        segments.keys.filter(DictionarySegments.isDumpSegmentName).sorted()
+    }
+}

@@ -1,0 +1,134 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ArgumentParser
+import UltraDict
+import UltraDictTransport
+
+/// `ultradict watch NAME`: one JSON line per change, as it is published.
+struct WatchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watch",
+        abstract: "Print one JSON line per change as other processes publish it, until interrupted.",
+        discussion: """
+            Each line is {"event": "set", "key": K, "value": V} or {"event": "delete", "key": K}. \
+            Every record of the update stream is printed as it was written, even a set to the \
+            value the key had. A full dump compacts the records it replaces: across one, the \
+            changes printed are the difference between the entries before and after it. The \
+            command ends by itself when the dictionary is unlinked.
+            """
+    )
+
+    @Argument(help: "The dictionary's name.") var name: String
+    @OptionGroup var options: EntryOptions
+
+    @Flag(help: "First print a set event for every entry the dictionary holds.")
+    var initial = false
+
+    /// How long to sleep when nothing changed: checking costs two atomic loads.
+    static let pollInterval: useconds_t = 10_000
+    /// How many polls pass between two checks that the dictionary still exists.
+    static let pollsPerExistenceCheck = 100
+
+    func run() throws {
+        let dictionary = try InspectedDictionary(name: name)
+        var feed = ChangeFeed(log: try UpdateLog.attach(name: name), serializer: try options.serializer(of: dictionary))
+        var loaded = false
+        var polls = 0
+        while true {
+            do {
+                let changes = try options.explainingSerialization(dictionary) { try feed.changes() }
+                if loaded {
+                    changes.forEach { printJSON($0.json) }
+                } else if initial {
+                    // The first read is the whole dictionary: print its entries, not its history.
+                    for key in feed.entries.keys.sorted(by: ChangeFeed.keyOrder) {
+                        printJSON(ChangeFeed.Change.set(key, feed.entries[key]!).json)
+                    }
+                }
+                loaded = true
+            } catch LogError.publicationInterrupted {
+                // A writer died while publishing a full dump; the next writer repairs it.
+            }
+            polls += 1
+            if polls % Self.pollsPerExistenceCheck == 0, !SharedMemorySegment.exists(name: name) {
+                warn("'\(name)' was unlinked; nothing more can change")
+                return
+            }
+            usleep(Self.pollInterval)
+        }
+    }
+}
+
+/// The changes to a dictionary as they are published, read from its update log without a lock.
+struct ChangeFeed {
+    /// One change.
+    enum Change {
+        /// `key` was set to `value`.
+        case set(UltraValue, UltraValue)
+        /// `key` was removed.
+        case delete(UltraValue)
+
+        /// The change as the line `watch` prints.
+        var json: JSON {
+            switch self {
+            case .set(let key, let value): .object([("event", .string("set")), ("key", JSON(key)), ("value", JSON(value))])
+            case .delete(let key): .object([("event", .string("delete")), ("key", JSON(key))])
+            }
+        }
+    }
+
+    private let log: UpdateLog
+    private let serializer: any UltraDictSerializer
+    private var cursor = LogCursor(counter: 0, position: 0)
+    /// The entries after the changes returned so far.
+    private(set) var entries: [UltraValue: UltraValue] = [:]
+
+    /// A feed of the dictionary behind `log`, decoded with `serializer`, that has seen nothing yet.
+    init(log: UpdateLog, serializer: any UltraDictSerializer) {
+        self.log = log
+        self.serializer = serializer
+    }
+
+    /// The changes published since the last call, in order (none costs two atomic loads); the
+    /// first call returns everything. Either all of them are applied to ``entries`` or, when
+    /// one cannot be decoded, none.
+    ///
+    /// Throws `LogError.publicationInterrupted` while a full dump's publication stays unfinished.
+    mutating func changes() throws -> [Change] {
+        guard !log.isCurrent(cursor) else { return [] }
+        let published = try log.readChanges(since: cursor)
+        var next = entries
+        var changes: [Change] = []
+        if let snapshot = published.snapshot {
+            let tree = try snapshot.withUnsafeBytes { try serializer.decode($0) }
+            guard case .dictionary(let map) = tree else {
+                throw UltraDictError(.serialization, "the full dump of '\(log.name)' holds \(tree.kindName), not a dictionary")
+            }
+            let removed = next.keys.filter { map[$0] == nil }
+            let updated = map.filter { next[$0.key] != $0.value }
+            changes += removed.sorted(by: Self.keyOrder).map(Change.delete)
+            changes += updated.keys.sorted(by: Self.keyOrder).map { Change.set($0, map[$0]!) }
+            next = map
+        }
+        try published.forEachRecord { payload in
+            let update = try serializer.decodeUpdate(payload)
+            if update.isSet {
+                next[update.key] = update.value
+                changes.append(.set(update.key, update.value))
+            } else if next.removeValue(forKey: update.key) != nil {
+                changes.append(.delete(update.key))
+            }
+        }
+        entries = next
+        cursor = published.cursor
+        return changes
+    }
+
+    /// The order of keys in a list of changes: by their text, as ``JSON`` sorts object members.
+    static func keyOrder(_ left: UltraValue, _ right: UltraValue) -> Bool {
+        JSON.memberName(for: left) < JSON.memberName(for: right)
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import Testing
+import UltraDict
+import UltraDictTransport  // the control block's lock words, to record owners as other processes do
+
+/// The shared lock between real processes: each test launches the test helper.
+@Suite("Multi-process locking", .serialized)
+struct LockTests {
+    /// Reads the "holding PID" line of a helper that holds the lock and returns the pid.
+    func holdingPID(of helper: ChildProcess, sourceLocation: SourceLocation = #_sourceLocation) throws -> Int32 {
+        let line = helper.readLine()
+        return try #require(line.hasPrefix("holding ") ? Int32(line.dropFirst("holding ".count)) : nil, "helper said \(line.debugDescription)", sourceLocation: sourceLocation)
+    }
+
+    @Test func aSigkilledOwnerIsTakenOverRightAfterTheTimeout() throws {
+        let timeout = Duration.milliseconds(300)
+        for trial in 0..<20 {
+            let name = uniqueName()
+            let d: UltraDict<String, Int> = try createDictionary(name, serializer: "msgpack")
+            defer { d.unlink(); #expect(segments(of: name).isEmpty) }
+
+            let holder = try ChildProcess("UltraDictTestHelper", ["hold-lock-and-wait", name])
+            let owner = try holdingPID(of: holder)
+            #expect(try d.status().lockOwnerPID == owner)
+            kill(owner, SIGKILL)
+
+            let started = ContinuousClock.now
+            try d.withLock(timeout: timeout, stealAfterTimeout: true) { d in d["trial"] = trial }
+            let waited = ContinuousClock.now - started
+            #expect(waited >= timeout, "trial \(trial): took the lock over before the timeout")
+            #expect(waited < timeout + .seconds(1), "trial \(trial): took \(waited) to take over from a dead owner")
+            #expect(d["trial"] == trial)
+            #expect(try d.status().lockHeld == false)
+            #expect(holder.finish().status == SIGKILL)
+        }
+    }
+
+    @Test func aLiveOwnerIsNeverRobbed() throws {
+        let name = uniqueName()
+        let d: UltraDict<String, Int> = try createDictionary(name, serializer: "msgpack")
+        defer { d.unlink(); #expect(segments(of: name).isEmpty) }
+
+        let holder = try ChildProcess("UltraDictTestHelper", ["hold-lock-and-wait", name])
+        let owner = try holdingPID(of: holder)
+        // Three other processes and this one wait past their timeouts, asking to steal.
+        let thieves = try runHelpersConcurrently(Array(repeating: ["try-lock", name, "300", "steal"], count: 3))
+        for line in thieves {
+            #expect(line.hasPrefix("lockTimeout:") && line.hasSuffix("held by pid \(owner)"), "\(line)")
+        }
+        #expect { try d.withLock(timeout: .milliseconds(300), stealAfterTimeout: true) { _ in } } throws: { error in
+            UltraDictError.lockTimeout ~= error && "\(error)".hasSuffix("held by pid \(owner)")
+        }
+        #expect(try d.status().lockOwnerPID == owner)
+
+        // The owner still holds it: its release succeeds.
+        holder.send("done")
+        let result = holder.finish()
+        #expect(result.status == 0, "\(result.errors)")
+        #expect(result.lastLine == "released")
+        #expect(try runHelper("try-lock", name, "300", "wait") == "acquired")
+    }
+
+    @Test func aReusedPidIsNotTakenForTheOwner() throws {
+        let name = uniqueName()
+        let d: UltraDict<String, Int> = try createDictionary(name, serializer: "msgpack")
+        defer { d.unlink(); #expect(segments(of: name).isEmpty) }
+        let words = ControlBlock(segment: try SharedMemorySegment.attach(name: name, minimumSize: ControlLayout.size)).lockWords
+
+        // A live process that never touched the lock, standing for one that got a dead owner's pid.
+        let unrelated = Process()
+        unrelated.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        unrelated.arguments = ["60"]
+        try unrelated.run()
+        defer { unrelated.terminate(); unrelated.waitUntilExit() }
+        let pid = unrelated.processIdentifier
+        let startTime = try #require(ProcessIdentity.startTime(of: pid))
+        func recordOwner(startTime: UInt64) {
+            // As the lock writes it: the pid, then the identity word (pid, low 32 bits of the start time), then the byte.
+            words.ownerPID.store(UInt32(bitPattern: pid), ordering: .relaxed)
+            words.ownerIdentity.store((startTime & 0xFFFF_FFFF) << 32 | UInt64(UInt32(bitPattern: pid)), ordering: .relaxed)
+            words.lockByte.store(1, ordering: .releasing)
+        }
+
+        // Recorded with its own start time, it is the owner, alive: nobody takes the lock.
+        recordOwner(startTime: startTime)
+        #expect(try runHelper("try-lock", name, "200", "steal") == "lockTimeout: lock of '\(name)' not acquired within the timeout: held by pid \(pid)")
+        #expect(try d.status().lockOwnerPID == pid)
+
+        // Recorded with another start time, the owner was another process, now dead: taken over.
+        recordOwner(startTime: startTime + 1)
+        #expect(try runHelper("try-lock", name, "200", "steal") == "acquired")
+        let status = try d.status()
+        #expect(status.lockHeld == false && status.lockOwnerPID == 0)
+    }
+
+    @Test func waitersThatFindADeadOwnerTogetherNeverBothWin() throws {
+        let name = uniqueName()
+        let d: UltraDict<String, Int> = try createDictionary(name, serializer: "msgpack")
+        defer { d.unlink(); #expect(segments(of: name).isEmpty) }
+
+        let holder = try ChildProcess("UltraDictTestHelper", ["hold-lock-and-wait", name])
+        kill(try holdingPID(of: holder), SIGKILL)
+        _ = holder.finish()
+        // Four processes wait 100 ms, find the owner dead at about the same time and race to take
+        // over; if two won, they would both add 1 to the same value and lose a count.
+        try runHelpersConcurrently(Array(repeating: ["steal-increment", name, "counter", "250"], count: 4))
+        #expect(d["counter"] == 1_000)
+    }
+
+    @Test func eightThreadsInEachOfFourProcessesCountExactly() throws {
+        let name = uniqueName()
+        let d: UltraDict<String, Int> = try createDictionary(name, serializer: "msgpack")
+        defer { d.unlink(); #expect(segments(of: name).isEmpty) }
+
+        try runHelpersConcurrently(Array(repeating: ["increment-threads", name, "counter", "8", "1000"], count: 4))
+        #expect(d["counter"] == 32_000)
+        #expect(try d.status().lockHeld == false)
+    }
+
+    @Test func aChildForkedInsideTheLockDoesNotHoldIt() throws {
+        let name = uniqueName()
+        let d: UltraDict<String, Int> = try createDictionary(name, serializer: "msgpack")
+        defer { d.unlink(); #expect(segments(of: name).isEmpty) }
+
+        // The child's write and its release both throw; the parent's release succeeds.
+        #expect(try runHelper("fork-while-holding", name) == "child exit 0, key absent")
+        #expect(try d.status().lockHeld == false)
+    }
+}
