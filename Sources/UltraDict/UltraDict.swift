@@ -294,10 +294,11 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     /// Writes the whole local dictionary as a full dump (lock held).
     @usableFromInline
     func publishFullDump() throws {
-        var map = [UltraValue: UltraValue](minimumCapacity: storage.count)
-        for (key, value) in storage { map[try keyConverter.encode(key)] = try valueConverter.encode(value) }
         var bytes: [UInt8] = []
-        try serializer.encode(.dictionary(map), into: &bytes)
+        bytes.reserveCapacity(log.control.lastSnapshotSize + 64)
+        try serializer.encodeSnapshot(count: storage.count, into: &bytes) { entry in
+            for (key, value) in storage { try entry(keyConverter.encode(key), valueConverter.encode(value)) }
+        }
         try log.publishFullDump(bytes, cursor: &cursor)
     }
 
@@ -381,14 +382,11 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     private func apply(_ changes: LogChanges) throws {
         var next: [Key: Value]
         if let snapshot = changes.snapshot {
-            let tree = try snapshot.withUnsafeBytes { try serializer.decode($0) }
-            guard case .dictionary(let map) = tree else {
-                throw UltraDictError(.serialization, "full dump of '\(name)' holds \(tree.kindName), not a dictionary")
-            }
             next = [:]
-            next.reserveCapacity(map.count)
-            for (key, value) in map {
-                next[try keyConverter.decode(key)] = try valueConverter.decode(value)
+            try snapshot.withUnsafeBytes { bytes in
+                try serializer.decodeSnapshot(bytes) { key, value in
+                    next[try keyConverter.decode(key)] = try valueConverter.decode(value)
+                }
             }
         } else {
             next = storage

@@ -76,6 +76,20 @@ public protocol UltraDictSerializer: Sendable {
 
     /// Decodes an update record; by default `UltraDictUpdate(record: decode(bytes))`.
     func decodeUpdate(_ bytes: UnsafeRawBufferPointer) throws -> UltraDictUpdate
+
+    /// Appends the encoding of a full snapshot: a map of `count` entries, which `entries`
+    /// produces by calling the function it is given once per entry. By default the entries are
+    /// collected into a ``UltraValue/dictionary(_:)`` and encoded; a serializer that can write a
+    /// map entry by entry overrides it, so that a dump of a large dictionary builds no tree.
+    func encodeSnapshot(
+        count: Int,
+        into buffer: inout [UInt8],
+        entries: ((UltraValue, UltraValue) throws -> Void) throws -> Void
+    ) throws
+
+    /// Decodes a full snapshot, calling `body` once per entry; by default decodes a value and
+    /// requires a ``UltraValue/dictionary(_:)``.
+    func decodeSnapshot(_ bytes: UnsafeRawBufferPointer, _ body: (UltraValue, UltraValue) throws -> Void) throws
 }
 
 extension UltraDictSerializer {
@@ -89,6 +103,26 @@ extension UltraDictSerializer {
     @inlinable
     public func decodeUpdate(_ bytes: UnsafeRawBufferPointer) throws -> UltraDictUpdate {
         try UltraDictUpdate(record: decode(bytes))
+    }
+
+    /// Collects the entries into a dictionary and encodes it.
+    public func encodeSnapshot(
+        count: Int,
+        into buffer: inout [UInt8],
+        entries: ((UltraValue, UltraValue) throws -> Void) throws -> Void
+    ) throws {
+        var map = [UltraValue: UltraValue](minimumCapacity: count)
+        try entries { key, value in map[key] = value }
+        try encode(.dictionary(map), into: &buffer)
+    }
+
+    /// Decodes a dictionary and hands over its entries.
+    public func decodeSnapshot(_ bytes: UnsafeRawBufferPointer, _ body: (UltraValue, UltraValue) throws -> Void) throws {
+        let tree = try decode(bytes)
+        guard case .dictionary(let map) = tree else {
+            throw UltraDictError(.serialization, "a full snapshot must be a dictionary, got \(tree.kindName)")
+        }
+        for (key, value) in map { try body(key, value) }
     }
 }
 

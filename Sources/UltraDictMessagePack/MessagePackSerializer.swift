@@ -60,6 +60,26 @@ public struct MessagePackSerializer: UltraDictSerializer {
         }
     }
 
+    /// Appends a snapshot map entry by entry with `msgpack_pack_map`, building no tree; throws if
+    /// `entries` produces another number of entries than `count`.
+    public func encodeSnapshot(
+        count: Int,
+        into buffer: inout [UInt8],
+        entries: ((UltraValue, UltraValue) throws -> Void) throws -> Void
+    ) throws {
+        try Self.withPacker(&buffer) { packer in
+            try Self.checkContainer(count, "dictionary", 0)
+            msgpack_pack_map(packer, count)
+            var written = 0
+            try entries { key, value in
+                try Self.pack(key, packer, depth: 1)
+                try Self.pack(value, packer, depth: 1)
+                written += 1
+            }
+            guard written == count else { throw failure("a snapshot announced \(count) entries but produced \(written)") }
+        }
+    }
+
     /// Runs `body` with a `msgpack_packer` that appends to `buffer`; on a throw, cuts `buffer` back.
     private static func withPacker(
         _ buffer: inout [UInt8], _ body: (UnsafeMutablePointer<msgpack_packer>) throws -> Void
@@ -137,6 +157,17 @@ public struct MessagePackSerializer: UltraDictSerializer {
             default: throw failure("an update record's first element must be a bool")
             }
             return UltraDictUpdate(isSet: isSet, key: try Self.value(of: fields[1]), value: try Self.value(of: fields[2]))
+        }
+    }
+
+    /// Decodes a snapshot map with `msgpack_unpack_next`, handing over its entries one by one
+    /// without building a dictionary.
+    public func decodeSnapshot(_ bytes: UnsafeRawBufferPointer, _ body: (UltraValue, UltraValue) throws -> Void) throws {
+        try Self.unpack(bytes) { root in
+            guard root.type == MSGPACK_OBJECT_MAP else { throw failure("a full snapshot must be a map") }
+            for entry in try Self.span(root.via.map.ptr, root.via.map.size) {
+                try body(Self.value(of: entry.key), Self.value(of: entry.val))
+            }
         }
     }
 
