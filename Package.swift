@@ -68,6 +68,8 @@ let package = Package(
         .executableTarget(name: "DynamicMember", dependencies: ["UltraDict"], path: "Examples/DynamicMember"),
         .executableTarget(name: "CustomSerializer", dependencies: ["UltraDict"], path: "Examples/CustomSerializer"),
         .executableTarget(name: "TwoLanguages", dependencies: ["UltraDict"], path: "Examples/TwoLanguages", exclude: ["two_languages.py"]),
+        .executableTarget(name: "Parallel", dependencies: ["UltraDict"], path: "Examples/Parallel"),
+        .executableTarget(name: "RecoverFromStaleLock", dependencies: ["UltraDict"], path: "Examples/RecoverFromStaleLock"),
 
         // MARK: Tests
         .executableTarget(

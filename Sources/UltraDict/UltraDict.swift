@@ -55,6 +55,12 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     @usableFromInline let valueConverter = UltraValueConverter<Value>()
     @usableFromInline let lock: any UltraDictLock
 
+    /// Whether a dictionary value stored here becomes a nested shared dictionary (see
+    /// `UltraDict+Nested.swift`); fixed when the dictionary is created.
+    public let recurse: Bool
+    /// The nested dictionaries' bookkeeping, when ``recurse`` is set.
+    @usableFromInline var nesting: Nesting?
+
     /// Whether closing this handle unlinks the segments; by default, true for the creator.
     public var autoUnlink: Bool
 
@@ -81,17 +87,34 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     ///     "only if this handle created them".
     ///   - serializer: how values become bytes; MessagePack by default.
     ///   - lock: the writers' lock; `SharedSpinLock` by default.
-    public init<Serializer: UltraDictSerializer, Lock: SharedMemoryLock>(
+    ///   - recurse: whether a `.dictionary` value becomes a nested shared dictionary that every
+    ///     process changes in place (see ``nested(_:)``); needs `Value == UltraValue`.
+    public convenience init<Serializer: UltraDictSerializer, Lock: SharedMemoryLock>(
         name: String? = nil,
         create: Bool? = nil,
         bufferSize: Int = defaultBufferSize,
         fullDumpSize: Int? = nil,
         autoUnlink: Bool? = nil,
         serializer: Serializer = MessagePackSerializer(),
-        lock: Lock.Type = SharedSpinLock.self
+        lock: Lock.Type = SharedSpinLock.self,
+        recurse: Bool = false
     ) throws {
+        try self.init(
+            name: name, create: create, bufferSize: bufferSize, fullDumpSize: fullDumpSize, autoUnlink: autoUnlink,
+            serializer: serializer, lock: lock, recurse: recurse, tree: nil
+        )
+    }
+
+    /// Opens a dictionary; a nested one (`tree` set) joins its root's tree instead of being a root.
+    init<Serializer: UltraDictSerializer, Lock: SharedMemoryLock>(
+        name: String?, create: Bool?, bufferSize: Int, fullDumpSize: Int?, autoUnlink: Bool?,
+        serializer: Serializer, lock: Lock.Type, recurse: Bool, tree: NestedTree?
+    ) throws {
+        guard !recurse || Value.self == UltraValue.self else {
+            throw UltraDictError(.invalidArgument, "recurse: true needs Value == UltraValue, got \(Value.self)")
+        }
         let options = UpdateLog.Options(
-            lockKind: Lock.kind, serializerIdentifier: Serializer.identifier, recurse: false,
+            lockKind: Lock.kind, serializerIdentifier: Serializer.identifier, recurse: recurse,
             bufferSize: bufferSize, fullDumpSize: fullDumpSize
         )
         let log: UpdateLog
@@ -109,7 +132,7 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
         case (false, nil):
             throw UltraDictError(.invalidArgument, "create: false needs the name of the dictionary to attach")
         }
-        try Self.checkParameters(of: log, lockKind: Lock.kind, serializer: Serializer.identifier)
+        try Self.checkParameters(of: log, lockKind: Lock.kind, serializer: Serializer.identifier, recurse: recurse)
         self.name = log.name
         self.log = log
         self.serializer = serializer
@@ -118,10 +141,18 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
         var logger = Logger(label: "UltraDict")
         logger[metadataKey: "dictionary"] = .string(log.name)
         self.logger = logger
+        self.recurse = recurse
+        if recurse {
+            nesting = try Nesting(
+                tree: tree ?? NestedTree(rootName: log.name, isCreator: log.isCreator, serializer: serializer, lock: lock,
+                                         bufferSize: bufferSize, fullDumpSize: fullDumpSize),
+                isRoot: tree == nil
+            )
+        }
         try refresh()
     }
 
-    private static func checkParameters(of log: UpdateLog, lockKind: UltraDictLockKind, serializer: String) throws {
+    private static func checkParameters(of log: UpdateLog, lockKind: UltraDictLockKind, serializer: String, recurse: Bool) throws {
         let control = log.control
         let theirLock = control.lockKind ?? (control.sharedLockFlag ? .shared : .processLocal)
         guard theirLock == lockKind else {
@@ -130,8 +161,8 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
         if let theirs = try control.serializerIdentifier(), theirs != serializer {
             throw UltraDictError(.parameterMismatch, "'\(log.name)' was created with the \(theirs) serializer; this handle asked for \(serializer)")
         }
-        guard !control.recurseFlag else {
-            throw UltraDictError(.parameterMismatch, "'\(log.name)' was created with recurse=true; this handle has recurse=false")
+        guard control.recurseFlag == recurse else {
+            throw UltraDictError(.parameterMismatch, "'\(log.name)' was created with recurse=\(control.recurseFlag); this handle asked for recurse=\(recurse)")
         }
     }
 
@@ -147,7 +178,7 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     public subscript(key: Key) -> Value? {
         get {
             refreshIfChanged()
-            return storage[key]
+            return recurse ? resolvedReportingErrors(storage[key]) : storage[key]
         }
         set {
             do {
@@ -169,7 +200,7 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     /// The value for `key` after applying what other processes wrote; throws if they cannot be read.
     public func value(forKey key: Key) throws -> Value? {
         try refresh()
-        return storage[key]
+        return recurse ? try storage[key].map(resolved) : storage[key]
     }
 
     /// The number of keys.
@@ -210,7 +241,8 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     /// Sets `value` for `key` in every process; returns the previous value.
     @inlinable @discardableResult
     public func updateValue(_ value: Value, forKey key: Key) throws -> Value? {
-        try write(.set(keyConverter.encode(key), valueConverter.encode(value)), key: key, value: value)
+        if recurse { return try updateNestedValue(value, forKey: key) }
+        return try write(.set(keyConverter.encode(key), valueConverter.encode(value)), key: key, value: value)
     }
 
     /// Removes `key` in every process; returns the removed value, or `nil` (writing nothing) if absent.
@@ -218,6 +250,7 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     public func removeValue(forKey key: Key) throws -> Value? {
         try withLock { _ in
             guard storage[key] != nil else { return nil }
+            if recurse { return try removeNestedValue(forKey: key) }
             return try write(.delete(keyConverter.encode(key)), key: key, value: nil)
         }
     }
@@ -240,6 +273,7 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
                 storage = previous
                 throw error
             }
+            if recurse { try releaseNested(in: previous.values) }
         }
     }
 
@@ -256,6 +290,7 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     /// - Parameters:
     ///   - timeout: how long to wait for the lock; `nil` waits forever. Throws `lockTimeout` after it.
     ///   - stealAfterTimeout: after the timeout, take the lock over if its owner is dead.
+    ///   - body: runs with the lock held; it receives this dictionary.
     @inlinable
     public func withLock<Result>(
         timeout: Duration? = nil,
@@ -418,6 +453,7 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
         guard !isClosed else { return }
         isClosed = true
         if unlink || autoUnlink { log.unlinkSegments() }
+        nesting?.close(unlinkingTree: unlink || autoUnlink)
     }
 
     /// Closes the handle and unlinks every segment of the dictionary; other processes keep their

@@ -32,7 +32,7 @@ public final class ProcessLocalLock: SharedMemoryLock {
     /// re-entrant. `stealAfterTimeout` has no effect: a thread cannot die holding it without the
     /// process dying too.
     public func acquire(timeout: Duration?, stealAfterTimeout: Bool) throws {
-        try mutex.lock(until: timeout.map { ContinuousClock.now + $0 })
+        try mutex.lock(timeout: timeout)
     }
 
     /// Releases one level; throws `lockStolen` if the calling thread does not hold it.

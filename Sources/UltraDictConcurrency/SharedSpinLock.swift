@@ -128,7 +128,7 @@ public final class SharedSpinLock: SharedMemoryLock {
             let alive = owner.isAlive
             guard stealAfterTimeout, !alive else { throw timeoutError(owner: owner, alive: alive) }
         }
-        words.ownerPID.store(me.pid, ordering: .relaxed); words.ownerIdentity.store(me.identity, ordering: .relaxed)
+        guard claimOwnerPID(from: owner.pid, for: me) else { return false }
         // The byte is 1 already unless the lock was released in the instant before the claim.
         words.lockByte.store(1, ordering: .relaxed)
         return true

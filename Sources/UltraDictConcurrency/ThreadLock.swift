@@ -15,7 +15,7 @@ import UltraDictTransport
 ///
 /// After `fork` the child gets every mutex free: the threads that held them do not exist there.
 /// If the forking thread itself held one, the child's copy of that thread is inside a critical
-/// section it does not own; its next ``lock(until:)`` or ``checkHeld()`` throws `lockStolen`
+/// section it does not own; its next ``lock(timeout:)`` or ``checkHeld()`` throws `lockStolen`
 /// saying so, once per level it held, so that leaving the critical section reports the fork
 /// instead of silently releasing (or double-owning) the parent's lock.
 final class ThreadLock: @unchecked Sendable {
@@ -26,8 +26,8 @@ final class ThreadLock: @unchecked Sendable {
     private let owner = ManagedAtomic<UInt>(0)
     /// How many times the owning thread holds it; read and written only by that thread.
     private(set) var holdCount = 0
-    /// The pid of the process whose thread took the first level, for the fork diagnostic.
-    private var holderPID: Int32 = 0
+    /// ``process``, or a pid of 0 until it is first asked for (again after a fork).
+    private var processCache: (pid: Int32, startTime: UInt64) = (0, 0)
     /// In a forked child: the forking thread while it is still inside critical sections it held
     /// at the fork, else 0. Other threads only compare it with themselves.
     private let inheritingThread = ManagedAtomic<UInt>(0)
@@ -45,32 +45,47 @@ final class ThreadLock: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    /// Takes one level, waiting until `deadline` if one is given.
+    /// Takes one level, waiting at most `timeout` when one is given; returns how long it waited
+    /// (zero when the mutex was free: then it reads no clock).
     ///
-    /// Throws `lockTimeout` at the deadline, and `lockStolen` for the forking thread of a child
+    /// Throws `lockTimeout` after `timeout`, and `lockStolen` for the forking thread of a child
     /// forked while it held the lock (see the type's documentation).
-    func lock(until deadline: ContinuousClock.Instant?) throws {
+    @discardableResult
+    func lock(timeout: Duration?) throws -> Duration {
         let me = currentThread
         if owner.load(ordering: .relaxed) == me {
             holdCount += 1
-            return
+            return .zero
         }
         if inheritingThread.load(ordering: .relaxed) == me { throw forkError(action: "acquire it again") }
-        if let deadline {
-            var attempt = 0
-            while pthread_mutex_trylock(mutex) != 0 {
-                if ContinuousClock.now >= deadline {
-                    throw UltraDictError(.lockTimeout, "lock of '\(name)' not acquired within the timeout: another thread of this process holds it")
-                }
-                Backoff.pause(attempt)
-                attempt += 1
-            }
-        } else {
-            pthread_mutex_lock(mutex)
+        var waited = Duration.zero
+        if pthread_mutex_trylock(mutex) != 0 {
+            if let timeout { waited = try waitForMutex(timeout) } else { pthread_mutex_lock(mutex) }
         }
         owner.store(me, ordering: .relaxed)
         holdCount = 1
-        holderPID = ProcessIdentity.currentPID
+        return waited
+    }
+
+    /// Polls the mutex with backoff until it is taken (returns how long that took) or `timeout` has passed.
+    private func waitForMutex(_ timeout: Duration) throws -> Duration {
+        let start = ContinuousClock.now
+        var attempt = 0
+        while pthread_mutex_trylock(mutex) != 0 {
+            if ContinuousClock.now - start >= timeout {
+                throw UltraDictError(.lockTimeout, "lock of '\(name)' not acquired within the timeout: another thread of this process holds it")
+            }
+            Backoff.pause(attempt)
+            attempt += 1
+        }
+        return ContinuousClock.now - start
+    }
+
+    /// This process's pid and start time (``ProcessIdentity/current``), cached; only the holder
+    /// asks for it.
+    var process: (pid: Int32, startTime: UInt64) {
+        if processCache.pid == 0 { processCache = ProcessIdentity.current }
+        return processCache
     }
 
     /// Releases one level; the caller holds it (``checkHeld()``).
@@ -97,7 +112,7 @@ final class ThreadLock: @unchecked Sendable {
     private func forkError(action: String) -> UltraDictError {
         UltraDictError(
             .lockStolen,
-            "lock of '\(name)': this process (pid \(ProcessIdentity.currentPID)) was forked from pid \(inherited.fromPID) while this thread held the lock; the child does not hold it, so it cannot \(action) inside the critical section it was forked in"
+            "lock of '\(name)': this process (pid \(process.pid)) was forked from pid \(inherited.fromPID) while this thread held the lock; the child does not hold it, so it cannot \(action) inside the critical section it was forked in"
         )
     }
 
@@ -106,9 +121,10 @@ final class ThreadLock: @unchecked Sendable {
         pthread_mutex_init(mutex, nil)
         let heldByForkingThread = owner.load(ordering: .relaxed) == forkingThread
         inheritingThread.store(heldByForkingThread ? forkingThread : 0, ordering: .relaxed)
-        inherited = heldByForkingThread ? (holdCount, holderPID) : (0, 0)
+        inherited = heldByForkingThread ? (holdCount, getppid()) : (0, 0)
         owner.store(0, ordering: .relaxed)
         holdCount = 0
+        processCache = (0, 0)
     }
 
     // MARK: One per dictionary name

@@ -29,4 +29,16 @@ struct ExamplesTests {
     @Test func twoLanguages() throws {
         #expect(try lastLine(of: "TwoLanguages") == "Counter: 20000 == 20000")
     }
+
+    /// Four processes × 25,000 increments under `withLock`.
+    @Test func parallel() throws {
+        #expect(try lastLine(of: "Parallel") == "Counter: 100000 == 100000")
+    }
+
+    /// Five processes count to 100; one is killed holding the lock, and the others take it over.
+    @Test func recoverFromStaleLock() throws {
+        let started = ContinuousClock.now
+        #expect(try lastLine(of: "RecoverFromStaleLock") == "Counter: 100 == 100")
+        #expect(ContinuousClock.now - started < .seconds(30))
+    }
 }

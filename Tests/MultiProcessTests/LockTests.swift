@@ -71,7 +71,7 @@ struct LockTests {
         unrelated.executableURL = URL(fileURLWithPath: "/bin/sleep")
         unrelated.arguments = ["60"]
         try unrelated.run()
-        defer { unrelated.terminate(); unrelated.waitUntilExit() }
+        defer { kill(unrelated.processIdentifier, SIGKILL); unrelated.waitUntilExit() }
         let pid = unrelated.processIdentifier
         let startTime = try #require(ProcessIdentity.startTime(of: pid))
         func recordOwner(startTime: UInt64) {
