@@ -60,34 +60,41 @@ public final class SharedSpinLock: SharedMemoryLock {
     /// behind other threads of this process counts). With `stealAfterTimeout`, takes the lock
     /// over from a dead owner instead (see the type's documentation).
     public func acquire(timeout: Duration?, stealAfterTimeout: Bool) throws {
-        let deadline = timeout.map { ContinuousClock.now + $0 }
-        try threads.lock(until: deadline)
+        let queued = try threads.lock(timeout: timeout)
         if threads.holdCount > 1 { return }
         do {
-            try acquireShared(until: deadline, stealAfterTimeout: stealAfterTimeout)
+            let me = LockOwner(threads.process)
+            if tryTake(for: me) { return }
+            try wait(for: me, timeout: timeout.map { $0 - queued }, stealAfterTimeout: stealAfterTimeout)
         } catch {
             threads.unlock()
             throw error
         }
     }
 
-    /// Takes the lock words; the calling thread holds the thread mutex.
-    private func acquireShared(until deadline: ContinuousClock.Instant?, stealAfterTimeout: Bool) throws {
-        let me = LockOwner.current
+    /// One attempt: takes the byte if it is free, then claims the owner pid.
+    private func tryTake(for me: LockOwner) -> Bool {
+        guard words.lockByte.load(ordering: .relaxed) == 0, words.lockByte.exchange(1, ordering: .acquiring) == 0 else {
+            return false
+        }
+        // The claim fails only if a waiter past its timeout claimed the owner pid of a lock that
+        // looked abandoned just before our exchange: that waiter holds the lock.
+        return claimOwnerPID(from: 0, for: me)
+    }
+
+    /// Waits for the lock words with backoff; the calling thread holds the thread mutex.
+    private func wait(for me: LockOwner, timeout: Duration?, stealAfterTimeout: Bool) throws {
+        let deadline = timeout.map { ContinuousClock.now + $0 }
         var ownerlessSince: ContinuousClock.Instant?
         var attempt = 0
         while true {
-            if words.lockByte.load(ordering: .relaxed) == 0, words.lockByte.exchange(1, ordering: .acquiring) == 0 {
-                if claimOwnerPID(from: 0, for: me) { return }
-                // A waiter past its timeout claimed the owner pid of a lock that looked
-                // abandoned just before our exchange: that waiter holds the lock.
-            }
             if let deadline, ContinuousClock.now >= deadline,
                try takeOverAfterTimeout(for: me, stealAfterTimeout: stealAfterTimeout, ownerlessSince: &ownerlessSince) {
                 return
             }
             Backoff.pause(attempt)
             attempt += 1
+            if tryTake(for: me) { return }
         }
     }
 
@@ -150,7 +157,7 @@ public final class SharedSpinLock: SharedMemoryLock {
         try threads.checkHeld()
         defer { threads.unlock() }
         guard threads.holdCount == 1 else { return }
-        let me = UInt32(bitPattern: ProcessIdentity.currentPID)
+        let me = UInt32(bitPattern: threads.process.pid)
         let owner = words.ownerPID.load(ordering: .relaxed)
         guard owner == me else {
             throw UltraDictError(.lockStolen, "lock of '\(name)' was taken over while pid \(me) held it: the owner pid is now \(owner)")
@@ -176,10 +183,14 @@ private struct LockOwner {
     /// The value of the identity word for this owner.
     var identity: UInt64 { UInt64(startTime) << 32 | UInt64(pid) }
 
-    /// This process.
-    static var current: LockOwner {
-        let me = ProcessIdentity.current
-        return LockOwner(pid: UInt32(bitPattern: me.pid), startTime: UInt32(truncatingIfNeeded: me.startTime))
+    /// The process (`pid`, `startTime`).
+    init(_ process: (pid: Int32, startTime: UInt64)) {
+        self.init(pid: UInt32(bitPattern: process.pid), startTime: UInt32(truncatingIfNeeded: process.startTime))
+    }
+
+    private init(pid: UInt32, startTime: UInt32) {
+        self.pid = pid
+        self.startTime = startTime
     }
 
     /// The owner recorded in `words`.

@@ -112,7 +112,7 @@ final class ThreadLock: @unchecked Sendable {
     private func forkError(action: String) -> UltraDictError {
         UltraDictError(
             .lockStolen,
-            "lock of '\(name)': this process (pid \(process.pid)) was forked from pid \(inherited.fromPID) while this thread held the lock; the child does not hold it, so it cannot \(action) inside the critical section it was forked in"
+            "lock of '\(name)': this process (pid \(ProcessIdentity.currentPID)) was forked from pid \(inherited.fromPID) while this thread held the lock; the child does not hold it, so it cannot \(action) inside the critical section it was forked in"
         )
     }
 
