@@ -70,6 +70,7 @@ let package = Package(
         .executableTarget(name: "TwoLanguages", dependencies: ["UltraDict"], path: "Examples/TwoLanguages", exclude: ["two_languages.py"]),
         .executableTarget(name: "Parallel", dependencies: ["UltraDict"], path: "Examples/Parallel"),
         .executableTarget(name: "RecoverFromStaleLock", dependencies: ["UltraDict"], path: "Examples/RecoverFromStaleLock"),
+        .executableTarget(name: "Nested", dependencies: ["UltraDict"], path: "Examples/Nested"),
 
         // MARK: Tests
         .executableTarget(

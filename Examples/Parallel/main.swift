@@ -18,8 +18,8 @@ if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "--worker" {
         try shared.withLock { d in d["counter", default: 0] += 1 }
     }
 } else {
-    // A small stream, as in Python UltraDict's parallel.py: a full dump every few hundred writes.
-    let shared = try UltraDict<String, Int>(bufferSize: 10_000)
+    // No name: a new dictionary with a random one, which the workers attach by.
+    let shared = try UltraDict<String, Int>()
     shared["counter"] = 0
 
     let started = ContinuousClock.now

@@ -55,8 +55,10 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     @usableFromInline let valueConverter = UltraValueConverter<Value>()
     @usableFromInline let lock: any UltraDictLock
 
-    /// Whether a dictionary value stored here becomes a nested shared dictionary (see
-    /// `UltraDict+Nested.swift`); fixed when the dictionary is created.
+    /// Whether a `.dictionary` value stored here becomes a nested shared dictionary; fixed when the
+    /// dictionary is created. The subscript, ``value(forKey:)`` and ``deepCopy()`` return nested
+    /// dictionaries' contents; ``snapshot``, ``values`` and iteration return them as stored, as
+    /// references (`Docs/FORMAT.md`, "Nested dictionaries"); ``nested(_:)`` returns a live handle.
     public let recurse: Bool
     /// The nested dictionaries' bookkeeping, when ``recurse`` is set.
     @usableFromInline var nesting: Nesting?
@@ -364,10 +366,15 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
         do {
             try refresh()
         } catch {
-            let error = error as? UltraDictError ?? UltraDictError(.corruptSharedMemory, "\(error)")
-            logger.error("reading new changes failed; serving the last validated state: \(error)")
-            lastReadError = error
+            recordReadError(error, "reading new changes failed; serving the last validated state")
         }
+    }
+
+    /// Logs a failed read behind the subscript as `what` and keeps it in ``lastReadError``.
+    func recordReadError(_ error: any Error, _ what: String) {
+        let error = error as? UltraDictError ?? UltraDictError(.corruptSharedMemory, "\(error)")
+        logger.error("\(what): \(error)")
+        lastReadError = error
     }
 
     /// Applies what other processes published since this handle's last access (Python's `apply_update`).
@@ -460,10 +467,12 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     /// mappings but nobody can attach any more.
     public func unlink() { close(unlink: true) }
 
-    /// Unlinks the segments of the dictionary `name` (leftovers after a crash); returns whether it existed.
+    /// Unlinks the segments of the dictionary `name` (leftovers after a crash), with its nested
+    /// dictionaries and their register when it is a recursive root; returns whether it existed.
     @discardableResult
     public static func unlink(name: String) throws -> Bool {
-        try UpdateLog.unlinkSegments(name: name)
+        NestedTree.unlinkRegistered(rootName: name)
+        return try UpdateLog.unlinkSegments(name: name)
     }
 
     /// Whether ``close(unlink:)`` was called.

@@ -30,17 +30,19 @@ import UltraDictTransport
 /// With Python processes in the mix two gaps remain, both Python's own: a Python process writes
 /// its pid with a plain store after taking the byte, so a Swift waiter that takes over an
 /// ownerless lock during that window (after the grace, so only if the Python process stalls
-/// there) shares the lock with it; and a Python process takes over only after checking the pid,
-/// not the start time.
+/// there) shares the lock with it; and a Python process takes over after checking the pid
+/// alone, not the start time. Pids mean nothing across pid namespaces: processes in different
+/// containers that share `/dev/shm` must not use `stealAfterTimeout`.
 ///
 /// Cost: uncontended, an acquire and a release take a mutex, an atomic exchange, a
-/// compare-exchange and four stores: well under a microsecond.
+/// compare-exchange and four stores, and read no clock (about 35 ns on a 2-core x86-64);
+/// contended, a wait that sleeps.
 public final class SharedSpinLock: SharedMemoryLock {
     /// ``UltraDictLockKind/shared``.
     public static let kind = UltraDictLockKind.shared
 
     /// How long past its timeout a waiter watches a held lock that names no owner before it
-    /// takes it over (only with `stealAfterTimeout`): longer than a live owner ever spends
+    /// takes it over (only with `stealAfterTimeout`): far longer than a running owner spends
     /// between taking the lock byte and writing its pid.
     public static let ownerlessGrace = Duration.milliseconds(100)
 

@@ -41,4 +41,9 @@ struct ExamplesTests {
         #expect(try lastLine(of: "RecoverFromStaleLock") == "Counter: 100 == 100")
         #expect(ContinuousClock.now - started < .seconds(30))
     }
+
+    /// A nested dictionary changed in place by a second process.
+    @Test func nested() throws {
+        #expect(try lastLine(of: "Nested") == #"{"nested": {"deeper": {0: 2}}} == {"nested": {"deeper": {0: 2}}}"#)
+    }
 }

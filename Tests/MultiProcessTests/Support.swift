@@ -81,16 +81,21 @@ func runHelpersConcurrently(_ argumentLists: [[String]], sourceLocation: SourceL
 /// The serializers every multi-process test runs with, by the names the test helper takes.
 let serializerNames = ["msgpack", "json", "plist"]
 
-/// Creates a dictionary with the serializer named `serializer` (as the test helper names them).
+/// Creates a dictionary with the serializer named `serializer` (as the test helper names them),
+/// sharing nested dictionaries when `recurse` is set.
 func createDictionary<Key, Value>(
     _ name: String,
     serializer: String,
-    bufferSize: Int = UltraDict<Key, Value>.defaultBufferSize
+    bufferSize: Int = UltraDict<Key, Value>.defaultBufferSize,
+    recurse: Bool = false
 ) throws -> UltraDict<Key, Value> {
     switch serializer {
-    case "msgpack": return try UltraDict(name: name, create: true, bufferSize: bufferSize, serializer: MessagePackSerializer())
-    case "json": return try UltraDict(name: name, create: true, bufferSize: bufferSize, serializer: JSONSerializer(keyType: Key.self))
-    case "plist": return try UltraDict(name: name, create: true, bufferSize: bufferSize, serializer: PropertyListSerializer())
+    case "msgpack":
+        return try UltraDict(name: name, create: true, bufferSize: bufferSize, serializer: MessagePackSerializer(), recurse: recurse)
+    case "json":
+        return try UltraDict(name: name, create: true, bufferSize: bufferSize, serializer: JSONSerializer(keyType: Key.self), recurse: recurse)
+    case "plist":
+        return try UltraDict(name: name, create: true, bufferSize: bufferSize, serializer: PropertyListSerializer(), recurse: recurse)
     default: throw UltraDictError(.invalidArgument, "unknown serializer \(serializer)")
     }
 }

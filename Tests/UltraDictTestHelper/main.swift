@@ -51,13 +51,15 @@ guard arguments.count >= 2 else { fail("usage: UltraDictTestHelper COMMAND NAME 
 let (command, name, rest) = (arguments[0], arguments[1], Array(arguments.dropFirst(2)))
 
 /// Attaches the dictionary under test (or with `create`, creates it) with the serializer named on
-/// the command line.
+/// the command line; `recurse` as the dictionary was created.
 @MainActor
-func attach<Key, Value>(_: Key.Type = Key.self, _: Value.Type = Value.self, create: Bool = false) throws -> UltraDict<Key, Value> {
+func attach<Key, Value>(
+    _: Key.Type = Key.self, _: Value.Type = Value.self, create: Bool = false, recurse: Bool = false
+) throws -> UltraDict<Key, Value> {
     switch serializerName {
-    case "msgpack": return try UltraDict(name: name, create: create, serializer: MessagePackSerializer())
-    case "json": return try UltraDict(name: name, create: create, serializer: JSONSerializer(keyType: Key.self))
-    case "plist": return try UltraDict(name: name, create: create, serializer: PropertyListSerializer())
+    case "msgpack": return try UltraDict(name: name, create: create, serializer: MessagePackSerializer(), recurse: recurse)
+    case "json": return try UltraDict(name: name, create: create, serializer: JSONSerializer(keyType: Key.self), recurse: recurse)
+    case "plist": return try UltraDict(name: name, create: create, serializer: PropertyListSerializer(), recurse: recurse)
     default: fail("unknown serializer \(serializerName)")
     }
 }
@@ -177,6 +179,31 @@ do {
         var status: Int32 = 0
         waitpid(child, &status, 0)
         say("child exit \((status >> 8) & 0xFF), key \(try d.value(forKey: "child") == nil ? "absent" : "present")")
+
+    case "nested-increment":  // nested-increment NAME A.B.KEY TIMES: under the root's lock, d[A][B][KEY] += 1 through live nested handles
+        let d = try attach(UltraValue.self, UltraValue.self, recurse: true)
+        var path = rest[0].split(separator: ".").map { UltraValue.string(String($0)) }
+        let key = path.removeLast()
+        for _ in 0..<integer(rest[1]) {
+            try d.withLock { root in
+                let inner = try path.reduce(root) { dictionary, step in
+                    guard let next = try dictionary.nested(step) else { fail("no nested dictionary at \(step)") }
+                    return next
+                }
+                inner[key] = .int((inner[key]?.intValue ?? 0) + 1)
+            }
+        }
+        say("tree \(UltraValue.dictionary(try d.deepCopy()))")
+
+    case "nested-churn":  // nested-churn NAME COUNT: creates NAME, stores COUNT nested dictionaries, closes it; counts open descriptors around it
+        let openDescriptors = { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? -1 }
+        let before = openDescriptors()
+        do {
+            let d = try attach(UltraValue.self, UltraValue.self, create: true, recurse: true)
+            for index in 0..<integer(rest[0]) { try d.updateValue(["index": .int(Int64(index))], forKey: .int(Int64(index))) }
+            d.close()
+        }
+        say("descriptors \(before) -> \(openDescriptors())")
 
     case "hold":  // hold NAME [KEY VALUE]...: creates NAME with these entries, says "ready", keeps it until a line on stdin
         // Keys and values are integers when they read as one, else strings.
