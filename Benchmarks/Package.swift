@@ -16,12 +16,15 @@ let package = Package(
         // The suite, run by the benchmark plugin.
         .executableTarget(
             name: "UltraDictBenchmarks",
-            dependencies: [.product(name: "Benchmark", package: "benchmark"), ultraDict],
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"), ultraDict,
+                .product(name: "UltraDictJSON", package: "UltraDict"),
+                .product(name: "UltraDictPropertyList", package: "UltraDict"),
+            ],
             path: "Benchmarks/UltraDictBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
-        // The other processes of the multi-process benchmarks, and the Swift side of
-        // compare-python.sh.
+        // The Swift side of compare-python.sh.
         .executableTarget(name: "BenchmarkWorker", dependencies: [ultraDict]),
     ],
     swiftLanguageModes: [.v6]

@@ -144,11 +144,11 @@ public enum UltraValueBridge {
 
 /// The conversions of one type to and from ``UltraValue``, chosen once: a dictionary keeps one
 /// for its keys and one for its values, so that a write does not pay for a dynamic cast.
-public struct UltraValueConverter<T: Codable>: Sendable {
+public struct UltraValueConverter<T: Codable> {
     /// Converts a value to its tree.
-    public let encode: @Sendable (T) throws -> UltraValue
+    public let encode: (T) throws -> UltraValue
     /// Reads a value from a tree; throws ``UltraDictError/Code/typeMismatch`` when it does not fit.
-    public let decode: @Sendable (UltraValue) throws -> T
+    public let decode: (UltraValue) throws -> T
 
     /// Chooses the fast path when `T` is ``UltraValueConvertible``, else `Codable`.
     public init() {
@@ -163,13 +163,13 @@ public struct UltraValueConverter<T: Codable>: Sendable {
     /// The conversions of `C`, which is `T` at run time, retyped as conversions of `T`.
     private static func direct<C: UltraValueConvertible>(
         _: C.Type
-    ) -> (@Sendable (T) throws -> UltraValue, @Sendable (UltraValue) throws -> T) {
-        let encode: @Sendable (C) throws -> UltraValue = { $0.ultraValue }
-        let decode: @Sendable (UltraValue) throws -> C = { try C(ultraValue: $0) }
+    ) -> ((T) throws -> UltraValue, (UltraValue) throws -> T) {
+        let encode: (C) throws -> UltraValue = { $0.ultraValue }
+        let decode: (UltraValue) throws -> C = { try C(ultraValue: $0) }
         // Safe: C and T are the same type, so the function types have the same representation.
         return (
-            unsafeBitCast(encode, to: (@Sendable (T) throws -> UltraValue).self),
-            unsafeBitCast(decode, to: (@Sendable (UltraValue) throws -> T).self)
+            unsafeBitCast(encode, to: ((T) throws -> UltraValue).self),
+            unsafeBitCast(decode, to: ((UltraValue) throws -> T).self)
         )
     }
 }
