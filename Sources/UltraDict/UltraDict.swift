@@ -82,7 +82,7 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     ///     (throws `cannotAttach` if it does not), `nil` for either.
     ///   - bufferSize: bytes of the update stream, as Python's `buffer_size` (used when creating).
     ///     A writer dumps when a record does not fit, or earlier, once the stream has grown as
-    ///     large as the last snapshot (and at least 64 KiB).
+    ///     large as the last snapshot (and at least 1 MiB).
     ///   - fullDumpSize: bytes of one static full-dump segment, as Python's `full_dump_size`;
     ///     `nil` writes each dump to a new segment of the right size.
     ///   - autoUnlink: whether ``close(unlink:)`` and `deinit` unlink the segments; `nil` means

@@ -266,8 +266,9 @@ package final class UpdateLog: @unchecked Sendable {
         min(stream.size, max(Self.minimumCompactionSize, control.lastSnapshotSize))
     }
 
-    /// The stream never compacts below this many bytes: 64 KiB.
-    package static let minimumCompactionSize = 1 << 16
+    /// The stream never compacts below this many bytes: 1 MiB, so that small dictionaries with
+    /// large values do not pay for a dump every few writes.
+    package static let minimumCompactionSize = 1 << 20
 
     /// Appends one record to the stream and publishes it; returns `false`, changing nothing, when
     /// the stream has no room for it within ``compactionLimit`` (the caller then writes a full dump).
