@@ -131,30 +131,40 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    Benchmark(
-        "A write in one process seen by another (half a round trip)",
-        configuration: .init(timeUnits: .nanoseconds, scalingFactor: .one, maxDuration: .seconds(10), maxIterations: 5)
-    ) { benchmark in
-        let rounds = 10_000
-        for _ in benchmark.scaledIterations {
-            let d = try UltraDict<String, Int>(name: uniqueName())
-            defer { d.unlink() }
-            let echo = forkWorker {
-                let other = try UltraDict<String, Int>(name: d.name, create: false)
-                for round in 1...rounds {
-                    while other["ping"] != round {}
-                    other["pong"] = round
+    Benchmark("A write seen by another process and answered (one round trip)") { benchmark in
+        let d = try UltraDict<String, Int>(name: uniqueName())
+        defer { d.unlink() }
+        // The other process answers every "ping" with the same "pong", until "ping" is -1.
+        let echo = forkWorker {
+            let other = try UltraDict<String, Int>(name: d.name, create: false)
+            var answered = 0
+            while true {
+                let ping = other["ping"] ?? 0
+                if ping == -1 { return }
+                if ping != answered {
+                    other["pong"] = ping
+                    answered = ping
                 }
             }
-            let start = ContinuousClock.now
-            for round in 1...rounds {
-                d["ping"] = round
-                while d["pong"] != round {}
-            }
-            let elapsed = ContinuousClock.now - start
-            wait(for: echo)
-            benchmark.measurement(.wallClock, Int(elapsed.nanoseconds / Double(2 * rounds)))
         }
+        var round = 0
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            round += 1
+            d["ping"] = round
+            while d["pong"] != round {}
+        }
+        benchmark.stopMeasurement()
+        d["ping"] = -1
+        wait(for: echo)
+    }
+
+    Benchmark("withLock with an empty body, uncontended (acquire + release)") { benchmark in
+        let d = try UltraDict<String, Int>(name: uniqueName())
+        defer { d.unlink() }
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations { try d.withLock { _ in } }
+        benchmark.stopMeasurement()
     }
 
     Benchmark(
