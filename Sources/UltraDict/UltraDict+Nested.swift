@@ -21,12 +21,6 @@ extension UltraValue {
         guard case .dictionary(let map) = self, map.count == 1, case .string(let name)? = map[Self.nestedReferenceKey] else { return nil }
         return name
     }
-
-    /// The integer, when this is ``int(_:)``: `d[0] = .int((d[0]?.intValue ?? 0) + 1)`.
-    public var intValue: Int64? {
-        guard case .int(let value) = self else { return nil }
-        return value
-    }
 }
 
 /// What every handle of one tree of nested dictionaries in this process shares: the root's name,

@@ -33,6 +33,12 @@ public enum UltraValue: Sendable, Hashable {
         value <= UInt64(Int64.max) ? .int(Int64(value)) : .uint(value)
     }
 
+    /// The integer, when this is ``int(_:)``: `d[0] = .int((d[0]?.intValue ?? 0) + 1)`.
+    public var intValue: Int64? {
+        guard case .int(let value) = self else { return nil }
+        return value
+    }
+
     /// The name of this value's case, for error messages.
     public var kindName: String {
         switch self {
