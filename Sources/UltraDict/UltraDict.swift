@@ -346,7 +346,7 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
         if log.repairInterruptedPublication() { return }
         // The previous snapshot was overwritten in place: rebuild it from this handle, if it is current.
         guard cursor.counter == log.control.fullDumpCounter else {
-            throw UltraDictError(.corruptSharedMemory, "'\(name)': a writer died while overwriting the static full dump, and this handle is too far behind to rebuild it")
+            throw UltraDictError(.corruptSharedMemory, "'\(name)': a writer died while publishing a full dump and the previous snapshot cannot be read (a static dump overwritten in place, or a missing dump segment); this handle is too far behind to rebuild it")
         }
         try apply(log.readChanges(since: cursor, ignoringInterruptedPublication: true))
         try publishFullDump()

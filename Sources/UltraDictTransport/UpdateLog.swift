@@ -301,12 +301,15 @@ package final class UpdateLog: @unchecked Sendable {
         let previous = staticDump == nil ? try? control.fullDumpName() : nil
         let target = try staticDump ?? SharedMemorySegment.create(name: freshDumpName(), size: needed)
 
+        // The checksum is computed before the publication starts, so that a static dump is
+        // overwritten in place only for as long as the copy takes.
+        let trailer = payload.withUnsafeBytes { DumpTrailer(counter: counter, payload: $0) }
         beginPublication()
         Frame.writeHeader(length: UInt32(payload.count), at: target.base)
         payload.withUnsafeBytes { bytes in
             (target.base + Frame.headerSize).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
-            DumpTrailer(counter: counter, payload: bytes).write(at: target.base + Frame.headerSize + bytes.count)
         }
+        trailer.write(at: target.base + Frame.headerSize + payload.count)
         atomicMemoryFence(ordering: .releasing)
         if staticDump == nil { control.publishFullDumpName(target.name) }
         control.publishStreamPosition(0)
@@ -362,6 +365,9 @@ package final class UpdateLog: @unchecked Sendable {
             control.publishStreamPosition(0)
             control.publishFullDumpCounter(trailer.counter)
         } else if let trailer, !(trailer.matches(payload) && trailer.counter == counter) {
+            return false
+        } else if trailer == nil && staticDump != nil {
+            // A static dump overwritten in place with no trailer where its header says: torn, the previous one is gone.
             return false
         }
         endPublication()

@@ -189,4 +189,23 @@ struct UpdateLogTests {
         #expect(!writer.isPublicationInterrupted)
         #expect(writer.control.fullDumpCounter == 1 && writer.control.streamPosition == 0)
     }
+
+    @Test func repairDoesNotKeepAStaticDumpTornInPlace() throws {
+        let name = uniqueName()
+        var staticOptions = options
+        staticOptions.fullDumpSize = 256
+        let writer = try UpdateLog.create(name: name, options: staticOptions)
+        defer { writer.unlinkSegments() }
+        var cursor = LogCursor(counter: 0, position: 0)
+        try writer.publishFullDump([1, 2, 3, 4], cursor: &cursor)
+        // Simulate a writer killed while overwriting the static dump with a longer one: the new
+        // header and part of the payload are written, its trailer is not.
+        writer.control.advanceSequence()
+        let dump = try SharedMemorySegment.attach(name: UpdateLog.staticDumpName(name))
+        Frame.writeHeader(length: 40, at: dump.base)
+        for offset in 0..<10 { (dump.base + Frame.headerSize + offset).storeBytes(of: 9, as: UInt8.self) }
+        // The previous snapshot is gone: the caller must rebuild it rather than keep the torn one.
+        #expect(!writer.repairInterruptedPublication())
+        #expect(writer.isPublicationInterrupted)
+    }
 }
