@@ -79,9 +79,9 @@ let package = Package(
         .testTarget(name: "UltraDictCoreTests", dependencies: ["UltraDictCore"]),
         .testTarget(name: "UltraDictTransportTests", dependencies: ["UltraDictTransport"]),
         .testTarget(name: "UltraDictConcurrencyTests", dependencies: ["UltraDictConcurrency", "UltraDictTransport"]),
-        .testTarget(name: "UltraDictMessagePackTests", dependencies: ["UltraDictMessagePack"]),
-        .testTarget(name: "UltraDictJSONTests", dependencies: ["UltraDictJSON"]),
-        .testTarget(name: "UltraDictPropertyListTests", dependencies: ["UltraDictPropertyList"]),
+        .testTarget(name: "UltraDictMessagePackTests", dependencies: ["UltraDictMessagePack", "UltraDictTesting"]),
+        .testTarget(name: "UltraDictJSONTests", dependencies: ["UltraDictJSON", "UltraDictTesting"]),
+        .testTarget(name: "UltraDictPropertyListTests", dependencies: ["UltraDictPropertyList", "UltraDictTesting"]),
         .testTarget(
             name: "UltraDictTestingTests",
             dependencies: ["UltraDictTesting", "UltraDictMessagePack", "UltraDictJSON", "UltraDictPropertyList", "CustomSerializer"]

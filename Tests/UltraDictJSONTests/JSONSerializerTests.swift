@@ -1,6 +1,7 @@
 import Testing
 import UltraDictCore
 import UltraDictJSON
+import UltraDictTesting
 
 // MARK: - Helpers
 
@@ -35,15 +36,12 @@ private func nested(_ depth: Int, around innermost: String = "1") -> String {
     String(repeating: "[", count: depth) + innermost + String(repeating: "]", count: depth)
 }
 
-/// Expects `body` to throw an `UltraDictError` with code `.serialization` and a "json: " message.
+/// Expects `body` to throw a `.serialization` error with a "json: " message.
 @discardableResult
 private func expectSerializationError(
     _ comment: Comment? = nil, sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void
 ) -> UltraDictError? {
-    let error = #expect(throws: UltraDictError.self, comment, sourceLocation: sourceLocation) { try body() }
-    #expect(error?.code == .serialization, comment, sourceLocation: sourceLocation)
-    #expect(error?.message.hasPrefix("json: ") == true, comment, sourceLocation: sourceLocation)
-    return error
+    expectSerializationError(messagePrefix: "json: ", comment, sourceLocation: sourceLocation, body)
 }
 
 // MARK: - What Python reads

@@ -1,24 +1,15 @@
 import Testing
 import UltraDictCore
 import UltraDictMessagePack
+import UltraDictTesting
 
 // MARK: - Helpers
 
 private let serializer = MessagePackSerializer()
 
-private func encode(_ value: UltraValue) throws -> [UInt8] {
-    var buffer: [UInt8] = []
-    try serializer.encode(value, into: &buffer)
-    return buffer
-}
-
-private func decode(_ bytes: [UInt8]) throws -> UltraValue {
-    try bytes.withUnsafeBytes { try serializer.decode($0) }
-}
-
-private func decodeUpdate(_ bytes: [UInt8]) throws -> UltraDictUpdate {
-    try bytes.withUnsafeBytes { try serializer.decodeUpdate($0) }
-}
+private func encode(_ value: UltraValue) throws -> [UInt8] { try serializer.encoded(value) }
+private func decode(_ bytes: [UInt8]) throws -> UltraValue { try serializer.decoded(bytes) }
+private func decodeUpdate(_ bytes: [UInt8]) throws -> UltraDictUpdate { try serializer.decodedUpdate(bytes) }
 
 /// `"93 c3 01 02"` → `[0x93, 0xc3, 0x01, 0x02]`.
 private func hex(_ text: String) -> [UInt8] {
@@ -31,27 +22,12 @@ private func nested(_ depth: Int, dictionaries: Bool = false) -> UltraValue {
     return value
 }
 
-/// Expects `body` to throw an `UltraDictError` with code `.serialization` and a "msgpack: " message.
+/// Expects `body` to throw a `.serialization` error with a "msgpack: " message.
 @discardableResult
 private func expectSerializationError(
     _ comment: Comment? = nil, sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void
 ) -> UltraDictError? {
-    let error = #expect(throws: UltraDictError.self, comment, sourceLocation: sourceLocation) { try body() }
-    #expect(error?.code == .serialization, comment, sourceLocation: sourceLocation)
-    #expect(error?.message.hasPrefix("msgpack: ") == true, comment, sourceLocation: sourceLocation)
-    return error
-}
-
-/// A reproducible generator (SplitMix64) for the randomized tests.
-private struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    expectSerializationError(messagePrefix: "msgpack: ", comment, sourceLocation: sourceLocation, body)
 }
 
 private let sample: UltraValue = [

@@ -2,20 +2,14 @@ import Foundation
 import Testing
 import UltraDictCore
 import UltraDictPropertyList
+import UltraDictTesting
 
 // MARK: - Helpers
 
 private let serializer = PropertyListSerializer()
 
-private func encode(_ value: UltraValue) throws -> [UInt8] {
-    var buffer: [UInt8] = []
-    try serializer.encode(value, into: &buffer)
-    return buffer
-}
-
-private func decode(_ bytes: [UInt8]) throws -> UltraValue {
-    try bytes.withUnsafeBytes { try serializer.decode($0) }
-}
+private func encode(_ value: UltraValue) throws -> [UInt8] { try serializer.encoded(value) }
+private func decode(_ bytes: [UInt8]) throws -> UltraValue { try serializer.decoded(bytes) }
 
 /// What Foundation itself reads from `bytes`, to see the tagged forms.
 private func foundationObject(_ bytes: [UInt8]) throws -> Any {
@@ -50,15 +44,12 @@ private func bplist(
     return bytes
 }
 
-/// Expects `body` to throw an `UltraDictError` with code `.serialization` and a "plist: " message.
+/// Expects `body` to throw a `.serialization` error with a "plist: " message.
 @discardableResult
 private func expectSerializationError(
     _ comment: Comment? = nil, sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void
 ) -> UltraDictError? {
-    let error = #expect(throws: UltraDictError.self, comment, sourceLocation: sourceLocation) { try body() }
-    #expect(error?.code == .serialization, comment, sourceLocation: sourceLocation)
-    #expect(error?.message.hasPrefix("plist: ") == true, comment, sourceLocation: sourceLocation)
-    return error
+    expectSerializationError(messagePrefix: "plist: ", comment, sourceLocation: sourceLocation, body)
 }
 
 // MARK: - The mapping
