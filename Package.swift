@@ -24,6 +24,8 @@ let package = Package(
         .library(name: "UltraDictJSON", targets: ["UltraDictJSON"]),
         .library(name: "UltraDictPropertyList", targets: ["UltraDictPropertyList"]),
         .library(name: "UltraDictTesting", targets: ["UltraDictTesting"]),
+        // Not API (leading underscore): the fuzz targets' entry points, for the package in Tests/Fuzz.
+        .library(name: "_UltraDictFuzzing", targets: ["_UltraDictFuzzing"]),
         .executable(name: "ultradict", targets: ["ultradict"]),
         .plugin(name: "UltraDictCommand", targets: ["UltraDictCommand"]),
     ],
@@ -76,6 +78,12 @@ let package = Package(
         .executableTarget(
             name: "UltraDictTestHelper", dependencies: ["UltraDict", "UltraDictJSON", "UltraDictPropertyList"], path: "Tests/UltraDictTestHelper"
         ),
+        // The soak test: briefly in CI, for minutes by hand (Docs/RELIABILITY.md).
+        .executableTarget(
+            name: "UltraDictSoak",
+            dependencies: ["UltraDict", "UltraDictTransport", "UltraDictJSON", "UltraDictPropertyList", argumentParser],
+            path: "Tests/UltraDictSoak"
+        ),
         .testTarget(name: "UltraDictCoreTests", dependencies: ["UltraDictCore"]),
         .testTarget(name: "UltraDictTransportTests", dependencies: ["UltraDictTransport"]),
         .testTarget(name: "UltraDictConcurrencyTests", dependencies: ["UltraDictConcurrency", "UltraDictTransport"]),
@@ -87,6 +95,13 @@ let package = Package(
             dependencies: ["UltraDictTesting", "UltraDictMessagePack", "UltraDictJSON", "UltraDictPropertyList", "CustomSerializer"]
         ),
         .testTarget(name: "UltraDictTests", dependencies: ["UltraDict"]),
+        // The entry points and seeds of the fuzz targets (Docs/FUZZING.md), and the test that replays their corpus.
+        .target(
+            name: "_UltraDictFuzzing",
+            dependencies: ["UltraDictTransport", "UltraDictMessagePack", "UltraDictJSON", "UltraDictPropertyList"],
+            path: "Tests/UltraDictFuzzing"
+        ),
+        .testTarget(name: "UltraDictFuzzingTests", dependencies: ["_UltraDictFuzzing"]),
         .testTarget(name: "MultiProcessTests", dependencies: ["UltraDict", "UltraDictJSON", "UltraDictPropertyList"]),
         // Needs the Python side in .venv (`bash .ci/install-deps`); its scripts are in Python/.
         .testTarget(name: "InteropTests", dependencies: ["UltraDict", "UltraDictJSON"], exclude: ["Python"]),

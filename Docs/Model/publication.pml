@@ -4,47 +4,90 @@
 
    One writer (it holds the lock), one lock-free reader, one key whose value only grows.
    The writer appends to a SLOTS-slot stream; when it is full it publishes a full dump:
-       sequence odd; dump written (in place, in two halves, when STATIC); name published
-       (dynamic only); position reset to 0; counter incremented; sequence even.
+       pending dump named; the dump written whole, with the counter it publishes (its trailer),
+       to a fresh segment (a shadow, when STATIC); sequence odd; the dump copied in place in two
+       halves (STATIC) or its name published; position reset to 0; counter set to the dump's;
+       sequence even; pending cleared.
+   With KILL=1 the writer may die before any of its steps; the next lock holder (Repairer) then
+   finishes an interrupted publication from the pending dump, as repairInterruptedPublication.
    The reader's hot path compares counter and position with what it applied; its slow path reads
    the sequence word (retry while odd), the counter, the position, the dump when the counter
    moved, the stream, then the sequence word and the counter again, and commits only if neither
    moved.
-   Checked: the reader never commits a torn dump, never goes backwards, and ends with the
-   writer's final value.
+   Checked: the reader never commits a torn dump, never goes backwards, and ends with a value
+   at least the last acknowledged write's (no acknowledged write is lost) and at most the last
+   attempted one.
 
    Run (Docs/Model/check.sh does all cases):
-     spin -a -DSTATIC=0 -DMAXW=7 publication.pml && gcc -O2 -DSAFETY -o pan pan.c && ./pan -m200000 */
+     spin -a -DSTATIC=0 -DMAXW=7 -DKILL=1 publication.pml && gcc -O2 -DSAFETY -o pan pan.c && ./pan -m200000 */
 #ifndef STATIC
 #define STATIC 0
 #endif
 #ifndef MAXW
 #define MAXW 7
 #endif
+#ifndef KILL
+#define KILL 0
+#endif
 #define SLOTS 2
-byte pos = 0, cnt = 0, name = 0, seq = 0, v = 0;
+#define SHADOW 11
+byte pos = 0, cnt = 0, name = 0, seq = 0, v = 0, acked = 0, pend = 0;
 byte stream[SLOTS];
-byte dumpA[12], dumpB[12];   /* a dump's two halves; STATIC rewrites slot 0 in place */
-bool done = false;
+byte dumpA[12], dumpB[12], dumpC[12];  /* a dump's two halves and its trailer's counter; slot 0 is STATIC's in-place dump */
+bool done = false, killed = false;
+
+/* A SIGKILL: with KILL=1, at any moment. */
+active proctype Killer() {
+  if :: KILL -> killed = true :: else -> skip fi
+}
 
 active proctype Writer() {
   byte d;
-  do
-  :: v < MAXW ->
-     v++;
+  {
+    do
+    :: v < MAXW ->
+       v++;
+       if
+       :: pos < SLOTS -> stream[pos] = v; pos++            /* append, then publish the position */
+       :: else ->
+          if :: STATIC -> d = SHADOW :: else -> d = cnt + 1 fi;
+          pend = d;                                         /* the pending dump, named first */
+          dumpA[d] = v; dumpB[d] = v; dumpC[d] = cnt + 1;   /* written whole, with its trailer */
+          seq++;                                            /* odd: a publication begins */
+          if
+          :: STATIC -> dumpA[0] = dumpA[d]; dumpB[0] = dumpB[d]; dumpC[0] = dumpC[d]  /* in place */
+          :: else -> name = d                               /* a dynamic dump's name */
+          fi;
+          pos = 0;                                          /* the position first ... */
+          cnt = dumpC[d];                                   /* ... then the counter */
+          seq++;                                            /* even: published */
+          pend = 0
+       fi;
+       acked = v                                            /* the write returned */
+    :: else -> break
+    od;
+    done = true
+  } unless { killed }
+}
+
+/* The next lock holder, once it took the lock over from the dead writer. */
+active proctype Repairer() {
+  byte d;
+end_waiting: killed;                                  /* a valid end state when no writer dies */
+  if
+  :: seq % 2 == 1 ->
+     d = pend;
+     assert(d != 0 && (dumpC[d] == cnt + 1 || dumpC[d] == cnt) && dumpA[d] == dumpB[d]);  /* the pending dump is complete */
      if
-     :: pos < SLOTS -> stream[pos] = v; pos++          /* append, then publish the position */
-     :: else ->
-        seq++;                                          /* odd: a publication begins */
-        if :: STATIC -> d = 0 :: else -> d = cnt + 1 fi;
-        dumpA[d] = v; dumpB[d] = v;                     /* the dump, possibly in place */
-        if :: STATIC -> skip :: else -> name = d fi;    /* a dynamic dump's name */
-        pos = 0;                                        /* the position first ... */
-        cnt++;                                          /* ... then the counter */
-        seq++                                           /* even: published */
-     fi
-  :: else -> break
-  od;
+     :: STATIC -> dumpA[0] = dumpA[d]; dumpB[0] = dumpB[d]; dumpC[0] = dumpC[d]
+     :: else -> name = d
+     fi;
+     pos = 0;
+     cnt = dumpC[d];
+     seq++;
+     pend = 0
+  :: else -> skip
+  fi;
   done = true
 }
 
@@ -58,7 +101,7 @@ active proctype Reader() {
     c = cnt; p = pos;                                   /* the hot path's two loads */
     if
     :: c == lcnt && p == lpos ->
-       if :: fin -> assert(lv == v); break :: else -> skip fi
+       if :: fin -> assert(lv >= acked && lv <= v); break :: else -> skip fi
     :: else ->
        s1 = seq;
        if :: s1 % 2 == 1 -> goto again :: else -> skip fi;

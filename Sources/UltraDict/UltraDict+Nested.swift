@@ -38,19 +38,23 @@ final class NestedTree {
     /// Creates (`create`) or attaches the nested dictionary `name` as a member of `tree`.
     let open: (_ name: String, _ create: Bool, _ tree: NestedTree) throws -> UltraDict<UltraValue, UltraValue>
 
-    /// Opens the register of the root `rootName` (creating it if this process created the root).
+    /// Opens the register of the root `rootName` (creating it if this process created the root);
+    /// the register and every nested dictionary are attached `allowingForeignOwner` as the root was.
     init<Serializer: UltraDictSerializer, Lock: SharedMemoryLock>(
-        rootName: String, isCreator: Bool, serializer: Serializer, lock: Lock.Type, bufferSize: Int, fullDumpSize: Int?
+        rootName: String, isCreator: Bool, serializer: Serializer, lock: Lock.Type, bufferSize: Int, fullDumpSize: Int?,
+        allowingForeignOwner: Bool
     ) throws {
         guard rootName.utf8.count <= Self.maximumRootNameLength else {
             throw UltraDictError(.invalidArgument, "recurse: true needs a name of at most \(Self.maximumRootNameLength) UTF-8 bytes, got \(rootName.utf8.count)")
         }
         childNamePrefix = String(decoding: rootName.utf8.prefix(200), as: UTF8.self) + "_n"
-        register = try UltraDict(name: rootName + Self.registerSuffix, create: isCreator, autoUnlink: false, lock: lock)
+        register = try UltraDict(
+            name: rootName + Self.registerSuffix, create: isCreator, autoUnlink: false, lock: lock, allowingForeignOwner: allowingForeignOwner
+        )
         open = { name, create, tree in
             try UltraDict<UltraValue, UltraValue>(
                 name: name, create: create, bufferSize: bufferSize, fullDumpSize: fullDumpSize, autoUnlink: false,
-                serializer: serializer, lock: lock, recurse: true, tree: tree
+                serializer: serializer, lock: lock, recurse: true, allowingForeignOwner: allowingForeignOwner, tree: tree
             )
         }
     }

@@ -91,6 +91,10 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     ///   - lock: the writers' lock; `SharedSpinLock` by default.
     ///   - recurse: whether a `.dictionary` value becomes a nested shared dictionary that every
     ///     process changes in place (see ``nested(_:)``); needs `Value == UltraValue`.
+    ///   - allowingForeignOwner: attach a dictionary whose segments another user owns. By
+    ///     default attaching one throws `foreignOwner`: that user's processes can change what
+    ///     this one reads (`Docs/SECURITY.md`). Nested dictionaries opened through this handle
+    ///     inherit the setting.
     public convenience init<Serializer: UltraDictSerializer, Lock: SharedMemoryLock>(
         name: String? = nil,
         create: Bool? = nil,
@@ -99,18 +103,19 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
         autoUnlink: Bool? = nil,
         serializer: Serializer = MessagePackSerializer(),
         lock: Lock.Type = SharedSpinLock.self,
-        recurse: Bool = false
+        recurse: Bool = false,
+        allowingForeignOwner: Bool = false
     ) throws {
         try self.init(
             name: name, create: create, bufferSize: bufferSize, fullDumpSize: fullDumpSize, autoUnlink: autoUnlink,
-            serializer: serializer, lock: lock, recurse: recurse, tree: nil
+            serializer: serializer, lock: lock, recurse: recurse, allowingForeignOwner: allowingForeignOwner, tree: nil
         )
     }
 
     /// Opens a dictionary; a nested one (`tree` set) joins its root's tree instead of being a root.
     init<Serializer: UltraDictSerializer, Lock: SharedMemoryLock>(
         name: String?, create: Bool?, bufferSize: Int, fullDumpSize: Int?, autoUnlink: Bool?,
-        serializer: Serializer, lock: Lock.Type, recurse: Bool, tree: NestedTree?
+        serializer: Serializer, lock: Lock.Type, recurse: Bool, allowingForeignOwner: Bool, tree: NestedTree?
     ) throws {
         guard !recurse || Value.self == UltraValue.self else {
             throw UltraDictError(.invalidArgument, "recurse: true needs Value == UltraValue, got \(Value.self)")
@@ -124,12 +129,12 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
         case (true, _), (nil, nil):
             log = try UpdateLog.create(name: name ?? SegmentName.random(prefix: "ultradict_"), options: options)
         case (false, let name?):
-            log = try UpdateLog.attach(name: name)
+            log = try UpdateLog.attach(name: name, allowingForeignOwner: allowingForeignOwner)
         case (nil, let name?):
             do {
                 log = try UpdateLog.create(name: name, options: options)
             } catch UltraDictError.alreadyExists {
-                log = try UpdateLog.attach(name: name)
+                log = try UpdateLog.attach(name: name, allowingForeignOwner: allowingForeignOwner)
             }
         case (false, nil):
             throw UltraDictError(.invalidArgument, "create: false needs the name of the dictionary to attach")
@@ -147,7 +152,7 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
         if recurse {
             nesting = try Nesting(
                 tree: tree ?? NestedTree(rootName: log.name, isCreator: log.isCreator, serializer: serializer, lock: lock,
-                                         bufferSize: bufferSize, fullDumpSize: fullDumpSize),
+                                         bufferSize: bufferSize, fullDumpSize: fullDumpSize, allowingForeignOwner: allowingForeignOwner),
                 isRoot: tree == nil
             )
         }
@@ -244,7 +249,7 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     @inlinable @discardableResult
     public func updateValue(_ value: Value, forKey key: Key) throws -> Value? {
         if recurse { return try updateNestedValue(value, forKey: key) }
-        return try write(.set(keyConverter.encode(key), valueConverter.encode(value)), key: key, value: value)
+        return try write(.set(keyConverter.tree(for: key), valueConverter.tree(for: value)), key: key, value: value)
     }
 
     /// Removes `key` in every process; returns the removed value, or `nil` (writing nothing) if absent.
@@ -253,7 +258,7 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
         try withLock { _ in
             guard storage[key] != nil else { return nil }
             if recurse { return try removeNestedValue(forKey: key) }
-            return try write(.delete(keyConverter.encode(key)), key: key, value: nil)
+            return try write(.delete(keyConverter.tree(for: key)), key: key, value: nil)
         }
     }
 
@@ -282,6 +287,7 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     /// Writes a full dump of the whole dictionary now and starts the stream over (Python's
     /// `dump()`). Writers do this by themselves when the stream is full; call it to make later
     /// attachers load one snapshot instead of replaying the stream. Costs time linear in the size.
+    @inlinable
     public func dump() throws {
         try withLock { _ in try publishFullDump() }
     }
@@ -313,6 +319,11 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     @inlinable
     func write(_ update: UltraDictUpdate, key: Key, value: Value?) throws -> Value? {
         try withLock { _ in
+            // Usually the serializer encodes the record straight into the stream; when it cannot
+            // (no room before the next dump, or no in-place encoder) it goes through the buffer.
+            if try log.append(cursor: &cursor, encoding: { try serializer.encodeUpdate(update, inPlace: $0) }) {
+                return value.map { storage.updateValue($0, forKey: key) } ?? storage.removeValue(forKey: key)
+            }
             encodeBuffer.removeAll(keepingCapacity: true)
             try serializer.encodeUpdate(update, into: &encodeBuffer)
             let previous = value.map { storage.updateValue($0, forKey: key) } ?? storage.removeValue(forKey: key)
@@ -328,14 +339,25 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
         }
     }
 
-    /// Writes the whole local dictionary as a full dump (lock held).
-    @usableFromInline
+    /// Writes the whole local dictionary as a full dump (lock held). Inlinable, so that a write
+    /// that dumps runs the loop over the entries specialized for `Key` and `Value`.
+    @inlinable
     func publishFullDump() throws {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(log.control.lastSnapshotSize + 64)
+        bytes.reserveCapacity(expectedSnapshotSize)
         try serializer.encodeSnapshot(count: storage.count, into: &bytes) { entry in
-            for (key, value) in storage { try entry(keyConverter.encode(key), valueConverter.encode(value)) }
+            for (key, value) in storage { try entry(keyConverter.tree(for: key), valueConverter.tree(for: value)) }
         }
+        try publish(fullDump: bytes)
+    }
+
+    /// Room for the next snapshot: the size of the last one, and a little.
+    @usableFromInline
+    var expectedSnapshotSize: Int { log.control.lastSnapshotSize + 64 }
+
+    /// Publishes an encoded full dump (lock held).
+    @usableFromInline
+    func publish(fullDump bytes: [UInt8]) throws {
         try log.publishFullDump(bytes, cursor: &cursor)
     }
 
@@ -398,11 +420,13 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     @inlinable
     func refresh() throws {
         try ensureOpen()
-        if !log.isCurrent(cursor) { try applyPublishedChanges() }
+        if !log.isCurrent(cursor) { try applyPublishedChanges { try self.apply($0) } }
     }
 
+    /// Reads what other processes published and hands it to `apply`: ``apply(_:)``, passed in
+    /// from inlinable code so that the decoding loop runs specialized for `Key` and `Value`.
     @usableFromInline
-    func applyPublishedChanges() throws {
+    func applyPublishedChanges(_ apply: (LogChanges) throws -> Void) throws {
         let changes: LogChanges
         do {
             changes = try log.readChanges(since: cursor)
@@ -411,7 +435,8 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
             try lock.withLock(timeout: .seconds(1), stealAfterTimeout: true) {
                 if log.isPublicationInterrupted { try repairPublication() }
             }
-            return try refresh()
+            if !log.isCurrent(cursor) { try applyPublishedChanges(apply) }
+            return
         }
         if changes.retries >= Self.retriesWorthAWarning {
             logger.warning("full dumps replaced the data \(changes.retries) times while this handle read them; consider a larger bufferSize")
@@ -421,13 +446,14 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     }
 
     /// Decodes validated changes completely, then applies them; nothing is applied if any fails.
-    private func apply(_ changes: LogChanges) throws {
+    @inlinable
+    func apply(_ changes: LogChanges) throws {
         var next: [Key: Value]
         if let snapshot = changes.snapshot {
             next = [:]
             try snapshot.withUnsafeBytes { bytes in
                 try serializer.decodeSnapshot(bytes) { key, value in
-                    next[try keyConverter.decode(key)] = try valueConverter.decode(value)
+                    next[try keyConverter.value(from: key)] = try valueConverter.value(from: value)
                 }
             }
         } else {
@@ -437,9 +463,9 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
         do {
             try changes.forEachRecord { payload in
                 let update = try serializer.decodeUpdate(payload)
-                let key = try keyConverter.decode(update.key)
+                let key = try keyConverter.value(from: update.key)
                 if update.isSet {
-                    next[key] = try valueConverter.decode(update.value)
+                    next[key] = try valueConverter.value(from: update.value)
                 } else {
                     next.removeValue(forKey: key)
                 }

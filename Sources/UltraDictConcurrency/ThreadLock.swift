@@ -22,15 +22,17 @@ final class ThreadLock: @unchecked Sendable {
     /// The dictionary's name, for error messages.
     let name: String
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    // The two atomics are `UnsafeAtomic`s that this lock allocates and frees: their operations
+    // inline fully, where a `ManagedAtomic`'s go through a call to find its storage.
     /// The holding thread (``currentThread``), 0 when free; written only by the holder.
-    private let owner = ManagedAtomic<UInt>(0)
+    private let owner = UnsafeAtomic<UInt>.create(0)
     /// How many times the owning thread holds it; read and written only by that thread.
     private(set) var holdCount = 0
     /// ``process``, or a pid of 0 until it is first asked for (again after a fork).
     private var processCache: (pid: Int32, startTime: UInt64) = (0, 0)
     /// In a forked child: the forking thread while it is still inside critical sections it held
     /// at the fork, else 0. Other threads only compare it with themselves.
-    private let inheritingThread = ManagedAtomic<UInt>(0)
+    private let inheritingThread = UnsafeAtomic<UInt>.create(0)
     /// How many of those levels are left, and the parent's pid; used only by the inheriting thread.
     private var inherited: (levels: Int, fromPID: Int32) = (0, 0)
 
@@ -43,6 +45,8 @@ final class ThreadLock: @unchecked Sendable {
     deinit {
         pthread_mutex_destroy(mutex)
         mutex.deallocate()
+        owner.destroy()
+        inheritingThread.destroy()
     }
 
     /// Takes one level, waiting at most `timeout` when one is given; returns how long it waited

@@ -41,6 +41,9 @@ public struct UltraDictError: Error, Sendable, CustomStringConvertible {
         public static let invalidArgument = Code("invalidArgument")
         /// A system call failed; ``UltraDictError/underlying`` holds the errno.
         public static let systemCall = Code("systemCall")
+        /// A segment to attach belongs to another user than this process's effective user, and
+        /// the caller did not opt in with `allowingForeignOwner`.
+        public static let foreignOwner = Code("foreignOwner")
     }
 
     /// What kind of failure this is.
@@ -87,4 +90,6 @@ public struct UltraDictError: Error, Sendable, CustomStringConvertible {
     public static let invalidArgument = Code.invalidArgument
     /// An error with code ``Code/systemCall``, for pattern matching.
     public static let systemCall = Code.systemCall
+    /// An error with code ``Code/foreignOwner``, for pattern matching.
+    public static let foreignOwner = Code.foreignOwner
 }

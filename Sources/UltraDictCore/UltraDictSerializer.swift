@@ -74,6 +74,13 @@ public protocol UltraDictSerializer: Sendable {
     /// Appends the encoding of an update record to `buffer`; by default `encode(update.record)`.
     func encodeUpdate(_ update: UltraDictUpdate, into buffer: inout [UInt8]) throws
 
+    /// Encodes an update record in place into `destination` (the free room of the update
+    /// stream) and returns its length, or `nil` when it needs more than `destination.count`
+    /// bytes; the caller then encodes it with ``encodeUpdate(_:into:)``.
+    /// Bytes past the returned length may be changed. By default returns `nil` at once: a
+    /// serializer that can measure its output implements it, so that a write skips a copy.
+    func encodeUpdate(_ update: UltraDictUpdate, inPlace destination: UnsafeMutableRawBufferPointer) throws -> Int?
+
     /// Decodes an update record; by default `UltraDictUpdate(record: decode(bytes))`.
     func decodeUpdate(_ bytes: UnsafeRawBufferPointer) throws -> UltraDictUpdate
 
@@ -97,6 +104,12 @@ extension UltraDictSerializer {
     @inlinable
     public func encodeUpdate(_ update: UltraDictUpdate, into buffer: inout [UInt8]) throws {
         try encode(update.record, into: &buffer)
+    }
+
+    /// Returns `nil`: the record is encoded with ``encodeUpdate(_:into:)`` instead.
+    @inlinable
+    public func encodeUpdate(_ update: UltraDictUpdate, inPlace destination: UnsafeMutableRawBufferPointer) throws -> Int? {
+        nil
     }
 
     /// Decodes a value and reads it as an update record.

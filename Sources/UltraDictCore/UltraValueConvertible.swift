@@ -150,6 +150,44 @@ public struct UltraValueConverter<T: Codable> {
     /// Reads a value from a tree; throws ``UltraDictError/Code/typeMismatch`` when it does not fit.
     public let decode: (UltraValue) throws -> T
 
+    /// Converts a value to its tree, as ``encode`` does. Inlinable: where `T` is a standard
+    /// scalar (`Int`, `Double`, `Bool`, `String`) or ``UltraValue`` and the caller is specialized,
+    /// this is the conformance's own conversion inlined, with no closure call.
+    @inlinable
+    public func tree(for value: T) throws -> UltraValue {
+        if let tree = Self.directTree(value, as: Int.self) ?? Self.directTree(value, as: String.self)
+            ?? Self.directTree(value, as: Double.self) ?? Self.directTree(value, as: Bool.self)
+            ?? Self.directTree(value, as: UltraValue.self) {
+            return tree
+        }
+        return try encode(value)
+    }
+
+    /// Reads a value from a tree, as ``decode`` does, with the fast path of ``tree(for:)``.
+    @inlinable
+    public func value(from tree: UltraValue) throws -> T {
+        if let value = try Self.directValue(tree, as: Int.self) ?? Self.directValue(tree, as: String.self)
+            ?? Self.directValue(tree, as: Double.self) ?? Self.directValue(tree, as: Bool.self)
+            ?? Self.directValue(tree, as: UltraValue.self) {
+            return value
+        }
+        return try decode(tree)
+    }
+
+    /// `value`'s tree when `T` is `C`: a comparison of metatypes, folded away where `T` is known.
+    @inlinable @inline(__always)
+    static func directTree<C: UltraValueConvertible>(_ value: T, as _: C.Type) -> UltraValue? {
+        // Safe: the cast happens only when T and C are the same type.
+        T.self == C.self ? unsafeBitCast(value, to: C.self).ultraValue : nil
+    }
+
+    /// A `T` read from `tree` when `T` is `C`; `nil` when it is not.
+    @inlinable @inline(__always)
+    static func directValue<C: UltraValueConvertible>(_ tree: UltraValue, as _: C.Type) throws -> T? {
+        // Safe: the cast happens only when T and C are the same type.
+        T.self == C.self ? unsafeBitCast(try C(ultraValue: tree), to: T.self) : nil
+    }
+
     /// Chooses the fast path when `T` is ``UltraValueConvertible``, else `Codable`.
     public init() {
         if let convertible = T.self as? any UltraValueConvertible.Type {

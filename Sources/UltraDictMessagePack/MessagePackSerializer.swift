@@ -4,14 +4,14 @@ import UltraDictCore
 /// The MessagePack serializer on msgpack-c, byte-compatible with Python's `msgpack.dumps`
 /// (msgpack-python 1.x defaults, `use_bin_type=True`) and `msgpack.loads`.
 ///
-/// Encoding uses msgpack-c's packer (`msgpack_pack_*`) writing straight into the caller's buffer;
-/// decoding uses msgpack-c's zone-based unpacker (`msgpack_unpack_next`).
+/// Encoding is Swift (``MessagePackWriter``) writing straight into the caller's buffer, in the
+/// formats msgpack-c's packer picks; decoding uses msgpack-c's zone-based unpacker (`msgpack_unpack_next`).
 ///
 /// | UltraValue | MessagePack |
 /// | --- | --- |
 /// | null, bool | nil, true / false |
-/// | int | the smallest int format (`msgpack_pack_int64`); a positive one decodes as int if it fits `Int64` |
-/// | uint | uint 64 (`msgpack_pack_uint64`) |
+/// | int | the smallest int format (as `msgpack_pack_int64`); a positive one decodes as int if it fits `Int64` |
+/// | uint | uint 64 |
 /// | double | float 64 (float 32 decodes to double too) |
 /// | string, bytes | str (UTF-8, validated on decode), bin |
 /// | array, dictionary | array, map (any key type; a repeated key keeps its last value) |
@@ -42,96 +42,56 @@ public struct MessagePackSerializer: UltraDictSerializer {
 
     // MARK: Encoding
 
-    /// Appends `value` to `buffer` with msgpack-c's `msgpack_pack_*` functions; throws for a tree
-    /// nested deeper than ``maximumDepth`` or a string, bytes or container over 2^32-1 long,
-    /// leaving `buffer` as it was.
+    /// Appends `value` to `buffer` (``MessagePackWriter``, in Swift); throws for a tree nested
+    /// deeper than ``maximumDepth`` or a string, bytes or container over 2^32-1 long, leaving
+    /// `buffer` as it was.
     public func encode(_ value: UltraValue, into buffer: inout [UInt8]) throws {
-        try Self.withPacker(&buffer) { try Self.pack(value, $0, depth: 0) }
+        try Self.withWriter(&buffer) { try $0.write(value, depth: 0) }
     }
 
-    /// Appends the record `[isSet, key, value]` with `msgpack_pack_array` and `msgpack_pack_*`,
-    /// without building an ``UltraValue/array(_:)``.
+    /// Appends the record `[isSet, key, value]` without building an ``UltraValue/array(_:)``.
     public func encodeUpdate(_ update: UltraDictUpdate, into buffer: inout [UInt8]) throws {
-        try Self.withPacker(&buffer) { packer in
-            msgpack_pack_array(packer, 3)
-            _ = update.isSet ? msgpack_pack_true(packer) : msgpack_pack_false(packer)
-            try Self.pack(update.key, packer, depth: 1)
-            try Self.pack(update.value, packer, depth: 1)
-        }
+        try Self.withWriter(&buffer) { try $0.writeRecord(isSet: update.isSet, key: update.key, value: update.value) }
     }
 
-    /// Appends a snapshot map entry by entry with `msgpack_pack_map`, building no tree; throws if
-    /// `entries` produces another number of entries than `count`.
+    /// Writes the record `[isSet, key, value]` at the start of `destination` when it fits there;
+    /// returns its length, or `nil` (writing nothing) when it does not.
+    public func encodeUpdate(_ update: UltraDictUpdate, inPlace destination: UnsafeMutableRawBufferPointer) throws -> Int? {
+        try MessagePackWriter.writeRecord(isSet: update.isSet, key: update.key, value: update.value, into: destination)
+    }
+
+    /// Appends a snapshot map entry by entry, building no tree; throws if `entries` produces
+    /// another number of entries than `count`.
     public func encodeSnapshot(
         count: Int,
         into buffer: inout [UInt8],
         entries: ((UltraValue, UltraValue) throws -> Void) throws -> Void
     ) throws {
-        try Self.withPacker(&buffer) { packer in
-            try Self.checkContainer(count, "dictionary", 0)
-            msgpack_pack_map(packer, count)
+        try Self.withWriter(&buffer) { writer in
+            try writer.write(.map(count))
             var written = 0
             try entries { key, value in
-                try Self.pack(key, packer, depth: 1)
-                try Self.pack(value, packer, depth: 1)
+                try writer.writeEntry(key, value)
                 written += 1
             }
             guard written == count else { throw failure("a snapshot announced \(count) entries but produced \(written)") }
         }
     }
 
-    /// Runs `body` with a `msgpack_packer` that appends to `buffer`; on a throw, cuts `buffer` back.
-    private static func withPacker(
-        _ buffer: inout [UInt8], _ body: (UnsafeMutablePointer<msgpack_packer>) throws -> Void
-    ) throws {
+    /// Runs `body` with a writer that appends to `buffer`; on a throw, cuts `buffer` back.
+    private static func withWriter(_ buffer: inout [UInt8], _ body: (inout MessagePackWriter) throws -> Void) throws {
         let start = buffer.count
+        // The writer takes the array over (no copy: `buffer` is left empty meanwhile) and gives it back.
+        var writer = MessagePackWriter(appendingTo: buffer)
+        buffer = []
         do {
-            try withUnsafeMutablePointer(to: &buffer) { target in
-                var packer = msgpack_packer(data: UnsafeMutableRawPointer(target), callback: appendBytes)
-                try withUnsafeMutablePointer(to: &packer, body)
-            }
+            try body(&writer)
         } catch {
-            buffer.removeSubrange(start...)
+            writer.rewind(to: start)
+            buffer = writer.finish()
             throw error
         }
-    }
-
-    private static func pack(_ value: UltraValue, _ packer: UnsafeMutablePointer<msgpack_packer>, depth: Int) throws {
-        switch value {
-        case .null: msgpack_pack_nil(packer)
-        case .bool(let flag): _ = flag ? msgpack_pack_true(packer) : msgpack_pack_false(packer)
-        case .int(let number): msgpack_pack_int64(packer, number)
-        case .uint(let number): msgpack_pack_uint64(packer, number)
-        case .double(let number): msgpack_pack_double(packer, number)
-        case .string(var text):
-            try text.withUTF8 { utf8 in
-                try checkLength(utf8.count, "string")
-                msgpack_pack_str_with_body(packer, utf8.baseAddress, utf8.count)
-            }
-        case .bytes(let bytes):
-            try checkLength(bytes.count, "bytes value")
-            _ = bytes.withUnsafeBufferPointer { msgpack_pack_bin_with_body(packer, $0.baseAddress, $0.count) }
-        case .array(let items):
-            try checkContainer(items.count, "array", depth)
-            msgpack_pack_array(packer, items.count)
-            for item in items { try pack(item, packer, depth: depth + 1) }
-        case .dictionary(let map):
-            try checkContainer(map.count, "dictionary", depth)
-            msgpack_pack_map(packer, map.count)
-            for (key, item) in map {
-                try pack(key, packer, depth: depth + 1)
-                try pack(item, packer, depth: depth + 1)
-            }
-        }
-    }
-
-    private static func checkLength(_ count: Int, _ what: String) throws {
-        guard count <= Int(UInt32.max) else { throw failure("a \(what) of \(count) elements exceeds 2^32-1") }
-    }
-
-    private static func checkContainer(_ count: Int, _ what: String, _ depth: Int) throws {
-        guard depth < maximumDepth else { throw failure("nesting deeper than \(maximumDepth) levels cannot be decoded") }
-        try checkLength(count, what)
+        buffer = writer.finish()
     }
 
     // MARK: Decoding
@@ -203,6 +163,9 @@ public struct MessagePackSerializer: UltraDictSerializer {
         case MSGPACK_OBJECT_FLOAT64, MSGPACK_OBJECT_FLOAT32: return .double(object.via.f64)
         case MSGPACK_OBJECT_STR:
             let utf8 = try bytes(object.via.str.ptr, object.via.str.size)
+            // ASCII is valid UTF-8: this common case skips the generic validating initializer,
+            // which costs a metadata lookup per call.
+            if utf8.allSatisfy({ $0 < 0x80 }) { return .string(String(decoding: utf8, as: UTF8.self)) }
             if #available(macOS 15, *) {
                 guard let text = String(validating: utf8, as: UTF8.self) else { throw failure("a str is not valid UTF-8") }
                 return .string(text)
@@ -300,22 +263,4 @@ public struct MessagePackSerializer: UltraDictSerializer {
             }
         }
     }
-}
-
-/// The packer's write callback: appends `count` bytes to the `[UInt8]` that `context` points to.
-private func appendBytes(_ context: UnsafeMutableRawPointer?, _ bytes: UnsafePointer<CChar>?, _ count: Int) -> Int32 {
-    guard let context, let bytes, count > 0 else { return 0 }
-    let buffer = context.assumingMemoryBound(to: [UInt8].self)
-    if count == 1 {
-        buffer.pointee.append(UInt8(bitPattern: bytes.pointee))
-    } else {
-        bytes.withMemoryRebound(to: UInt8.self, capacity: count) {
-            buffer.pointee.append(contentsOf: UnsafeBufferPointer(start: $0, count: count))
-        }
-    }
-    return 0
-}
-
-private func failure(_ what: String) -> UltraDictError {
-    UltraDictError(.serialization, "msgpack: \(what)")
 }

@@ -27,7 +27,8 @@ import Testing
 ///   throws; decoding works at an odd address.
 /// - **Update records**: `encodeUpdate` and `decodeUpdate` agree with `encode` and `decode` of
 ///   ``UltraDictUpdate/record``, for sets and deletes; `isSet` may be an int, as Python writes;
-///   trees that are not records are refused.
+///   trees that are not records are refused; `encodeUpdate(_:inPlace:)`, when it writes, writes
+///   the same bytes, and returns `nil` when they do not fit.
 /// - **Refusals are honest**: a value the serializer may not represent (tag-like dictionaries, a
 ///   key containing NUL) either throws ``UltraDictError/Code/serialization`` or round-trips.
 /// - **Malformed input** throws ``UltraDictError/Code/serialization``, never another error: the
@@ -267,6 +268,7 @@ private struct Checker<Serializer: UltraDictSerializer> {
             let name = "\(update.isSet ? "set" : "delete") of \(brief(update.key))\(update.isSet ? " to \(brief(update.value))" : "")"
             if let bytes = encode(.update(update), name) {
                 expectUpdate(bytes, update, name)
+                expectInPlace(update, bytes, name)
                 do {
                     let tree = try decode(bytes)
                     if !identical(tree, update.record) { fail("update", "encodeUpdate of the \(name) decodes to \(brief(tree)), not its record") }
@@ -288,6 +290,24 @@ private struct Checker<Serializer: UltraDictSerializer> {
         for tree in Corpus.notRecords {
             guard let bytes = encode(.value(tree), brief(tree), refusalAllowed: true) else { continue }
             expectRefusal("update", bytes, .decodeUpdate, "the non-record \(brief(tree))")
+        }
+    }
+
+    /// Checks that `encodeUpdate(_:inPlace:)` writes `bytes` (or declines) when they fit with room
+    /// to spare, and declines when one byte is missing.
+    mutating func expectInPlace(_ update: UltraDictUpdate, _ bytes: [UInt8], _ name: String) {
+        do {
+            var room = [UInt8](repeating: 0, count: bytes.count + 8)
+            guard let written = try room.withUnsafeMutableBytes({ try serializer.encodeUpdate(update, inPlace: $0) }) else { return }
+            if written > room.count || room[..<written] != bytes[...] {
+                fail("update", "encodeUpdate(_:inPlace:) of the \(name) wrote other bytes than encodeUpdate(_:into:)")
+            }
+            var tight = [UInt8](repeating: 0, count: max(0, bytes.count - 1))
+            if try tight.withUnsafeMutableBytes({ try serializer.encodeUpdate(update, inPlace: $0) }) != nil {
+                fail("update", "encodeUpdate(_:inPlace:) of the \(name) claims to fit in \(bytes.count - 1) bytes")
+            }
+        } catch {
+            fail("update", "encodeUpdate(_:inPlace:) of the \(name) threw \(error), encodeUpdate(_:into:) did not")
         }
     }
 

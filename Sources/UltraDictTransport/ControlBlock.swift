@@ -56,6 +56,15 @@ package enum ControlLayout {
     package static let streamCapacity = 344
     /// u64: payload bytes of the last full dump this package published, for the dump policy.
     package static let lastSnapshotSize = 352
+    /// 16 bytes at 360: the name of the full dump being published (`psm_xxxxxxxx`, NUL-padded),
+    /// written before the dump is created and cleared once its publication ended, so that a
+    /// repair can finish a publication whose writer died, and nothing is left behind.
+    package static let pendingDumpName = 360
+    /// 16 bytes at 376: the dynamic dump that the pending one replaces, unlinked at the end of
+    /// the publication; empty for a static dump.
+    package static let replacedDumpName = 376
+    /// Bytes of each of the pending-dump and replaced-dump name fields.
+    package static let dumpNameFieldLength = 16
 
     /// `"UDSW"` read as a little-endian u32.
     package static let magicValue: UInt32 = 0x5753_4455
@@ -235,6 +244,34 @@ package final class ControlBlock: @unchecked Sendable {
         let field = segment.base + ControlLayout.fullDumpName
         field.initializeMemory(as: UInt8.self, repeating: 0, count: ControlLayout.fullDumpNameLength)
         bytes.withUnsafeBytes { field.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+    }
+
+    /// The full dump whose publication is under way or was interrupted, or `nil`.
+    package var pendingDumpName: String? {
+        get { dumpName(at: ControlLayout.pendingDumpName) }
+        set { setDumpName(newValue, at: ControlLayout.pendingDumpName) }
+    }
+
+    /// The dynamic dump that the pending one replaces, or `nil`.
+    package var replacedDumpName: String? {
+        get { dumpName(at: ControlLayout.replacedDumpName) }
+        set { setDumpName(newValue, at: ControlLayout.replacedDumpName) }
+    }
+
+    /// Reads a 16-byte dump-name field. Anything but a `psm_xxxxxxxx` name reads as `nil`, so
+    /// that a hostile field can never make a writer copy from or unlink another kind of segment.
+    private func dumpName(at offset: Int) -> String? {
+        let bytes = copyBytes(at: offset, count: ControlLayout.dumpNameFieldLength)
+        let name = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+        return SegmentName.isDumpName(name) ? name : nil
+    }
+
+    private func setDumpName(_ name: String?, at offset: Int) {
+        let field = segment.base + offset
+        field.initializeMemory(as: UInt8.self, repeating: 0, count: ControlLayout.dumpNameFieldLength)
+        if let bytes = name.map({ Array($0.utf8.prefix(ControlLayout.dumpNameFieldLength - 1)) }) {
+            bytes.withUnsafeBytes { field.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        }
     }
 
     // MARK: Raw access

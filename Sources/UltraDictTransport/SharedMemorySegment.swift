@@ -48,9 +48,12 @@ package final class SharedMemorySegment: @unchecked Sendable {
 
     /// Maps an existing segment at its current size; throws `cannotAttach` if there is none.
     ///
-    /// - Parameter minimumSize: the smallest size the caller can work with; a smaller segment
-    ///   (truncated or foreign) throws `corruptSharedMemory` instead of being mapped.
-    package static func attach(name: String, minimumSize: Int = 1) throws -> SharedMemorySegment {
+    /// - Parameters:
+    ///   - minimumSize: the smallest size the caller can work with; a smaller segment
+    ///     (truncated or foreign) throws `corruptSharedMemory` instead of being mapped.
+    ///   - allowingForeignOwner: map a segment that another user owns (`fstat`'s `st_uid` is not
+    ///     `geteuid()`); otherwise such a segment throws `foreignOwner` before it is mapped.
+    package static func attach(name: String, minimumSize: Int = 1, allowingForeignOwner: Bool = false) throws -> SharedMemorySegment {
         let fd: Int32
         do {
             fd = try system_shm_open(posixName(name), O_RDWR, 0o600)
@@ -61,7 +64,14 @@ package final class SharedMemorySegment: @unchecked Sendable {
         }
         defer { system_close(fd) }
         do {
-            let size = try system_fstat_size(fd)
+            let (size, owner) = try system_fstat(fd)
+            let user = system_geteuid()
+            guard owner == user || allowingForeignOwner else {
+                throw UltraDictError(
+                    .foreignOwner,
+                    "shared memory '\(name)' is owned by uid \(owner), not by this process's uid \(user); a process of that user can change what this one reads. Pass allowingForeignOwner: true (ultradict: --allow-foreign-owner) to attach it anyway"
+                )
+            }
             guard size >= max(minimumSize, 1) else {
                 throw UltraDictError(.corruptSharedMemory, "shared memory '\(name)' has \(size) bytes, expected at least \(minimumSize)")
             }
@@ -109,6 +119,15 @@ package enum SegmentName {
         guard !bytes.contains(UInt8(ascii: "/")), !bytes.contains(0), name != ".", name != ".." else {
             throw UltraDictError(.invalidArgument, "a dictionary name must not contain '/' or NUL, or be '.' or '..': \(name.debugDescription)")
         }
+    }
+
+    /// Whether `name` has the shape of a dynamic full dump's segment, `psm_` and 8 lowercase hex
+    /// digits, as Python's `SharedMemory` and this package name them.
+    package static func isDumpName(_ name: String) -> Bool {
+        let prefix = "psm_"
+        guard name.hasPrefix(prefix) else { return false }
+        let digits = name.utf8.dropFirst(prefix.utf8.count)
+        return digits.count == 8 && digits.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }
     }
 
     /// A fresh random name with `prefix`, such as `psm_1a2b3c4d` (as Python's `SharedMemory` makes).

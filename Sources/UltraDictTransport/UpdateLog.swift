@@ -22,20 +22,22 @@ public struct LogCursor: Hashable, Sendable {
 }
 
 /// Validated changes copied out of shared memory, ready to decode.
+@usableFromInline
 package struct LogChanges {
     /// A full snapshot's payload to load before the records, when a new full dump was published.
-    package var snapshot: [UInt8]?
+    @usableFromInline package var snapshot: [UInt8]?
     /// The stream bytes to apply (whole, checked records), starting at `streamOffset`.
     package var records: [UInt8]
     /// Where `records` start in the stream, for error messages.
     package var streamOffset: Int
     /// The cursor after applying these changes.
-    package var cursor: LogCursor
+    @usableFromInline package var cursor: LogCursor
     /// How many copies were thrown away because a writer raced the read (full dumps too fast,
     /// or a reader that fell behind).
     package var retries: Int
 
     /// Calls `body` with each record's payload.
+    @usableFromInline
     package func forEachRecord(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         try records.withUnsafeBytes { try Frame.forEachPayload(in: $0, streamOffset: streamOffset, body) }
     }
@@ -82,11 +84,17 @@ package final class UpdateLog: @unchecked Sendable {
     let staticDump: SharedMemorySegment?
     /// Whether this process created the segments.
     package let isCreator: Bool
+    /// Whether segments that another user owns are attached (see ``attach(name:allowingForeignOwner:)``).
+    let allowsForeignOwner: Bool
 
     /// How often a lock-free read retries after racing a writer before it gives up.
     static let readAttempts = 1000
 
-    private init(name: String, control: ControlBlock, stream: SharedMemorySegment, staticDump: SharedMemorySegment?, isCreator: Bool) {
+    private init(
+        name: String, control: ControlBlock, stream: SharedMemorySegment, staticDump: SharedMemorySegment?, isCreator: Bool,
+        allowsForeignOwner: Bool = false
+    ) {
+        self.allowsForeignOwner = allowsForeignOwner
         self.name = name
         self.control = control
         self.stream = stream
@@ -141,14 +149,19 @@ package final class UpdateLog: @unchecked Sendable {
 
     /// Attaches to an existing dictionary; throws `cannotAttach` if it does not exist, and never
     /// creates a segment.
-    package static func attach(name: String) throws -> UpdateLog {
+    ///
+    /// - Parameter allowingForeignOwner: attach segments (control, stream, dumps) that another
+    ///   user owns; otherwise the first such segment throws `foreignOwner`.
+    package static func attach(name: String, allowingForeignOwner: Bool = false) throws -> UpdateLog {
         try SegmentName.validate(name)
-        let control = ControlBlock(segment: try SharedMemorySegment.attach(name: name, minimumSize: ControlLayout.size))
+        let control = ControlBlock(segment: try SharedMemorySegment.attach(
+            name: name, minimumSize: ControlLayout.size, allowingForeignOwner: allowingForeignOwner
+        ))
         // A creator makes the stream last; give one that is still initializing a moment.
         var stream: SharedMemorySegment?
         for attempt in 0..<200 where stream == nil {
             do {
-                stream = try SharedMemorySegment.attach(name: streamName(name))
+                stream = try SharedMemorySegment.attach(name: streamName(name), allowingForeignOwner: allowingForeignOwner)
             } catch UltraDictError.cannotAttach where attempt < 199 {
                 Backoff.pause(attempt)
             }
@@ -159,9 +172,19 @@ package final class UpdateLog: @unchecked Sendable {
         }
         var staticDump: SharedMemorySegment?
         if control.staticFullDumpSize > 0 {
-            staticDump = try SharedMemorySegment.attach(name: staticDumpName(name), minimumSize: Frame.headerSize)
+            staticDump = try SharedMemorySegment.attach(
+                name: staticDumpName(name), minimumSize: Frame.headerSize, allowingForeignOwner: allowingForeignOwner
+            )
         }
-        return UpdateLog(name: name, control: control, stream: stream, staticDump: staticDump, isCreator: false)
+        return UpdateLog(
+            name: name, control: control, stream: stream, staticDump: staticDump, isCreator: false,
+            allowsForeignOwner: allowingForeignOwner
+        )
+    }
+
+    /// Attaches the dump segment `name`, refusing another user's unless ``allowsForeignOwner``.
+    private func attachDump(_ name: String, minimumSize: Int = 1) throws -> SharedMemorySegment {
+        try SharedMemorySegment.attach(name: name, minimumSize: minimumSize, allowingForeignOwner: allowsForeignOwner)
     }
 
     /// The stream's capacity in bytes.
@@ -182,16 +205,21 @@ package final class UpdateLog: @unchecked Sendable {
     /// ``LogError/publicationInterrupted`` when a full dump's publication stays unfinished (its
     /// writer probably died): the caller repairs it under the lock.
     ///
-    /// - Parameter ignoringInterruptedPublication: read through an odd sequence word; only for
-    ///   the lock holder repairing a publication whose writer is dead.
-    package func readChanges(since cursor: LogCursor, ignoringInterruptedPublication: Bool = false) throws -> LogChanges {
+    /// - Parameters:
+    ///   - ignoringInterruptedPublication: read through an odd sequence word; only for the lock
+    ///     holder repairing a publication whose writer is dead.
+    ///   - attempts: how many copies to take before giving up; ``readAttempts`` unless no writer
+    ///     can race the read (the fuzz target, whose input no other process changes).
+    package func readChanges(
+        since cursor: LogCursor, ignoringInterruptedPublication: Bool = false, attempts: Int = readAttempts
+    ) throws -> LogChanges {
         var attempt = 0
         while true {
             defer { attempt += 1 }
             if attempt > 0 { Backoff.pause(attempt) }
             let sequence = control.sequence
             if sequence & 1 == 1 && !ignoringInterruptedPublication {
-                if attempt >= Self.readAttempts { throw LogError.publicationInterrupted }
+                if attempt >= attempts { throw LogError.publicationInterrupted }
                 continue
             }
             let counter = control.fullDumpCounter
@@ -202,14 +230,14 @@ package final class UpdateLog: @unchecked Sendable {
             if counter != cursor.counter || position < cursor.position {
                 do {
                     snapshot = try readFullDump(counter: counter)
-                } catch let error as UltraDictError where attempt < Self.readAttempts {
+                } catch let error as UltraDictError where attempt < attempts && error.code != .foreignOwner {
                     _ = error  // The dump was replaced or unlinked under us: look again.
                     continue
                 }
             }
             let start = snapshot == nil ? Int(cursor.position) : 0
             guard start <= Int(position), Int(position) <= stream.size else {
-                if stable(sequence, counter) && attempt >= Self.readAttempts {
+                if stable(sequence, counter) && attempt >= attempts {
                     throw UltraDictError(.corruptSharedMemory, "update stream of '\(name)': position \(position) is outside 0...\(stream.size) or behind the applied \(start)")
                 }
                 continue
@@ -223,7 +251,7 @@ package final class UpdateLog: @unchecked Sendable {
             // Check the framing now, so that a torn copy is retried rather than applied.
             do {
                 try changes.forEachRecord { _ in }
-            } catch where attempt < Self.readAttempts {
+            } catch where attempt < attempts {
                 continue
             }
             return changes
@@ -242,7 +270,7 @@ package final class UpdateLog: @unchecked Sendable {
         guard let dumpName = try control.fullDumpName() else {
             throw UltraDictError(.corruptSharedMemory, "control block of '\(name)': full-dump counter is \(counter) but no dump name is published")
         }
-        return try payload(of: SharedMemorySegment.attach(name: dumpName, minimumSize: Frame.headerSize), counter: counter)
+        return try payload(of: attachDump(dumpName, minimumSize: Frame.headerSize), counter: counter)
     }
 
     private func payload(of segment: SharedMemorySegment, counter: UInt32) throws -> [UInt8] {
@@ -274,21 +302,60 @@ package final class UpdateLog: @unchecked Sendable {
     /// the stream has no room for it within ``compactionLimit`` (the caller then writes a full dump).
     @usableFromInline
     package func append(_ payload: [UInt8], cursor: inout LogCursor) -> Bool {
+        payload.withUnsafeBytes { payload in
+            append(cursor: &cursor) { room in
+                guard payload.count <= room.count else { return nil }
+                room.copyMemory(from: payload)
+                return payload.count
+            }
+        }
+    }
+
+    /// Appends one record that `encode` writes in place, into the stream's free room within
+    /// ``compactionLimit`` after the record's header, and publishes it. `encode` returns the
+    /// payload's length, or `nil` when it does not fit (or cannot be written in place): then this
+    /// returns `false` and publishes nothing. An error from `encode` is rethrown, also publishing
+    /// nothing; whatever `encode` wrote past the published position stays unread.
+    @inlinable
+    package func append(
+        cursor: inout LogCursor, encoding encode: (UnsafeMutableRawBufferPointer) throws -> Int?
+    ) rethrows -> Bool {
+        guard let (start, room) = roomToAppend, let length = try encode(room), length > 0, length <= room.count else {
+            return false
+        }
+        publishAppended(from: start, length: length, cursor: &cursor)
+        return true
+    }
+
+    /// Where the next record starts, and the room for its payload: none when the position is
+    /// out of bounds or not even a header fits below ``compactionLimit``.
+    @usableFromInline
+    var roomToAppend: (start: Int, room: UnsafeMutableRawBufferPointer)? {
         let start = Int(control.streamPosition)
-        let end = start + Frame.headerSize + payload.count
-        guard start <= stream.size, end <= compactionLimit, payload.count <= Int(UInt32.max) else { return false }
-        Frame.writeHeader(length: UInt32(payload.count), at: stream.base + start)
-        payload.withUnsafeBytes { (stream.base + start + Frame.headerSize).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        let end = min(compactionLimit, start + Frame.headerSize + Int(UInt32.max))
+        guard start <= stream.size, start + Frame.headerSize < end else { return nil }
+        return (start, UnsafeMutableRawBufferPointer(start: stream.base + start + Frame.headerSize, count: end - start - Frame.headerSize))
+    }
+
+    /// Frames the `length` payload bytes written after `start` and publishes the new position.
+    @usableFromInline
+    func publishAppended(from start: Int, length: Int, cursor: inout LogCursor) {
+        let end = start + Frame.headerSize + length
+        Frame.writeHeader(length: UInt32(length), at: stream.base + start)
         control.publishStreamPosition(UInt32(end))
         if cursor.position == UInt32(start) { cursor.position = UInt32(end) }
-        return true
     }
 
     /// Publishes a full dump of `payload` and starts the stream over.
     ///
-    /// Order: sequence odd; dump written (a new segment, or the static one in place); its name
-    /// published; position reset to 0; counter incremented; sequence even; previous dump unlinked.
-    /// Throws `fullDumpMemoryFull`, changing nothing, if a static dump is too small.
+    /// Order: a fresh dump name recorded as pending (with the dump it replaces); the dump written
+    /// whole to that new segment with its checksum trailer; sequence odd; the dump copied into
+    /// the static segment, or its name published; position reset to 0; counter incremented;
+    /// sequence even; the replaced dump (or the static dump's shadow) unlinked; the pending
+    /// fields cleared. A writer that dies anywhere leaves either the previous state or a complete
+    /// pending dump that ``repairInterruptedPublication()`` publishes, and no segment that the
+    /// next publication does not remove. Throws `fullDumpMemoryFull`, changing nothing, if a
+    /// static dump is too small.
     package func publishFullDump(_ payload: [UInt8], cursor: inout LogCursor) throws {
         let needed = Frame.headerSize + payload.count + DumpTrailer.size
         if let staticDump, needed > staticDump.size {
@@ -297,28 +364,63 @@ package final class UpdateLog: @unchecked Sendable {
         guard payload.count <= Int(UInt32.max) - Frame.headerSize - DumpTrailer.size else {
             throw UltraDictError(.invalidArgument, "full dump of '\(name)' would be \(payload.count) bytes, more than 4 GiB")
         }
+        discardAbandonedPublication()
         let counter = control.fullDumpCounter &+ 1
-        let previous = staticDump == nil ? try? control.fullDumpName() : nil
-        let target = try staticDump ?? SharedMemorySegment.create(name: freshDumpName(), size: needed)
-
-        // The checksum is computed before the publication starts, so that a static dump is
-        // overwritten in place only for as long as the copy takes.
-        let trailer = payload.withUnsafeBytes { DumpTrailer(counter: counter, payload: $0) }
-        beginPublication()
-        Frame.writeHeader(length: UInt32(payload.count), at: target.base)
-        payload.withUnsafeBytes { bytes in
-            (target.base + Frame.headerSize).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        let dumpName = freshDumpName()
+        control.replacedDumpName = staticDump == nil ? (try? control.fullDumpName()) ?? nil : nil
+        control.pendingDumpName = dumpName
+        let dump: SharedMemorySegment
+        do {
+            dump = try SharedMemorySegment.create(name: dumpName, size: needed)
+        } catch {
+            control.pendingDumpName = nil
+            throw error
         }
-        trailer.write(at: target.base + Frame.headerSize + payload.count)
+        Frame.writeHeader(length: UInt32(payload.count), at: dump.base)
+        payload.withUnsafeBytes { bytes in
+            (dump.base + Frame.headerSize).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+            DumpTrailer(counter: counter, payload: bytes).write(at: dump.base + Frame.headerSize + bytes.count)
+        }
         atomicMemoryFence(ordering: .releasing)
-        if staticDump == nil { control.publishFullDumpName(target.name) }
+        beginPublication()
+        complete(dump, length: payload.count, counter: counter)
+        cursor = LogCursor(counter: counter, position: 0)
+    }
+
+    /// Publishes the pending `dump` from the sequence word's odd step on. Every step is
+    /// idempotent, so a repair runs them all again.
+    private func complete(_ dump: SharedMemorySegment, length: Int, counter: UInt32) {
+        if let staticDump {
+            staticDump.base.copyMemory(from: dump.base, byteCount: Frame.headerSize + length + DumpTrailer.size)
+        } else {
+            control.publishFullDumpName(dump.name)
+        }
+        atomicMemoryFence(ordering: .releasing)
         control.publishStreamPosition(0)
         control.publishFullDumpCounter(counter)
-        control.lastSnapshotSize = payload.count
+        control.lastSnapshotSize = length
         endPublication()
+        if staticDump != nil {
+            _ = try? SharedMemorySegment.unlink(name: dump.name)  // It was only the static dump's shadow.
+        } else if let replaced = control.replacedDumpName, replaced != dump.name {
+            _ = try? SharedMemorySegment.unlink(name: replaced)
+        }
+        control.pendingDumpName = nil
+        control.replacedDumpName = nil
+    }
 
-        cursor = LogCursor(counter: counter, position: 0)
-        if let previous, previous != target.name { _ = try? SharedMemorySegment.unlink(name: previous) }
+    /// Removes what a writer that died outside a publication's odd window left in the pending
+    /// fields: its pending dump if the publication never began (or was a static dump's shadow),
+    /// the replaced dump if it ended.
+    private func discardAbandonedPublication() {
+        guard let pending = control.pendingDumpName else { return }
+        if staticDump == nil, (try? control.fullDumpName()) == pending {
+            if let replaced = control.replacedDumpName, replaced != pending { _ = try? SharedMemorySegment.unlink(name: replaced) }
+        } else {
+            _ = try? SharedMemorySegment.unlink(name: pending)
+        }
+        control.pendingDumpName = nil
+        control.replacedDumpName = nil
     }
 
     /// A random `psm_xxxxxxxx` name not in use.
@@ -342,59 +444,78 @@ package final class UpdateLog: @unchecked Sendable {
     @usableFromInline
     package var isPublicationInterrupted: Bool { control.sequence & 1 == 1 }
 
-    /// Finishes or rolls back a publication whose writer died, with the lock held.
+    /// Finishes a publication whose writer died, with the lock held.
     ///
-    /// A dump that is complete (its trailer carries the next counter and matches) and named is
-    /// published to the end; otherwise the previous state stands. Returns `false` when the
-    /// previous snapshot is gone (a static dump overwritten in place): the caller must then
-    /// publish a full dump of its own, complete state.
+    /// The pending dump is complete (it was checksummed and named before the sequence word went
+    /// odd), so the publication is carried to its end. Without a usable pending dump (a hostile
+    /// field), the dump in place must still be the previous, intact one, and the previous state
+    /// stands. Returns `false` when neither holds: the caller must then publish a full dump of
+    /// its own, complete state.
     package func repairInterruptedPublication() -> Bool {
         guard isPublicationInterrupted else { return true }
         let counter = control.fullDumpCounter
-        let dump: SharedMemorySegment? = staticDump ?? (try? control.fullDumpName()).flatMap { $0.flatMap { try? SharedMemorySegment.attach(name: $0) } }
-        guard let dump else {
-            // No dump was ever published (counter 0) or it is missing: nothing to finish.
+        if let pending = control.pendingDumpName, let dump = try? attachDump(pending),
+           let checked = CheckedDump(dump), let trailer = checked.intactTrailer,
+           trailer.counter == counter &+ 1 || trailer.counter == counter {
+            complete(dump, length: checked.length, counter: trailer.counter)
+            return true
+        }
+        // No usable pending dump: the previous state stands if the dump in place is intact (its
+        // trailer matches the current counter, or it is a trailer-less Python dump of its own).
+        guard let current = staticDump ?? (try? control.fullDumpName()).flatMap({ $0.flatMap { try? attachDump($0) } }) else {
+            // No dump was ever published (counter 0), or it is missing.
             endPublication()
             return counter == 0
         }
-        let bytes = UnsafeRawBufferPointer(start: dump.base, count: dump.size)
-        guard let length = try? Frame.payloadLength(in: bytes, what: dump.name) else { return false }
-        let payload = UnsafeRawBufferPointer(rebasing: bytes[Frame.headerSize..<(Frame.headerSize + length)])
-        let trailer = DumpTrailer(reading: UnsafeRawBufferPointer(rebasing: bytes[(Frame.headerSize + length)...]))
-        if let trailer, trailer.matches(payload), trailer.counter == counter &+ 1 {
-            control.publishStreamPosition(0)
-            control.publishFullDumpCounter(trailer.counter)
-        } else if let trailer, !(trailer.matches(payload) && trailer.counter == counter) {
-            return false
-        } else if trailer == nil && staticDump != nil {
-            // A static dump overwritten in place with no trailer where its header says: torn, the previous one is gone.
-            return false
-        }
+        guard let checked = CheckedDump(current),
+              checked.trailer == nil ? staticDump == nil : checked.intactTrailer?.counter == counter else { return false }
         endPublication()
         return true
     }
 
     // MARK: Removal
 
-    /// Unlinks every segment of this dictionary: control, stream, and the current full dump.
+    /// Unlinks every segment of this dictionary: control, stream, and the current and pending full dumps.
     package func unlinkSegments() {
-        let dumpName = try? control.fullDumpName()
+        let dumpNames = [(try? control.fullDumpName()) ?? nil, control.pendingDumpName, control.replacedDumpName]
         _ = try? SharedMemorySegment.unlink(name: name)
         _ = try? SharedMemorySegment.unlink(name: Self.streamName(name))
-        if let dumpName { _ = try? SharedMemorySegment.unlink(name: dumpName) }
+        for case let dumpName? in dumpNames { _ = try? SharedMemorySegment.unlink(name: dumpName) }
     }
 
     /// Unlinks the segments of the dictionary `name` without attaching it as a dictionary;
     /// returns whether its control segment existed.
     package static func unlinkSegments(name: String) throws -> Bool {
         try SegmentName.validate(name)
-        if let control = try? SharedMemorySegment.attach(name: name, minimumSize: ControlLayout.size),
-           let dumpName = try? ControlBlock(segment: control).fullDumpName() {
-            _ = try? SharedMemorySegment.unlink(name: dumpName)
+        if let segment = try? SharedMemorySegment.attach(name: name, minimumSize: ControlLayout.size) {
+            let control = ControlBlock(segment: segment)
+            for case let dumpName? in [(try? control.fullDumpName()) ?? nil, control.pendingDumpName, control.replacedDumpName] {
+                _ = try? SharedMemorySegment.unlink(name: dumpName)
+            }
         }
         _ = try? SharedMemorySegment.unlink(name: streamName(name))
         _ = try? SharedMemorySegment.unlink(name: staticDumpName(name))
         return try SharedMemorySegment.unlink(name: name)
+    }
+}
+
+/// A full-dump segment's framing, read without trusting it.
+private struct CheckedDump {
+    /// The payload's length, checked against the segment's size.
+    let length: Int
+    /// The checksum trailer after the payload, if there is one.
+    let trailer: DumpTrailer?
+    /// The trailer, if it matches the payload.
+    let intactTrailer: DumpTrailer?
+
+    /// Reads `dump`'s header and trailer; `nil` when the header is invalid.
+    init?(_ dump: SharedMemorySegment) {
+        let bytes = UnsafeRawBufferPointer(start: dump.base, count: dump.size)
+        guard let length = try? Frame.payloadLength(in: bytes, what: dump.name) else { return nil }
+        let payload = UnsafeRawBufferPointer(rebasing: bytes[Frame.headerSize..<(Frame.headerSize + length)])
+        self.length = length
+        trailer = DumpTrailer(reading: UnsafeRawBufferPointer(rebasing: bytes[(Frame.headerSize + length)...]))
+        intactTrailer = trailer.flatMap { $0.matches(payload) ? $0 : nil }
     }
 }
 

@@ -15,7 +15,7 @@ import UltraDictTransport
 enum DictionarySegments {
     /// What a segment is to its dictionary.
     enum Role: String {
-        case control, stream, staticFullDump, fullDump
+        case control, stream, staticFullDump, fullDump, pendingFullDump, replacedFullDump
     }
 
     /// The size of a control segment, Python's and this package's.
@@ -23,15 +23,6 @@ enum DictionarySegments {
 
     /// The update stream's name for the dictionary `name`.
     static func streamName(of name: String) -> String { UpdateLog.streamName(name) }
-
-    /// Whether `name` has the shape of a dynamic full dump's segment, `psm_` and 8 lowercase hex
-    /// digits, as Python's `SharedMemory` and this package name them.
-    static func isDumpSegmentName(_ name: String) -> Bool {
-        let prefix = "psm_"
-        guard name.hasPrefix(prefix) else { return false }
-        let digits = name.utf8.dropFirst(prefix.utf8.count)
-        return digits.count == 8 && digits.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }
-    }
 
     /// The segments of the dictionary `name`, whose control block is `control`, in the order
     /// `unlink` removes them (control first, so that nobody attaches any more). They are named,
@@ -42,8 +33,13 @@ enum DictionarySegments {
         if control.staticFullDumpSize > 0 { names.append((.staticFullDump, staticDump)) }
         // Only a name of a dump's shape counts, so that a corrupt or hostile name field cannot
         // make `unlink` remove another segment; the dump it meant is left to `clean`.
-        if let dump = (try? control.fullDumpName()) ?? nil, isDumpSegmentName(dump) {
+        if let dump = (try? control.fullDumpName()) ?? nil, SegmentName.isDumpName(dump) {
             names.append((.fullDump, dump))
+        }
+        // The dumps of an unfinished publication are the dictionary's too: a repair or the next
+        // publication removes the one that is not needed.
+        for (role, dump) in [(Role.pendingFullDump, control.pendingDumpName), (.replacedFullDump, control.replacedDumpName)] {
+            if let dump, !names.contains(where: { $0.name == dump }) { names.append((role, dump)) }
         }
         return names
     }

@@ -29,6 +29,9 @@ struct EntryOptions: ParsableArguments {
     @Flag(help: "Read KEY as an integer (and a JSON full dump's keys as integers).")
     var intKey = false
 
+    @Flag(help: "Attach a dictionary whose segments another user owns (refused by default: that user can change what is read).")
+    var allowForeignOwner = false
+
     /// The key named by `text`: a string, or an integer with `--int-key`.
     func key(_ text: String) throws -> UltraValue {
         guard intKey else { return .string(text) }
@@ -61,7 +64,7 @@ struct EntryOptions: ParsableArguments {
         let lock: any SharedMemoryLock.Type = lockKind == .shared ? SharedSpinLock.self : ProcessLocalLock.self
         let serializer = try serializer(of: dictionary)
         return try explainingSerialization(dictionary) {
-            try Self.open(name, create: false, serializer: serializer, lock: lock)
+            try Self.open(name, create: false, serializer: serializer, lock: lock, allowingForeignOwner: allowForeignOwner)
         }
     }
 
@@ -70,16 +73,17 @@ struct EntryOptions: ParsableArguments {
         _ name: String,
         create: Bool?,
         serializer: Serializer,
-        lock: Lock.Type
+        lock: Lock.Type,
+        allowingForeignOwner: Bool
     ) throws -> UltraDict<UltraValue, UltraValue> {
-        try UltraDict(name: name, create: create, autoUnlink: false, serializer: serializer, lock: lock)
+        try UltraDict(name: name, create: create, autoUnlink: false, serializer: serializer, lock: lock, allowingForeignOwner: allowingForeignOwner)
     }
 
     /// Creates the dictionary `name` with `--serializer` (MessagePack by default) and the shared
     /// lock, or attaches it if another process just did; it stays when the tool exits.
     func create(_ name: String) throws -> UltraDict<UltraValue, UltraValue> {
         let chosen = (serializer ?? .msgpack).make(integerKeys: intKey)
-        return try Self.open(name, create: nil, serializer: chosen, lock: SharedSpinLock.self)
+        return try Self.open(name, create: nil, serializer: chosen, lock: SharedSpinLock.self, allowingForeignOwner: allowForeignOwner)
     }
 
     /// Runs `body`, adding to a serialization failure of a dictionary that records no serializer

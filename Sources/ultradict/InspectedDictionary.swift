@@ -15,13 +15,14 @@ struct InspectedDictionary {
     /// Its control block.
     let control: ControlBlock
 
-    /// Attaches the control segment of the dictionary `name`; throws ``ToolError/notFound(_:)``
-    /// when there is none.
+    /// Attaches the control segment of the dictionary `name`, whoever owns it (inspecting and
+    /// cleaning up read every user's; the commands that read entries check the owner when they
+    /// open the dictionary); throws ``ToolError/notFound(_:)`` when there is none.
     init(name: String) throws {
         try SegmentName.validate(name)
         let segment: SharedMemorySegment
         do {
-            segment = try SharedMemorySegment.attach(name: name, minimumSize: ControlLayout.size)
+            segment = try SharedMemorySegment.attach(name: name, minimumSize: ControlLayout.size, allowingForeignOwner: true)
         } catch let error as UltraDictError where (error.underlying as? SystemCallError)?.errno == ENOENT {
             throw ToolError.notFound("no dictionary '\(name)'")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import UltraDictTransport
 
 /// The POSIX shared-memory segments of this machine: on Linux, the files of `/dev/shm`.
 struct SharedMemoryDirectory {
@@ -51,6 +52,6 @@ struct SharedMemoryDirectory {
 
     /// The full-dump segments (`psm_` and 8 lowercase hex digits), sorted by name.
     var dumpSegmentNames: [String] {
-        segments.keys.filter(DictionarySegments.isDumpSegmentName).sorted()
+        segments.keys.filter(SegmentName.isDumpName).sorted()
     }
 }

@@ -34,7 +34,7 @@ struct WatchCommand: ParsableCommand {
 
     func run() throws {
         let dictionary = try InspectedDictionary(name: name)
-        var feed = ChangeFeed(log: try UpdateLog.attach(name: name), serializer: try options.serializer(of: dictionary))
+        var feed = ChangeFeed(log: try UpdateLog.attach(name: name, allowingForeignOwner: options.allowForeignOwner), serializer: try options.serializer(of: dictionary))
         var loaded = false
         var polls = 0
         while true {

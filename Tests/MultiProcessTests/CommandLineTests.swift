@@ -81,6 +81,21 @@ struct CommandLineTests {
 
     // MARK: get, set, delete, dump
 
+    @Test(.enabled(if: geteuid() == 0, "chown needs root"))
+    func anotherUsersDictionaryNeedsAllowForeignOwner() throws {
+        let name = uniqueName()
+        let d: UltraDict<String, Int> = try createDictionary(name, serializer: "msgpack")
+        defer { d.unlink(); #expect(segments(of: name).isEmpty) }
+        d["a"] = 1
+        for segment in segments(of: name) { #expect(chown("/dev/shm/" + segment, 65534, 65534) == 0) }
+
+        let refused = try ultradict("get", name, "a")
+        #expect(refused.status == 2)
+        #expect(refused.errors.contains("owned by uid 65534") && refused.errors.contains("--allow-foreign-owner"), "\(refused.errors)")
+        #expect(try ultradict("get", name, "a", "--allow-foreign-owner").lastLine == "1")
+        #expect(try ultradict("status", name).status == 0, "inspecting reads any user's dictionary")
+    }
+
     @Test(arguments: serializerNames) func getSetAndDeleteAreSeenByTheCreator(serializer: String) throws {
         let held = try HeldDictionary(uniqueName(), serializer: serializer, entries: ["a", "1", "b", "two", "7", "seven"])
         let name = held.name

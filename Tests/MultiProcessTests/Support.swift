@@ -51,11 +51,17 @@ final class ChildProcess {
 
     /// Waits for the child to exit and returns its status and the last line it printed.
     func finish() -> (status: Int32, lastLine: String, errors: String) {
+        let result = finishWithOutput()
+        return (result.status, result.lines.last ?? "", result.errors)
+    }
+
+    /// Waits for the child to exit and returns its status and every line it printed.
+    func finishWithOutput() -> (status: Int32, lines: [String], errors: String) {
         let stdout = output.fileHandleForReading.readDataToEndOfFile()
         let stderr = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        let lines = String(decoding: stdout, as: UTF8.self).split(separator: "\n")
-        return (process.terminationStatus, lines.last.map(String.init) ?? "", String(decoding: stderr, as: UTF8.self))
+        let lines = String(decoding: stdout, as: UTF8.self).split(separator: "\n").map(String.init)
+        return (process.terminationStatus, lines, String(decoding: stderr, as: UTF8.self))
     }
 }
 
@@ -82,20 +88,27 @@ func runHelpersConcurrently(_ argumentLists: [[String]], sourceLocation: SourceL
 let serializerNames = ["msgpack", "json", "plist"]
 
 /// Creates a dictionary with the serializer named `serializer` (as the test helper names them),
-/// sharing nested dictionaries when `recurse` is set.
+/// sharing nested dictionaries when `recurse` is set, with a static full dump of `fullDumpSize` bytes if given.
 func createDictionary<Key, Value>(
     _ name: String,
     serializer: String,
     bufferSize: Int = UltraDict<Key, Value>.defaultBufferSize,
+    fullDumpSize: Int? = nil,
     recurse: Bool = false
 ) throws -> UltraDict<Key, Value> {
     switch serializer {
     case "msgpack":
-        return try UltraDict(name: name, create: true, bufferSize: bufferSize, serializer: MessagePackSerializer(), recurse: recurse)
+        return try UltraDict(
+            name: name, create: true, bufferSize: bufferSize, fullDumpSize: fullDumpSize, serializer: MessagePackSerializer(), recurse: recurse
+        )
     case "json":
-        return try UltraDict(name: name, create: true, bufferSize: bufferSize, serializer: JSONSerializer(keyType: Key.self), recurse: recurse)
+        return try UltraDict(
+            name: name, create: true, bufferSize: bufferSize, fullDumpSize: fullDumpSize, serializer: JSONSerializer(keyType: Key.self), recurse: recurse
+        )
     case "plist":
-        return try UltraDict(name: name, create: true, bufferSize: bufferSize, serializer: PropertyListSerializer(), recurse: recurse)
+        return try UltraDict(
+            name: name, create: true, bufferSize: bufferSize, fullDumpSize: fullDumpSize, serializer: PropertyListSerializer(), recurse: recurse
+        )
     default: throw UltraDictError(.invalidArgument, "unknown serializer \(serializer)")
     }
 }

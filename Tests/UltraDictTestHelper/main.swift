@@ -34,6 +34,9 @@ final class ThreadFailures: @unchecked Sendable {
     var first: (any Error)? { lock.withLock { errors.first } }
 }
 
+/// The value monotonic-writer stores under "derived" beside `counter`, so that a torn read shows.
+func derived(from counter: Int) -> Int { 3 * counter + 1 }
+
 /// Whether `error` is the lock's report that this process was forked while holding it.
 func isForkDiagnostic(_ error: UltraDictError) -> Bool {
     error.code == .lockStolen && error.message.contains("was forked from")
@@ -71,6 +74,15 @@ do {
         for key in integer(rest[0])..<integer(rest[1]) { try d.updateValue(key, forKey: key) }
         say("count \(d.count)")
 
+    case "ack-writer":  // ack-writer NAME START KEYS: d[START + i % KEYS] = i for i = 1, 2, ..., saying "ack KEY VALUE" after each write returned, until killed
+        let d = try attach(Int.self, Int.self)
+        let (start, keys) = (integer(rest[0]), integer(rest[1]))
+        for value in 1... {
+            let key = start + value % keys
+            try d.updateValue(value, forKey: key)
+            say("ack \(key) \(value)")
+        }
+
     case "delete-range":  // delete-range NAME START END
         let d = try attach(Int.self, Int.self)
         for key in integer(rest[0])..<integer(rest[1]) { try d.removeValue(forKey: key) }
@@ -97,6 +109,60 @@ do {
         _ = readLine()
         let status = try d.status()
         say("after \(try d.value(forKey: "value") ?? -1) dumps \(status.fullDumpCounter)")
+
+    case "monotonic-writer":  // monotonic-writer NAME MILLISECONDS: counter += 1, then derived, for that long; then done = 1
+        let d = try attach(String.self, Int.self)
+        let dumpsBefore = try d.status().fullDumpCounter
+        let end = ContinuousClock.now + .milliseconds(integer(rest[0]))
+        var counter = try d.value(forKey: "counter") ?? 0
+        while ContinuousClock.now < end {
+            counter += 1
+            try d.updateValue(counter, forKey: "counter")
+            try d.updateValue(derived(from: counter), forKey: "derived")
+        }
+        try d.updateValue(1, forKey: "done")
+        say("writes \(counter) dumps \(try d.status().fullDumpCounter - dumpsBefore)")
+
+    case "monotonic-reader":  // monotonic-reader NAME: says "ready", then reads until done is set, checking every read
+        // A read sees counter c with derived(c), or derived(c - 1) between the writer's two
+        // records; anything else is a torn read, and a counter below the last one a backward read.
+        // An absent key reads as its value before the first write: counter 0, derived(0).
+        // Random pauses, now and then of tens of milliseconds, make it lag across many dumps.
+        let d = try attach(String.self, Int.self)
+        d.logger.logLevel = .error  // falling behind is the point; its warnings would fill the stderr pipe
+        say("ready")
+        var (reads, violations, errors, lastCounter, maxLag) = (0, 0, 0, Int.min, 0)
+        let firstDump = try d.status().appliedCursor.counter
+        var lastDump = firstDump
+        while true {
+            do {
+                try d.applyUpdates()
+            } catch {
+                errors += 1
+                if errors == 1 { FileHandle.standardError.write(Data("read failed: \(error)\n".utf8)) }
+                continue
+            }
+            let entries = d.snapshot
+            // status() reads the dump-name field outside the seqlock, so it may find it half
+            // written by a writer publishing a dump; only the cursor is wanted here.
+            let dump = (try? d.status())?.appliedCursor.counter ?? lastDump
+            reads += 1
+            maxLag = max(maxLag, Int(dump &- lastDump))
+            lastDump = dump
+            let counter = entries["counter"] ?? 0
+            if counter < lastCounter || ![derived(from: counter), derived(from: counter - 1)].contains(entries["derived"] ?? derived(from: 0)) {
+                violations += 1
+                FileHandle.standardError.write(Data("violation after counter \(lastCounter): \(entries)\n".utf8))
+            }
+            lastCounter = max(lastCounter, counter)
+            if entries["done"] != nil { break }
+            switch UInt32.random(in: 0..<100) {
+            case 0..<60: break
+            case 60..<97: usleep(UInt32.random(in: 0..<500))
+            default: usleep(UInt32.random(in: 0..<30_000))
+            }
+        }
+        say("reads \(reads) dumps \(lastDump &- firstDump) maxlag \(maxLag) violations \(violations) errors \(errors)")
 
     case "hold-lock":  // hold-lock NAME SECONDS: holds the lock (says "holding PID"), sleeps, releases
         let d = try attach(String.self, Int.self)

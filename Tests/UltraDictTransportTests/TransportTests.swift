@@ -173,24 +173,99 @@ struct UpdateLogTests {
         expectError(.corruptSharedMemory) { try writer.control.fullDumpName() }
     }
 
-    @Test func repairFinishesACompleteButUnpublishedDump() throws {
-        let name = uniqueName()
-        let writer = try UpdateLog.create(name: name, options: options)
-        defer { writer.unlinkSegments() }
-        var cursor = LogCursor(counter: 0, position: 0)
-        #expect(writer.append([1], cursor: &cursor))
-        try writer.publishFullDump([5, 5], cursor: &cursor)
-        // Simulate a writer killed after naming its dump and before the counter moved.
-        writer.control.advanceSequence()
-        writer.control.publishFullDumpCounter(0)
-        writer.control.publishStreamPosition(7)
-        #expect(writer.isPublicationInterrupted)
-        #expect(writer.repairInterruptedPublication())
-        #expect(!writer.isPublicationInterrupted)
-        #expect(writer.control.fullDumpCounter == 1 && writer.control.streamPosition == 0)
+    /// A full dump's publication, step by step as `UpdateLog.publishFullDump` takes them, so that
+    /// a test can stop it where a writer could die. `halfDone` stands for a writer that died in
+    /// the middle of copying the dump in place (static) or of writing its name (dynamic).
+    enum PublicationStep: Int, CaseIterable, CustomTestStringConvertible {
+        case pendingNamed = 1, dumpWritten, sequenceOdd, halfDone, inPlaceOrNamed, positionReset, counterPublished, sequenceEven,
+             obsoleteUnlinked, pendingCleared
+        var testDescription: String { "stopped after \(self)" }
     }
 
-    @Test func repairDoesNotKeepAStaticDumpTornInPlace() throws {
+    /// Publishes `payload` as a writer that dies after `stop` would; returns the dump segment's name.
+    func publish(_ payload: [UInt8], on log: UpdateLog, stoppingAfter stop: PublicationStep) throws -> String {
+        let length = Frame.headerSize + payload.count + DumpTrailer.size
+        let dumpName = SegmentName.random()
+        let replaced = log.staticDump == nil ? try log.control.fullDumpName() : nil
+        var dump: SharedMemorySegment?
+        let inPlace = { (bytes: Int) in
+            if let staticDump = log.staticDump {
+                staticDump.base.copyMemory(from: dump!.base, byteCount: bytes)
+            } else {
+                let name = Array(dumpName.utf8)
+                let field = log.control.segment.base + ControlLayout.fullDumpName
+                for index in 0..<min(name.count, bytes) { (field + index).storeBytes(of: name[index], as: UInt8.self) }
+            }
+        }
+        let steps: [PublicationStep: () throws -> Void] = [
+            .pendingNamed: {
+                log.control.replacedDumpName = replaced
+                log.control.pendingDumpName = dumpName
+            },
+            .dumpWritten: {
+                let segment = try SharedMemorySegment.create(name: dumpName, size: length)
+                Frame.writeHeader(length: UInt32(payload.count), at: segment.base)
+                payload.withUnsafeBytes { bytes in
+                    (segment.base + Frame.headerSize).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+                    DumpTrailer(counter: log.control.fullDumpCounter + 1, payload: bytes).write(at: segment.base + Frame.headerSize + bytes.count)
+                }
+                dump = segment
+            },
+            .sequenceOdd: { log.control.advanceSequence() },
+            .halfDone: { inPlace(log.staticDump == nil ? dumpName.utf8.count / 2 : length / 2) },
+            .inPlaceOrNamed: { inPlace(length) },
+            .positionReset: { log.control.publishStreamPosition(0) },
+            .counterPublished: { log.control.publishFullDumpCounter(log.control.fullDumpCounter + 1) },
+            .sequenceEven: { log.control.advanceSequence() },
+            .obsoleteUnlinked: { _ = try SharedMemorySegment.unlink(name: log.staticDump == nil ? replaced! : dumpName) },
+            .pendingCleared: {
+                log.control.pendingDumpName = nil
+                log.control.replacedDumpName = nil
+            },
+        ]
+        for step in PublicationStep.allCases where step.rawValue <= stop.rawValue { try steps[step]!() }
+        return dumpName
+    }
+
+    @Test(arguments: [false, true], PublicationStep.allCases)
+    func aPublicationStoppedAnywhereLeavesAReadableDictionary(staticDump: Bool, stop: PublicationStep) throws {
+        let name = uniqueName()
+        var logOptions = options
+        logOptions.fullDumpSize = staticDump ? 256 : nil
+        let writer = try UpdateLog.create(name: name, options: logOptions)
+        defer { writer.unlinkSegments() }
+        var cursor = LogCursor(counter: 0, position: 0)
+        try writer.publishFullDump([1, 2, 3, 4], cursor: &cursor)
+        let firstDump = try writer.control.fullDumpName()!
+        #expect(writer.append([7], cursor: &cursor) && writer.append([8], cursor: &cursor))
+
+        let interrupted = try publish([5, 6, 7, 8, 9], on: writer, stoppingAfter: stop)
+
+        // The survivor that takes the lock over repairs; a reader that was far behind then sees
+        // the previous state (a publication that had not begun) or the new dump, never a mixture.
+        let survivor = try UpdateLog.attach(name: name)
+        #expect(survivor.repairInterruptedPublication())
+        #expect(!survivor.isPublicationInterrupted)
+        let changes = try survivor.readChanges(since: LogCursor(counter: 0, position: 0))
+        var records: [[UInt8]] = []
+        try changes.forEachRecord { records.append(Array($0)) }
+        if stop.rawValue < PublicationStep.sequenceOdd.rawValue {
+            #expect(changes.snapshot == [1, 2, 3, 4] && records == [[7], [8]] && changes.cursor.counter == 1)
+        } else {
+            #expect(changes.snapshot == [5, 6, 7, 8, 9] && records.isEmpty && changes.cursor.counter == 2)
+        }
+
+        // The next publication works and discards what the dead writer left pending.
+        var survivorCursor = changes.cursor
+        try survivor.publishFullDump([10, 11], cursor: &survivorCursor)
+        #expect(try UpdateLog.attach(name: name).readChanges(since: LogCursor(counter: 0, position: 0)).snapshot == [10, 11])
+        let currentDump = try survivor.control.fullDumpName()!
+        survivor.unlinkSegments()
+        let leftovers = [firstDump, interrupted, currentDump, name, UpdateLog.streamName(name)].filter { SharedMemorySegment.exists(name: $0) }
+        #expect(leftovers.isEmpty)
+    }
+
+    @Test func repairRefusesAStaticDumpTornInPlaceWithoutAPendingDump() throws {
         let name = uniqueName()
         var staticOptions = options
         staticOptions.fullDumpSize = 256
@@ -198,13 +273,13 @@ struct UpdateLogTests {
         defer { writer.unlinkSegments() }
         var cursor = LogCursor(counter: 0, position: 0)
         try writer.publishFullDump([1, 2, 3, 4], cursor: &cursor)
-        // Simulate a writer killed while overwriting the static dump with a longer one: the new
-        // header and part of the payload are written, its trailer is not.
+        // A hostile process (or a writer of no pending dump) overwrote the static dump in place
+        // and made the sequence word odd: the previous snapshot is gone.
         writer.control.advanceSequence()
         let dump = try SharedMemorySegment.attach(name: UpdateLog.staticDumpName(name))
         Frame.writeHeader(length: 40, at: dump.base)
         for offset in 0..<10 { (dump.base + Frame.headerSize + offset).storeBytes(of: 9, as: UInt8.self) }
-        // The previous snapshot is gone: the caller must rebuild it rather than keep the torn one.
+        // The caller must rebuild it rather than keep the torn one.
         #expect(!writer.repairInterruptedPublication())
         #expect(writer.isPublicationInterrupted)
     }

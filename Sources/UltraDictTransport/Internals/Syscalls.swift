@@ -43,11 +43,11 @@ func system_ftruncate(_ fd: Int32, _ size: Int) throws(SystemCallError) {
     _ = try retryingInterrupts("ftruncate") { ftruncate(fd, off_t(size)) }
 }
 
-/// Calls `fstat(fd)` and returns the file's size in bytes.
-func system_fstat_size(_ fd: Int32) throws(SystemCallError) -> Int {
+/// Calls `fstat(fd)` and returns the file's size in bytes and its owner's user id.
+func system_fstat(_ fd: Int32) throws(SystemCallError) -> (size: Int, owner: uid_t) {
     var info = stat()
     _ = try retryingInterrupts("fstat") { fstat(fd, &info) }
-    return Int(info.st_size)
+    return (Int(info.st_size), info.st_uid)
 }
 
 /// Calls `mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)`.
@@ -72,6 +72,9 @@ func system_close(_ fd: Int32) {
 
 /// Calls `getpid()`.
 func system_getpid() -> Int32 { getpid() }
+
+/// Calls `geteuid()`.
+func system_geteuid() -> uid_t { geteuid() }
 
 /// Calls `kill(pid, 0)`: true when a process with that pid exists (or exists but is not ours).
 func system_process_exists(_ pid: Int32) -> Bool {

@@ -1,0 +1,46 @@
+import Foundation
+import Testing
+import UltraDict
+
+/// The figures a helper prints as `word number word number ...`, by word.
+func figures(_ line: String) -> [String: Int] {
+    let words = line.split(separator: " ")
+    return Dictionary(stride(from: 0, to: words.count - 1, by: 2).compactMap { index in
+        Int(words[index + 1]).map { (String(words[index]), $0) }
+    }, uniquingKeysWith: { $1 })
+}
+
+/// Readers that fall behind a writer publishing thousands of full dumps never see a torn or a
+/// backward state (issue 9, item 5), with dynamic dumps and with a static dump rewritten in place.
+@Suite("Lagging readers", .serialized)
+struct LaggingReaderTests {
+    /// How long the writer writes.
+    static let writingMilliseconds = 1500
+    /// How many readers read meanwhile.
+    static let readerCount = 3
+
+    @Test(arguments: serializerNames, [nil, 4096])
+    func readersNeverSeeATornOrBackwardStateAcrossThousandsOfDumps(serializer: String, fullDumpSize: Int?) throws {
+        let name = uniqueName()
+        // A 64-byte stream holds three records: nearly every other write publishes a full dump.
+        let d: UltraDict<String, Int> = try createDictionary(name, serializer: serializer, bufferSize: 64, fullDumpSize: fullDumpSize)
+        defer { d.unlink(); #expect(segments(of: name).isEmpty) }
+
+        let readers = try (0..<Self.readerCount).map { _ in
+            try ChildProcess("UltraDictTestHelper", ["monotonic-reader", name, "--serializer", serializer])
+        }
+        for reader in readers { #expect(reader.readLine() == "ready") }
+        let writer = figures(try runHelper("monotonic-writer", name, "\(Self.writingMilliseconds)", "--serializer", serializer))
+        let dumps = try #require(writer["dumps"])
+        #expect(dumps >= 1000, "the writer published \(dumps) full dumps in \(writer["writes"] ?? 0) writes")
+
+        for reader in readers {
+            let result = reader.finish()
+            #expect(result.status == 0, "\(result.errors)")
+            let read = figures(result.lastLine)
+            #expect(read["violations"] == 0 && read["errors"] == 0, "\(result.lastLine): \(result.errors)")
+            #expect((read["reads"] ?? 0) > 0 && (read["dumps"] ?? 0) > 0, "\(result.lastLine)")
+            print("lagging reader (\(serializer), fullDumpSize \(fullDumpSize.map(String.init) ?? "dynamic")): \(result.lastLine) of \(dumps) dumps")
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import Testing
+import UltraDict
+
+/// Writers SIGKILLed at random instants — mid-record, mid-dump, between publishing a dump and
+/// resetting the position, holding the lock — lose no write they acknowledged, and leave a
+/// dictionary that the survivors keep reading and writing.
+@Suite("Killed writers")
+struct WriterKillTests {
+    /// Keys each writer cycles through: few enough that a dictionary of two writers' keys fits a
+    /// 64 KiB static dump, and with a 512-byte stream a full dump every few dozen writes.
+    static let keysPerWriter = 1000
+
+    @Test(arguments: [(nil, 1), (nil, 2), (64 << 10, 1), (64 << 10, 2)] as [(Int?, Int)])
+    func acknowledgedWritesSurviveTheirWriter(fullDumpSize: Int?, writers: Int) throws {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<25 {
+            try killedWritersTrial(fullDumpSize: fullDumpSize, writers: writers, using: &generator)
+        }
+    }
+
+    func killedWritersTrial(fullDumpSize: Int?, writers: Int, using generator: inout some RandomNumberGenerator) throws {
+        let name = uniqueName()
+        let survivor: UltraDict<Int, Int> = try createDictionary(name, serializer: "msgpack", bufferSize: 512, fullDumpSize: fullDumpSize)
+        defer { survivor.close(unlink: true) }
+        let children = try (0..<writers).map { index in
+            try ChildProcess("UltraDictTestHelper", ["ack-writer", name, String(index * Self.keysPerWriter), String(Self.keysPerWriter)])
+        }
+        // Kill once every writer is under way, at a random instant of the next 50 ms.
+        let firstLines = children.map { $0.readLine() }
+        usleep(UInt32.random(in: 0...50_000, using: &generator))
+        for child in children { kill(child.process.processIdentifier, SIGKILL) }
+
+        var acknowledged: [Int: Int] = [:]
+        for (child, firstLine) in zip(children, firstLines) {
+            let result = child.finishWithOutput()
+            #expect(result.status == SIGKILL, "the writer ended by itself: \(result.errors)")
+            for line in [firstLine] + result.lines {
+                let fields = line.split(separator: " ")
+                guard fields.count == 3, fields[0] == "ack", let key = Int(fields[1]), let value = Int(fields[2]) else { continue }
+                acknowledged[key] = value
+            }
+        }
+        #expect(!acknowledged.isEmpty)
+
+        // A killed writer may hold the lock: take it over, repairing whatever it left unfinished.
+        try survivor.withLock(timeout: .milliseconds(200), stealAfterTimeout: true) { dictionary in
+            for (key, value) in acknowledged {
+                // A write after the last acknowledged one may have landed too, never an older one.
+                #expect((dictionary[key] ?? 0) >= value, "key \(key): acknowledged \(value), read \(String(describing: dictionary[key]))")
+            }
+        }
+        // The survivors keep writing, and another process sees everything.
+        for key in 0..<10 { try survivor.updateValue(-key, forKey: -key - 1) }
+        let count = survivor.count
+        #expect(try runHelper("count", name) == "count \(count)")
+        let fresh = try UltraDict<Int, Int>(name: name, create: false)
+        for (key, value) in acknowledged { #expect((fresh[key] ?? 0) >= value) }
+        #expect(fresh[-10] == -9)
+    }
+}

@@ -1,0 +1,201 @@
+import UltraDictCore
+import UltraDictTransport
+
+/// The transport's readers of untrusted bytes, fed one input each.
+enum TransportSurfaces {
+    /// Frames the input as a run of stream records, then as a full dump with its trailer.
+    static func framing(_ bytes: UnsafeRawBufferPointer) throws {
+        try attempt("Frame.forEachPayload") {
+            var end = 0
+            try Frame.forEachPayload(in: bytes, streamOffset: 0) { payload in
+                end = bytes.baseAddress!.distance(to: payload.baseAddress! + payload.count)
+                touch(payload)
+            }
+            try require(end == bytes.count, "Frame.forEachPayload accepted records that end at byte \(end) of \(bytes.count)")
+        }
+        try attempt("Frame.payloadLength") {
+            let length = try Frame.payloadLength(in: bytes, what: "fuzz input")
+            try require(length > 0 && Frame.headerSize + length <= bytes.count, "Frame.payloadLength returned \(length) for \(bytes.count) bytes")
+            let payload = UnsafeRawBufferPointer(rebasing: bytes[Frame.headerSize ..< Frame.headerSize + length])
+            if let trailer = DumpTrailer(reading: UnsafeRawBufferPointer(rebasing: bytes[(Frame.headerSize + length)...])) {
+                _ = trailer.matches(payload)
+            }
+        }
+    }
+
+    /// Writes the input's first ``ControlLayout/size`` bytes (zero-padded) into a control block
+    /// and reads every field, checking what the validating accessors return.
+    static func controlBlock(_ bytes: UnsafeRawBufferPointer) throws {
+        let scratch = ScratchLog.shared
+        scratch.load(bytes, into: scratch.control.segment)
+        let control = scratch.control
+        try attempt("ControlBlock.fullDumpName") {
+            guard let name = try control.fullDumpName() else { return }
+            let utf8 = name.utf8
+            try require(
+                !utf8.isEmpty && utf8.count <= ControlLayout.fullDumpNameLength && !utf8.contains(0) && !utf8.contains(UInt8(ascii: "/")),
+                "fullDumpName returned \(name.debugDescription)"
+            )
+        }
+        try attempt("ControlBlock.serializerIdentifier") {
+            guard let identifier = try control.serializerIdentifier() else { return }
+            try require(
+                identifier.utf8.count < ControlLayout.serializerIdentifierLength && identifier.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F },
+                "serializerIdentifier returned \(identifier.debugDescription)"
+            )
+        }
+        let ownFields = control.hasOwnFields
+        try require(
+            (control.layoutVersion != nil) == ownFields && (control.fullDumpCounterCopy != nil) == ownFields && (ownFields || control.lockKind == nil),
+            "the fields from byte 280 on are read although the magic is \(ownFields ? "" : "not ")set"
+        )
+        try require(
+            control.staticFullDumpSize >= 0 && control.streamCapacity >= 0 && control.lastSnapshotSize >= 0,
+            "a size field reads negative: \(control.staticFullDumpSize), \(control.streamCapacity), \(control.lastSnapshotSize)"
+        )
+    }
+
+    /// Writes the input into the scratch dictionary's segments (see ``UpdateLogInput``) and reads
+    /// its changes since the input's cursor without a lock, as a reader does.
+    ///
+    /// A read that returns must hand over whole records inside the stream, and a second read from
+    /// the cursor it returns must find nothing new. An unfinished publication
+    /// (`LogError.publicationInterrupted`, which the dictionary repairs under its lock) is an
+    /// accepted outcome. The read takes one copy only: nothing races it here, and a retry would
+    /// only sleep before failing the same way.
+    static func updateLog(_ bytes: UnsafeRawBufferPointer) throws {
+        let scratch = ScratchLog.shared
+        let input = UpdateLogInput(bytes)
+        scratch.load(input.control, into: scratch.control.segment)
+        scratch.load(input.stream, into: scratch.stream)
+        scratch.load(input.dump, into: scratch.dump)
+        let read = { (cursor: LogCursor) in
+            try scratch.log.readChanges(since: cursor, ignoringInterruptedPublication: input.ignoresInterruptedPublication, attempts: 1)
+        }
+        try attempt("UpdateLog.readChanges") {
+            let changes: LogChanges
+            do {
+                changes = try read(input.cursor)
+            } catch LogError.publicationInterrupted {
+                return
+            }
+            let end = changes.streamOffset + changes.records.count
+            try require(
+                end == Int(changes.cursor.position) && end <= scratch.stream.size && (changes.snapshot != nil || changes.streamOffset == Int(input.cursor.position)),
+                "readChanges returned \(changes.records.count) bytes from \(changes.streamOffset) for cursor \(changes.cursor) in a stream of \(scratch.stream.size)"
+            )
+            try require((changes.snapshot?.count ?? 0) <= scratch.dump.size, "readChanges returned a snapshot larger than its segment")
+            do {
+                try changes.forEachRecord(touch)
+                let again = try read(changes.cursor)
+                try require(again.snapshot == nil && again.records.isEmpty, "a second read from \(changes.cursor) found changes")
+            } catch let error as UltraDictError {
+                throw FuzzFinding("changes that readChanges returned cannot be read again: \(error)")
+            }
+        }
+    }
+
+    /// Reads every byte of `bytes`, so that the address sanitizer checks that they are all in bounds.
+    private static func touch(_ bytes: UnsafeRawBufferPointer) {
+        _ = DumpTrailer(counter: 0, payload: bytes)
+    }
+}
+
+/// How an ``FuzzSurface/updateLog`` input is laid out: a flags byte, the reader's cursor, then
+/// the bytes of the control block, the update stream and the static full dump. A short input is
+/// zero-padded, so that every field has a fixed offset that mutations do not shift.
+struct UpdateLogInput {
+    /// Bit 0 of the flags byte: read as the lock holder repairing a publication does.
+    var ignoresInterruptedPublication: Bool
+    /// The reader's cursor: u32 counter and u32 position, little-endian, after the flags byte.
+    var cursor: LogCursor
+    /// The control block's bytes.
+    var control: ArraySlice<UInt8>
+    /// The update stream's bytes.
+    var stream: ArraySlice<UInt8>
+    /// The static full dump's bytes.
+    var dump: ArraySlice<UInt8>
+
+    /// Where the control block starts in an input.
+    static let controlOffset = 9
+    /// Where the stream starts in an input.
+    static let streamOffset = controlOffset + ControlLayout.size
+    /// Where the dump starts in an input.
+    static let dumpOffset = streamOffset + ScratchLog.streamSize
+    /// The length of a whole input.
+    static let size = dumpOffset + ScratchLog.dumpSize
+
+    /// Splits `bytes`, zero-padded to ``size``.
+    init(_ bytes: UnsafeRawBufferPointer) {
+        let padded = Array(bytes.prefix(Self.size)) + [UInt8](repeating: 0, count: max(0, Self.size - bytes.count))
+        ignoresInterruptedPublication = padded[0] & 1 == 1
+        let word = { (offset: Int) in padded[offset ..< offset + 4].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) } }
+        cursor = LogCursor(counter: word(1), position: word(5))
+        control = padded[Self.controlOffset ..< Self.streamOffset]
+        stream = padded[Self.streamOffset ..< Self.dumpOffset]
+        dump = padded[Self.dumpOffset...]
+    }
+
+    /// The input that ``init(_:)`` splits into these parts.
+    static func bytes(
+        ignoringInterruptedPublication: Bool, cursor: LogCursor, control: [UInt8], stream: [UInt8], dump: [UInt8]
+    ) -> [UInt8] {
+        let word = { (value: UInt32) in (0 ..< 4).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
+        return [ignoringInterruptedPublication ? 1 : 0] + word(cursor.counter) + word(cursor.position) + control + stream + dump
+    }
+}
+
+/// One dictionary's segments, created once per process and unlinked at once (this process keeps
+/// its mappings, so nothing is left in `/dev/shm` even after a crash): every transport input is
+/// written into them.
+final class ScratchLog: Sendable {
+    /// The segments of this process.
+    static let shared: ScratchLog = {
+        do {
+            return try ScratchLog()
+        } catch {
+            fatalError("cannot create the fuzz targets' scratch segments: \(error)")
+        }
+    }()
+
+    /// Bytes of the update stream: small, so that inputs stay small.
+    static let streamSize = 1024
+    /// Bytes of the static full-dump segment.
+    static let dumpSize = 1024
+
+    /// The dictionary's update log, with a static full dump so that a hostile dump name never
+    /// makes it attach a segment that some other program owns.
+    let log: UpdateLog
+    /// A second mapping of the update stream, for writing inputs into it.
+    let stream: SharedMemorySegment
+    /// A second mapping of the static full dump.
+    let dump: SharedMemorySegment
+
+    /// The control block.
+    var control: ControlBlock { log.control }
+
+    private init() throws {
+        let name = SegmentName.random(prefix: "udfuzz_")
+        let log = try UpdateLog.create(
+            name: name,
+            options: .init(lockKind: .shared, serializerIdentifier: "fuzz", recurse: false, bufferSize: Self.streamSize, fullDumpSize: Self.dumpSize)
+        )
+        defer { log.unlinkSegments() }
+        self.log = log
+        stream = try SharedMemorySegment.attach(name: UpdateLog.streamName(name))
+        dump = try SharedMemorySegment.attach(name: UpdateLog.staticDumpName(name))
+    }
+
+    /// Fills `segment` with the start of `bytes`, and zeros after them.
+    func load(_ bytes: some Collection<UInt8>, into segment: SharedMemorySegment) {
+        let target = UnsafeMutableRawBufferPointer(start: segment.base, count: segment.size)
+        let source = bytes.prefix(segment.size)
+        target.copyBytes(from: source)
+        UnsafeMutableRawBufferPointer(rebasing: target[source.count...]).initializeMemory(as: UInt8.self, repeating: 0)
+    }
+
+    /// The bytes of `segment`.
+    func contents(of segment: SharedMemorySegment) -> [UInt8] {
+        Array(UnsafeRawBufferPointer(start: segment.base, count: segment.size))
+    }
+}
