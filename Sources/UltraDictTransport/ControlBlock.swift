@@ -238,12 +238,13 @@ package final class ControlBlock: @unchecked Sendable {
         return name
     }
 
-    /// Writes the full-dump segment's name, NUL-padded.
+    /// Writes the full-dump segment's name, NUL-padded: the name first, then the padding, so
+    /// that a reader that does not hold the lock (``UltraDict/status()``) never sees the field empty.
     package func publishFullDumpName(_ name: String) {
         let bytes = Array(name.utf8.prefix(ControlLayout.fullDumpNameLength))
         let field = segment.base + ControlLayout.fullDumpName
-        field.initializeMemory(as: UInt8.self, repeating: 0, count: ControlLayout.fullDumpNameLength)
         bytes.withUnsafeBytes { field.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        (field + bytes.count).initializeMemory(as: UInt8.self, repeating: 0, count: ControlLayout.fullDumpNameLength - bytes.count)
     }
 
     /// The full dump whose publication is under way or was interrupted, or `nil`.

@@ -109,8 +109,8 @@ struct CleanCommand: ParsableCommand {
             A dictionary is removed when its creator is dead (or unknown: Python records none) and \
             no live process maps or holds open any of its segments (/proc/*/maps, /proc/*/fd). A \
             full-dump segment psm_xxxxxxxx is removed when no dictionary's control block names it \
-            and nobody uses it: a writer that died between creating and publishing a dump leaves \
-            one. Each entry is {"kind": "dictionary" or "dump", "name", "segments"}. A process \
+            (as its current, pending or replaced dump) and nobody uses it: a Python writer that \
+            died between creating and publishing a dump leaves one. Each entry is {"kind": "dictionary" or "dump", "name", "segments"}. A process \
             that attaches a dictionary while it is being removed keeps what it mapped. Run as the \
             owner of the segments or as root: processes whose /proc entries cannot be read are \
             not seen.

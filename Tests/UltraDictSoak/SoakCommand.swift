@@ -6,7 +6,7 @@ import UltraDictTransport
 /// The soak: creates a dictionary, keeps `--processes` workers running on it, SIGKILLs one at
 /// random every `--kill-interval-ms` or so and starts another in its slot, and at the end checks
 /// the dictionary against what the workers acknowledged, that none of its segments and none of
-/// this process's descriptors are left, and removes the dumps that killed writers orphaned.
+/// this process's descriptors are left, and that killed writers orphaned no dump segment.
 struct SoakCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
@@ -82,6 +82,7 @@ struct SoakCommand: ParsableCommand {
         if !leftovers.isEmpty { violations.append("segments left after unlinking: \(leftovers)") }
         let orphans = Set(sharedMemorySegments()).subtracting(segmentsBefore).filter(SegmentName.isDumpName).sorted()
         let removed = orphans.filter(removeIfOrphaned)
+        if !removed.isEmpty { violations.append("dump segments orphaned by killed writers (now removed): \(removed)") }
         let descriptorsAfter = openDescriptors()
         if descriptorsAfter.count != descriptorsBefore.count {
             violations.append("open descriptors went from \(descriptorsBefore.count) to \(descriptorsAfter.count): \(descriptorsAfter.subtracting(descriptorsBefore).sorted())")
@@ -91,7 +92,7 @@ struct SoakCommand: ParsableCommand {
         print("""
             soak details: \(serializer.rawValue), \(dumps) \(staticDumpSize.map { "full dumps in place (\($0) bytes)" } ?? "dynamic full dumps"), \
             \(ledger.increments) increments acknowledged (+\(ledger.unconfirmedIncrements) cut short), \
-            \(removed.count) orphaned dumps removed by 'ultradict clean', \(orphans.count - removed.count) new dumps kept (in use or not ours)
+            \(orphans.count - removed.count) new dump segments in use or not ours
             """)
         print("soak: \(ledger.operations) operations, \(kills) kills, \(violations.count) violations")
         if !violations.isEmpty { throw ExitCode.failure }

@@ -143,9 +143,7 @@ do {
                 continue
             }
             let entries = d.snapshot
-            // status() reads the dump-name field outside the seqlock, so it may find it half
-            // written by a writer publishing a dump; only the cursor is wanted here.
-            let dump = (try? d.status())?.appliedCursor.counter ?? lastDump
+            let dump = try d.status().appliedCursor.counter
             reads += 1
             maxLag = max(maxLag, Int(dump &- lastDump))
             lastDump = dump

@@ -159,6 +159,21 @@ struct UpdateLogTests {
         expectError(.corruptSharedMemory) { try reader.readChanges(since: LogCursor(counter: 0, position: 0)) }
         writer.control.publishFullDumpName("psm_00000000")
         expectError(.cannotAttach) { try reader.readChanges(since: LogCursor(counter: 0, position: 0)) }
+
+        // A dump name that fills the field with no terminator.
+        for index in 0..<ControlLayout.fullDumpNameLength { (control + ControlLayout.fullDumpName + index).storeBytes(of: UInt8(ascii: "a"), as: UInt8.self) }
+        #expect(throws: UltraDictError.self) { try reader.readChanges(since: LogCursor(counter: 0, position: 0)) }
+
+        // A dump whose header claims 4 GiB.
+        var cursor = LogCursor(counter: 0, position: 0)
+        try writer.publishFullDump([1, 2, 3], cursor: &cursor)
+        let dump = try SharedMemorySegment.attach(name: try #require(try writer.control.fullDumpName()))
+        Frame.writeHeader(length: .max, at: dump.base)
+        expectError(.corruptSharedMemory) { try reader.readChanges(since: LogCursor(counter: 0, position: 0)) }
+
+        // A counter that went backwards behind a reader: it reloads the dump rather than trusting its copy.
+        Frame.writeHeader(length: 3, at: dump.base)
+        #expect(try reader.readChanges(since: LogCursor(counter: cursor.counter + 5, position: 0)).snapshot == [1, 2, 3])
     }
 
     @Test func pythonStyleSpacePaddedDumpNameIsRead() throws {
