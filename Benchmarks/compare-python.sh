@@ -36,7 +36,7 @@ def show(ns, op):
         return "-"
     if "byte" in op:  # sizes and ratios of sizes, not times
         return f"{ns:,.2f}" if ns < 100 else f"{ns:,.0f} B"
-    return f"{ns / 1e9:.2f} s" if ns >= 1e8 else f"{ns:,.1f} ns"
+    return f"{ns / 1e9:.3f} s" if ns >= 1e7 else f"{ns:,.1f} ns"
 
 print(f"{'operation':<32} {'Python 0.0.6':>14} {'Swift':>14} {'Python/Swift':>13}")
 for op in sorted(set(py) | set(sw)):

@@ -52,10 +52,12 @@ final class NestedTree {
             name: rootName + Self.registerSuffix, create: isCreator, autoUnlink: false, lock: lock, allowingForeignOwner: allowingForeignOwner
         )
         open = { name, create, tree in
-            try UltraDict<UltraValue, UltraValue>(
+            let nested = try UltraDict<UltraValue, UltraValue>(
                 name: name, create: create, bufferSize: bufferSize, fullDumpSize: fullDumpSize, autoUnlink: false,
                 serializer: serializer, lock: lock, recurse: true, allowingForeignOwner: allowingForeignOwner, tree: tree
             )
+            try nested.refresh()
+            return nested
         }
     }
 

@@ -95,6 +95,7 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     ///     default attaching one throws `foreignOwner`: that user's processes can change what
     ///     this one reads (`Docs/SECURITY.md`). Nested dictionaries opened through this handle
     ///     inherit the setting.
+    @inlinable
     public convenience init<Serializer: UltraDictSerializer, Lock: SharedMemoryLock>(
         name: String? = nil,
         create: Bool? = nil,
@@ -110,9 +111,14 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
             name: name, create: create, bufferSize: bufferSize, fullDumpSize: fullDumpSize, autoUnlink: autoUnlink,
             serializer: serializer, lock: lock, recurse: recurse, allowingForeignOwner: allowingForeignOwner, tree: nil
         )
+        // Here rather than in the designated initializer: this one is inlinable, so loading what
+        // is already published (possibly a long stream) runs specialized for `Key` and `Value`.
+        try refresh()
     }
 
-    /// Opens a dictionary; a nested one (`tree` set) joins its root's tree instead of being a root.
+    /// Opens a dictionary without loading its contents (the caller then calls ``refresh()``); a
+    /// nested one (`tree` set) joins its root's tree instead of being a root.
+    @usableFromInline
     init<Serializer: UltraDictSerializer, Lock: SharedMemoryLock>(
         name: String?, create: Bool?, bufferSize: Int, fullDumpSize: Int?, autoUnlink: Bool?,
         serializer: Serializer, lock: Lock.Type, recurse: Bool, allowingForeignOwner: Bool, tree: NestedTree?
@@ -156,7 +162,6 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
                 isRoot: tree == nil
             )
         }
-        try refresh()
     }
 
     private static func checkParameters(of log: UpdateLog, lockKind: UltraDictLockKind, serializer: String, recurse: Bool) throws {
@@ -506,7 +511,14 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
 
     @inlinable
     func ensureOpen() throws {
-        if isClosed { throw UltraDictError(.alreadyClosed, "UltraDict '\(name)' is closed") }
+        if isClosed { throw closedError() }
+    }
+
+    /// The error of an access after ``close(unlink:)``; out of line, so that ``ensureOpen()``
+    /// inlines to a load and a branch.
+    @usableFromInline
+    func closedError() -> UltraDictError {
+        UltraDictError(.alreadyClosed, "UltraDict '\(name)' is closed")
     }
 
     // MARK: Diagnostics

@@ -9,11 +9,15 @@ import UltraDictTransport
 
 /// A re-entrant mutex shared by every handle of one dictionary in this process.
 ///
-/// Threads queue here before a shared lock spins on shared memory, and a process-local lock is
+/// Threads take it before a shared lock spins on shared memory, and a process-local lock is
 /// only this. ``shared(for:)`` hands every handle of the same dictionary the same instance, so
 /// two handles in one thread nest instead of deadlocking.
 ///
-/// After `fork` the child gets every mutex free: the threads that held them do not exist there.
+/// The owner word is the lock: taking it is one compare-exchange, releasing it one store, with
+/// no system call. A waiter spins briefly, then yields, then sleeps in steps (``Backoff``), as
+/// waiters on the shared lock do.
+///
+/// After `fork` the child gets every lock free: the threads that held them do not exist there.
 /// If the forking thread itself held one, the child's copy of that thread is inside a critical
 /// section it does not own; its next ``lock(timeout:)`` or ``checkHeld()`` throws `lockStolen`
 /// saying so, once per level it held, so that leaving the critical section reports the fork
@@ -21,10 +25,11 @@ import UltraDictTransport
 final class ThreadLock: @unchecked Sendable {
     /// The dictionary's name, for error messages.
     let name: String
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     // The two atomics are `UnsafeAtomic`s that this lock allocates and frees: their operations
     // inline fully, where a `ManagedAtomic`'s go through a call to find its storage.
-    /// The holding thread (``currentThread``), 0 when free; written only by the holder.
+    /// The holding thread (``currentThread``), 0 when free: taken by a compare-exchange from 0
+    /// (acquiring), given back by a store of 0 (releasing), so that the holder's state below
+    /// passes from one holder to the next.
     private let owner = UnsafeAtomic<UInt>.create(0)
     /// How many times the owning thread holds it; read and written only by that thread.
     private(set) var holdCount = 0
@@ -38,19 +43,15 @@ final class ThreadLock: @unchecked Sendable {
 
     private init(name: String) {
         self.name = name
-        mutex = .allocate(capacity: 1)
-        pthread_mutex_init(mutex, nil)
     }
 
     deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
         owner.destroy()
         inheritingThread.destroy()
     }
 
     /// Takes one level, waiting at most `timeout` when one is given; returns how long it waited
-    /// (zero when the mutex was free: then it reads no clock).
+    /// (zero when the lock was free: then it reads no clock).
     ///
     /// Throws `lockTimeout` after `timeout`, and `lockStolen` for the forking thread of a child
     /// forked while it held the lock (see the type's documentation).
@@ -62,21 +63,23 @@ final class ThreadLock: @unchecked Sendable {
             return .zero
         }
         if inheritingThread.load(ordering: .relaxed) == me { throw forkError(action: "acquire it again") }
-        var waited = Duration.zero
-        if pthread_mutex_trylock(mutex) != 0 {
-            if let timeout { waited = try waitForMutex(timeout) } else { pthread_mutex_lock(mutex) }
-        }
-        owner.store(me, ordering: .relaxed)
+        let waited = tryTake(for: me) ? .zero : try wait(for: me, timeout: timeout)
         holdCount = 1
         return waited
     }
 
-    /// Polls the mutex with backoff until it is taken (returns how long that took) or `timeout` has passed.
-    private func waitForMutex(_ timeout: Duration) throws -> Duration {
+    /// Takes the lock if it is free (a load first, so that waiters do not keep writing its line).
+    private func tryTake(for me: UInt) -> Bool {
+        owner.load(ordering: .relaxed) == 0 && owner.compareExchange(expected: 0, desired: me, ordering: .acquiring).exchanged
+    }
+
+    /// Polls with backoff until the lock is taken (returns how long that took) or `timeout`, when
+    /// one is given, has passed.
+    private func wait(for me: UInt, timeout: Duration?) throws -> Duration {
         let start = ContinuousClock.now
         var attempt = 0
-        while pthread_mutex_trylock(mutex) != 0 {
-            if ContinuousClock.now - start >= timeout {
+        while !tryTake(for: me) {
+            if let timeout, ContinuousClock.now - start >= timeout {
                 throw UltraDictError(.lockTimeout, "lock of '\(name)' not acquired within the timeout: another thread of this process holds it")
             }
             Backoff.pause(attempt)
@@ -96,8 +99,7 @@ final class ThreadLock: @unchecked Sendable {
     func unlock() {
         holdCount -= 1
         guard holdCount == 0 else { return }
-        owner.store(0, ordering: .relaxed)
-        pthread_mutex_unlock(mutex)
+        owner.store(0, ordering: .releasing)
     }
 
     /// Throws `lockStolen` unless the calling thread holds it. In a child forked while this
@@ -120,9 +122,8 @@ final class ThreadLock: @unchecked Sendable {
         )
     }
 
-    /// In the child, right after `fork` (one thread): every mutex free; the forking thread's levels become inherited.
+    /// In the child, right after `fork` (one thread): every lock free; the forking thread's levels become inherited.
     private func resetInChild(forkingThread: UInt) {
-        pthread_mutex_init(mutex, nil)
         let heldByForkingThread = owner.load(ordering: .relaxed) == forkingThread
         inheritingThread.store(heldByForkingThread ? forkingThread : 0, ordering: .relaxed)
         inherited = heldByForkingThread ? (holdCount, getppid()) : (0, 0)

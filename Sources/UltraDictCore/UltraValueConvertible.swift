@@ -177,15 +177,16 @@ public struct UltraValueConverter<T: Codable> {
     /// `value`'s tree when `T` is `C`: a comparison of metatypes, folded away where `T` is known.
     @inlinable @inline(__always)
     static func directTree<C: UltraValueConvertible>(_ value: T, as _: C.Type) -> UltraValue? {
-        // Safe: the cast happens only when T and C are the same type.
-        T.self == C.self ? unsafeBitCast(value, to: C.self).ultraValue : nil
+        // Safe: the cast happens only when T and C are the same type. (`.none`, not `nil`: a
+        // `nil` literal here would be the tree `UltraValue.null`.)
+        T.self == C.self ? unsafeBitCast(value, to: C.self).ultraValue : .none
     }
 
     /// A `T` read from `tree` when `T` is `C`; `nil` when it is not.
     @inlinable @inline(__always)
     static func directValue<C: UltraValueConvertible>(_ tree: UltraValue, as _: C.Type) throws -> T? {
         // Safe: the cast happens only when T and C are the same type.
-        T.self == C.self ? unsafeBitCast(try C(ultraValue: tree), to: T.self) : nil
+        T.self == C.self ? unsafeBitCast(try C(ultraValue: tree), to: T.self) : .none
     }
 
     /// Chooses the fast path when `T` is ``UltraValueConvertible``, else `Codable`.

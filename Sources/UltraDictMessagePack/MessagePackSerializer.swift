@@ -68,6 +68,7 @@ public struct MessagePackSerializer: UltraDictSerializer {
         entries: ((UltraValue, UltraValue) throws -> Void) throws -> Void
     ) throws {
         try Self.withWriter(&buffer) { writer in
+            writer.useSpareCapacity()
             try writer.write(.map(count))
             var written = 0
             try entries { key, value in
@@ -102,10 +103,12 @@ public struct MessagePackSerializer: UltraDictSerializer {
         try Self.unpack(bytes) { try Self.value(of: $0) }
     }
 
-    /// Decodes an update record `[isSet, key, value]` with `msgpack_unpack_next`, reading the three
-    /// fields straight from msgpack-c's objects; `isSet` may be a bool or an int, as Python writes.
+    /// Decodes an update record `[isSet, key, value]`; `isSet` may be a bool or an int, as Python
+    /// writes. A record of scalars is read in Swift (``ScalarRecordReader``); any other goes
+    /// through `msgpack_unpack_next`, reading the three fields straight from msgpack-c's objects.
     public func decodeUpdate(_ bytes: UnsafeRawBufferPointer) throws -> UltraDictUpdate {
-        try Self.unpack(bytes) { root in
+        if let record = ScalarRecordReader.record(in: bytes) { return record }
+        return try Self.unpack(bytes) { root in
             guard root.type == MSGPACK_OBJECT_ARRAY, root.via.array.size == 3, let fields = root.via.array.ptr else {
                 throw failure("an update record must be a 3-element array [isSet, key, value]")
             }
@@ -162,16 +165,9 @@ public struct MessagePackSerializer: UltraDictSerializer {
         case MSGPACK_OBJECT_NEGATIVE_INTEGER: return .int(object.via.i64)
         case MSGPACK_OBJECT_FLOAT64, MSGPACK_OBJECT_FLOAT32: return .double(object.via.f64)
         case MSGPACK_OBJECT_STR:
-            let utf8 = try bytes(object.via.str.ptr, object.via.str.size)
-            // ASCII is valid UTF-8: this common case skips the generic validating initializer,
-            // which costs a metadata lookup per call.
-            if utf8.allSatisfy({ $0 < 0x80 }) { return .string(String(decoding: utf8, as: UTF8.self)) }
-            if #available(macOS 15, *) {
-                guard let text = String(validating: utf8, as: UTF8.self) else { throw failure("a str is not valid UTF-8") }
-                return .string(text)
+            guard let text = text(fromUTF8: try bytes(object.via.str.ptr, object.via.str.size)) else {
+                throw failure("a str is not valid UTF-8")
             }
-            let text = String(decoding: utf8, as: UTF8.self)  // repairs; equal bytes mean it was valid
-            guard text.utf8.elementsEqual(utf8) else { throw failure("a str is not valid UTF-8") }
             return .string(text)
         case MSGPACK_OBJECT_BIN:
             return .bytes(Array(try bytes(object.via.bin.ptr, object.via.bin.size)))
@@ -188,6 +184,16 @@ public struct MessagePackSerializer: UltraDictSerializer {
         case MSGPACK_OBJECT_EXT: throw failure("ext types are not supported")
         default: throw failure("unknown object type \(object.type.rawValue)")
         }
+    }
+
+    /// The string of the UTF-8 bytes `utf8`, or `nil` when they are not valid UTF-8.
+    static func text(fromUTF8 utf8: UnsafeBufferPointer<UInt8>) -> String? {
+        // ASCII is valid UTF-8: this common case skips the generic validating initializer,
+        // which costs a metadata lookup per call.
+        if utf8.allSatisfy({ $0 < 0x80 }) { return String(decoding: utf8, as: UTF8.self) }
+        if #available(macOS 15, *) { return String(validating: utf8, as: UTF8.self) }
+        let text = String(decoding: utf8, as: UTF8.self)  // repairs; equal bytes mean it was valid
+        return text.utf8.elementsEqual(utf8) ? text : nil
     }
 
     /// msgpack-c's `(pointer, size)` pair as a buffer, refusing a null pointer with a nonzero size.

@@ -29,8 +29,8 @@ struct MessagePackWriter {
         return bytes
     }
 
-    /// Forgets what was written after the first `start` bytes.
-    mutating func rewind(to start: Int) { count = start }
+    /// Forgets what was written after the first `offset` bytes of the array.
+    mutating func rewind(to offset: Int) { count = offset }
 
     /// Appends `value`, nested `depth` containers deep.
     mutating func write(_ value: UltraValue, depth: Int) throws {
@@ -76,6 +76,12 @@ struct MessagePackWriter {
     mutating func write(_ header: Header) throws {
         try header.check(depth: 0)
         grow(by: header.size) { header.store(at: &$0) }
+    }
+
+    /// Makes the array's spare capacity room to write into, in one growth: for a snapshot, whose
+    /// buffer the caller reserved for the size of the last one.
+    mutating func useSpareCapacity() {
+        bytes.append(contentsOf: repeatElement(0, count: bytes.capacity - bytes.count))
     }
 
     /// Has `body` store exactly `size` bytes at a cursor after the written ones, growing the array
@@ -126,7 +132,9 @@ struct MessagePackWriter {
 
     // MARK: Measuring
 
-    /// The encoded size of `value`; throws for nesting deeper than the limit or a length over 2^32-1.
+    /// The encoded size of `value`; throws for nesting deeper than the limit or a length over
+    /// 2^32-1. Scalars are measured inline; bytes and containers by ``containerSize(of:depth:)``.
+    @inline(__always)
     static func size(of value: UltraValue, depth: Int) throws -> Int {
         switch value {
         case .null, .bool: return 1
@@ -137,6 +145,13 @@ struct MessagePackWriter {
             let count = text.utf8.count
             try checkLength(count, "string")
             return (count < 32 ? 1 : count <= Int(UInt8.max) ? 2 : count <= Int(UInt16.max) ? 3 : 5) + count
+        case .bytes, .array, .dictionary: return try containerSize(of: value, depth: depth)
+        }
+    }
+
+    /// The encoded size of bytes, an array or a dictionary (anything else: 0).
+    private static func containerSize(of value: UltraValue, depth: Int) throws -> Int {
+        switch value {
         case .bytes(let data):
             try checkLength(data.count, "bytes value")
             return (data.count <= Int(UInt8.max) ? 2 : data.count <= Int(UInt16.max) ? 3 : 5) + data.count
@@ -148,6 +163,7 @@ struct MessagePackWriter {
             let header = Header.map(map.count)
             try header.check(depth: depth)
             return try map.reduce(header.size) { $0 + (try size(of: $1.key, depth: depth + 1)) + (try size(of: $1.value, depth: depth + 1)) }
+        case .null, .bool, .int, .uint, .double, .string: return 0
         }
     }
 
@@ -165,6 +181,8 @@ struct MessagePackWriter {
 
     // MARK: Storing (into room that `size(of:depth:)` measured)
 
+    /// Stores `value`: scalars inline, bytes and containers by ``storeContainer(_:at:)``.
+    @inline(__always)
     private static func store(_ value: UltraValue, at cursor: inout UnsafeMutableRawPointer) {
         switch value {
         case .null: storeByte(0xc0, at: &cursor)
@@ -186,6 +204,13 @@ struct MessagePackWriter {
                 storeLength(utf8.count, fix: 0xa0, fixLimit: 31, 0xd9, 0xda, 0xdb, at: &cursor)
                 storeBody(UnsafeRawBufferPointer(utf8), at: &cursor)
             }
+        case .bytes, .array, .dictionary: storeContainer(value, at: &cursor)
+        }
+    }
+
+    /// Stores bytes, an array or a dictionary (anything else: nothing).
+    private static func storeContainer(_ value: UltraValue, at cursor: inout UnsafeMutableRawPointer) {
+        switch value {
         case .bytes(let data):
             storeLength(data.count, fix: nil, fixLimit: 0, 0xc4, 0xc5, 0xc6, at: &cursor)
             data.withUnsafeBytes { storeBody($0, at: &cursor) }
@@ -198,6 +223,7 @@ struct MessagePackWriter {
                 store(key, at: &cursor)
                 store(item, at: &cursor)
             }
+        case .null, .bool, .int, .uint, .double, .string: break
         }
     }
 

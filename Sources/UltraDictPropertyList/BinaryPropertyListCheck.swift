@@ -10,10 +10,14 @@ import UltraDictCore
 /// `offsetTableOffset`). A container lists its members as `referenceSize`-byte object numbers.
 ///
 /// The walk, without recursion, checks that: the offset table ends where the trailer starts (no
-/// trailing bytes); every offset, length and reference stays inside the objects; only the types
-/// ``PropertyListSerializer`` reads occur (bool, int, real, data, ASCII and UTF-16 strings, array,
-/// dictionary with string keys); strings are well-formed; an int fits `Int64` or `UInt64`; no
-/// container is reached twice (Foundation, CF and Python's `plistlib` never share containers, so
+/// trailing bytes); references and offsets are wide enough to number every object and to reach the
+/// offset table, and every offset in the table, reachable or not, points into the objects (as
+/// CoreFoundation requires; each input it refuses costs a `CFError` that Foundation on Linux
+/// leaks, so none must reach it); every offset, length and reference stays inside the objects;
+/// only the types ``PropertyListSerializer`` reads occur (bool, int, real, data, ASCII and UTF-16
+/// strings, array, dictionary with string keys, each key once: CoreFoundation leaks the objects
+/// of a repeated key); strings are well-formed (and a UTF-16 one not empty); an int fits `Int64` or `UInt64`; no container is
+/// reached twice (Foundation, CF and Python's `plistlib` never share containers, so
 /// a second path is a cycle or an amplification); containers nest at most ``maximumDepth`` deep;
 /// and the strings and data reached, counted once per reference, total at most ``maximumExpandedSize``.
 enum BinaryPropertyListCheck {
@@ -47,9 +51,13 @@ enum BinaryPropertyListCheck {
             UInt64(trailer) - tableOffset == objectCount * UInt64(offsetSize) else {
             throw failure("the trailer does not describe this input (offset table, object count or sizes out of range)")
         }
+        guard referenceSize == 8 || objectCount >> (8 * referenceSize) == 0, offsetSize == 8 || tableOffset >> (8 * offsetSize) == 0 else {
+            throw failure("\(referenceSize)-byte references cannot number \(objectCount) objects, or \(offsetSize)-byte offsets cannot reach \(tableOffset)")
+        }
         let objects = Objects(
             bytes: bytes, end: Int(tableOffset), count: Int(objectCount), offsetSize: offsetSize, referenceSize: referenceSize
         )
+        for index in 0 ..< objects.count { _ = try objects.offset(of: index) }
         try objects.walk(from: Int(topObject))
     }
 
@@ -131,6 +139,9 @@ private struct Objects {
                 try take(marker == 0x22 ? 4 : 8, at: offset + 1)
             case 0x4, 0x5, 0x6:
                 let (length, start) = try countAndStart(at: offset)
+                // CoreFoundation fails on an empty UTF-16 string (it allocates 0 bytes and gets
+                // NULL); writers use the ASCII form for "".
+                guard marker >> 4 != 0x6 || length > 0 else { throw failure("an empty UTF-16 string at offset \(offset)") }
                 let size = marker >> 4 == 0x6 ? 2 * length : length
                 try take(size, at: start)
                 if !stringChecked[index] {
@@ -151,10 +162,14 @@ private struct Objects {
                 let (length, start) = try countAndStart(at: offset)
                 let isDictionary = marker >> 4 == 0xD
                 let members = try references(isDictionary ? 2 * length : length, at: start)
+                var keys = Set<[UInt16]>(minimumCapacity: isDictionary ? length : 0)
                 for key in members.prefix(isDictionary ? length : 0) {
                     let keyOffset = try self.offset(of: key)
                     guard bytes[keyOffset] >> 4 == 0x5 || bytes[keyOffset] >> 4 == 0x6 else {
                         throw failure("the dictionary at offset \(offset) has a key that is not a string")
+                    }
+                    guard keys.insert(try codeUnits(ofStringAt: keyOffset)).inserted else {
+                        throw failure("the dictionary at offset \(offset) has a key twice")
                     }
                 }
                 pending.append(contentsOf: members.reversed().lazy.map { (index: $0, depth: depth + 1) })
@@ -162,6 +177,18 @@ private struct Objects {
                 throw unsupported(marker, offset)
             }
         }
+    }
+
+    /// The UTF-16 code units of the ASCII or UTF-16 string object at `offset`, which CoreFoundation
+    /// compares to tell dictionary keys apart.
+    func codeUnits(ofStringAt offset: Int) throws -> [UInt16] {
+        let (length, start) = try countAndStart(at: offset)
+        if bytes[offset] >> 4 == 0x5 {
+            try take(length, at: start)
+            return bytes[start ..< start + length].map(UInt16.init)
+        }
+        try take(2 * length, at: start)
+        return (0 ..< length).map { UInt16(BinaryPropertyListCheck.integer(bytes, at: start + 2 * $0, width: 2)) }
     }
 
     /// Checks that an ASCII string object (marker 0x5) holds only 7-bit bytes.

@@ -195,7 +195,9 @@ package final class UpdateLog: @unchecked Sendable {
     /// Whether nothing was published since `cursor`: two acquire loads.
     @inlinable
     package func isCurrent(_ cursor: LogCursor) -> Bool {
-        control.fullDumpCounter == cursor.counter && control.streamPosition == cursor.position
+        // `control` read once: the acquire fence after the first load would make it be read again.
+        let control = self.control
+        return control.fullDumpCounter == cursor.counter && control.streamPosition == cursor.position
     }
 
     /// Copies out and validates everything published since `cursor`, without a lock.
