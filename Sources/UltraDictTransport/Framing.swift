@@ -49,8 +49,9 @@ package enum Frame {
 }
 
 /// The 16 bytes this package writes after a full dump's payload (Python never reads past the
-/// length): `"UDTR"`, the u32 full-dump counter the dump publishes, and the FNV-1a 64 checksum of
-/// the payload. A reader uses it to tell a complete dump from a torn or mismatched one.
+/// length): `"UDTR"`, the u32 full-dump counter the dump publishes, and a 64-bit checksum of the
+/// payload (``checksum(of:)``). A reader uses it to tell a complete dump from a torn or
+/// mismatched one; it is not meant to resist forgery.
 package struct DumpTrailer: Equatable {
     /// Bytes in a trailer.
     package static let size = 16
@@ -58,13 +59,13 @@ package struct DumpTrailer: Equatable {
 
     /// The counter value this dump was published with.
     package var counter: UInt32
-    /// FNV-1a 64 of the payload.
+    /// ``checksum(of:)`` of the payload.
     package var checksum: UInt64
 
     /// Computes the trailer of `payload` for `counter`.
     package init(counter: UInt32, payload: UnsafeRawBufferPointer) {
         self.counter = counter
-        self.checksum = Self.fnv1a(payload)
+        self.checksum = Self.checksum(of: payload)
     }
 
     /// Reads a trailer at the start of `bytes`, or `nil` when there is none.
@@ -82,11 +83,28 @@ package struct DumpTrailer: Equatable {
     }
 
     /// Whether `payload` is the one this trailer was computed for.
-    package func matches(_ payload: UnsafeRawBufferPointer) -> Bool { Self.fnv1a(payload) == checksum }
+    package func matches(_ payload: UnsafeRawBufferPointer) -> Bool { Self.checksum(of: payload) == checksum }
 
-    private static func fnv1a(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+    /// The checksum of `bytes`, eight bytes at a time (a dump of a million keys is checked in a
+    /// few milliseconds): starting from `0xcbf29ce484222325 ^ count`, for each little-endian u64
+    /// word (the last one zero-padded), `h = (h ^ word) &* 0x9e3779b97f4a7c15; h ^= h >> 32`.
+    package static func checksum(of bytes: UnsafeRawBufferPointer) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(bytes.count)
+        func mix(_ word: UInt64) {
+            hash = (hash ^ word) &* 0x9e37_79b9_7f4a_7c15
+            hash ^= hash >> 32
+        }
+        let whole = bytes.count & ~7
+        var offset = 0
+        while offset < whole {
+            mix(UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
+            offset += 8
+        }
+        if offset < bytes.count {
+            var tail: UInt64 = 0
+            withUnsafeMutableBytes(of: &tail) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[offset...])) }
+            mix(UInt64(littleEndian: tail))
+        }
         return hash
     }
 }

@@ -368,16 +368,8 @@ package final class UpdateLog: @unchecked Sendable {
         }
         discardAbandonedPublication()
         let counter = control.fullDumpCounter &+ 1
-        let dumpName = freshDumpName()
         control.replacedDumpName = staticDump == nil ? (try? control.fullDumpName()) ?? nil : nil
-        control.pendingDumpName = dumpName
-        let dump: SharedMemorySegment
-        do {
-            dump = try SharedMemorySegment.create(name: dumpName, size: needed)
-        } catch {
-            control.pendingDumpName = nil
-            throw error
-        }
+        let dump = try createPendingDump(size: needed)
         Frame.writeHeader(length: UInt32(payload.count), at: dump.base)
         payload.withUnsafeBytes { bytes in
             (dump.base + Frame.headerSize).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
@@ -425,11 +417,21 @@ package final class UpdateLog: @unchecked Sendable {
         control.replacedDumpName = nil
     }
 
-    /// A random `psm_xxxxxxxx` name not in use.
-    private func freshDumpName() -> String {
-        var candidate = SegmentName.random()
-        while SharedMemorySegment.exists(name: candidate) { candidate = SegmentName.random() }
-        return candidate
+    /// Creates a new dump segment under a random `psm_xxxxxxxx` name, recorded as pending before
+    /// the segment exists, so that a writer that dies right after creating it leaves it named.
+    private func createPendingDump(size: Int) throws -> SharedMemorySegment {
+        while true {
+            let name = SegmentName.random()
+            control.pendingDumpName = name
+            do {
+                return try SharedMemorySegment.create(name: name, size: size)
+            } catch UltraDictError.alreadyExists {
+                continue  // Another dump took that name: draw again.
+            } catch {
+                control.pendingDumpName = nil
+                throw error
+            }
+        }
     }
 
     /// Makes the sequence word odd, unless a repair finds it odd already.

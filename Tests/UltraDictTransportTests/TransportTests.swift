@@ -89,6 +89,20 @@ struct FramingTests {
         #expect([UInt8]([1, 2, 4]).withUnsafeBytes { !trailer.matches($0) })
         #expect([UInt8](repeating: 0, count: 16).withUnsafeBytes { DumpTrailer(reading: $0) } == nil)
     }
+
+    @Test func checksumSeesEveryByteAndTheLength() {
+        // Whole words and a zero-padded tail: any one changed byte, or one more zero byte, changes it.
+        for length in 1...24 {
+            let payload = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+            let checksum = payload.withUnsafeBytes(DumpTrailer.checksum(of:))
+            for index in payload.indices {
+                var changed = payload
+                changed[index] ^= 0x40
+                #expect(changed.withUnsafeBytes(DumpTrailer.checksum(of:)) != checksum)
+            }
+            #expect((payload + [0]).withUnsafeBytes(DumpTrailer.checksum(of:)) != checksum)
+        }
+    }
 }
 
 @Suite("Update log", .serialized)

@@ -29,6 +29,10 @@ enum PythonComparison {
             let writes = max(20_000, size)
             report("fresh_key_write_\(size)", nanoseconds(writes) { i in fresh[size + i] = i })
             if size == 1_000_000 { try reportSharedMemory(of: fresh) }
+            // The same inserts into a plain dictionary: what the hash table alone costs at that size.
+            var plain = Dictionary(uniqueKeysWithValues: (0..<size).map { ($0, $0) })
+            report("fresh_key_write_plain_\(size)", nanoseconds(writes) { i in plain[size + i] = i })
+            blackHole(plain.count)
         }
 
         let counter = try UltraDict<String, Int>(name: uniqueName())
