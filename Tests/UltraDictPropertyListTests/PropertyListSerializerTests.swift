@@ -214,9 +214,10 @@ func rejectsHostileStructures(what: String, bytes: [UInt8]) {
     expectSerializationError { _ = try encode([1: dictionaries]) }
     let tooDeep = expectSerializationError { _ = try encode(aroundNull) }  // the null takes one level more
     #expect(tooDeep?.message.contains("512 property list levels") == true)
-    // A chain of arrays written by hand: 257 levels pass the structure walk, then the conversion refuses.
+    // A chain of arrays written by hand: 257 levels pass the structure walk, then the conversion
+    // refuses. References and offsets of 4 bytes, wide enough for 100,000 objects.
     func chain(_ depth: Int) -> [UInt8] {
-        bplist((0 ..< depth).map { [0xA1] + bigEndian(UInt64($0 + 1), width: 2) } + [[0x10, 0x01]], offsetSize: 2, referenceSize: 2)
+        bplist((0 ..< depth).map { [0xA1] + bigEndian(UInt64($0 + 1), width: 4) } + [[0x10, 0x01]], offsetSize: 4, referenceSize: 4)
     }
     #expect(try decode(chain(limit)) == arrays)
     expectSerializationError { _ = try decode(chain(limit + 1)) }
