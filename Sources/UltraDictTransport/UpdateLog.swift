@@ -460,7 +460,8 @@ package final class UpdateLog: @unchecked Sendable {
         let counter = control.fullDumpCounter
         if let pending = control.pendingDumpName, let dump = try? attachDump(pending),
            let checked = CheckedDump(dump), let trailer = checked.intactTrailer,
-           trailer.counter == counter &+ 1 || trailer.counter == counter {
+           trailer.counter == counter &+ 1 || trailer.counter == counter,
+           Frame.headerSize + checked.length + DumpTrailer.size <= staticDump?.size ?? .max {
             complete(dump, length: checked.length, counter: trailer.counter)
             return true
         }

@@ -201,7 +201,7 @@ enum TransportSeeds {
         let start = LogCursor(counter: 0, position: 0)
         let input = { (name: String, cursor: LogCursor, repairing: Bool) in
             FuzzSeed(name: name, bytes: UpdateLogInput.bytes(
-                ignoringInterruptedPublication: repairing, cursor: cursor, control: scratch.contents(of: scratch.control.segment),
+                ignoringInterruptedPublication: repairing, repairingFirst: repairing, cursor: cursor, control: scratch.contents(of: scratch.control.segment),
                 stream: scratch.contents(of: scratch.stream), dump: scratch.contents(of: scratch.dump)
             ))
         }

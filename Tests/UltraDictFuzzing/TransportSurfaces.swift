@@ -69,6 +69,14 @@ enum TransportSurfaces {
         scratch.load(input.control, into: scratch.control.segment)
         scratch.load(input.stream, into: scratch.stream)
         scratch.load(input.dump, into: scratch.dump)
+        if input.repairsFirst, scratch.log.isPublicationInterrupted {
+            // A pending-dump name that exists belongs to someone else: never repair with it.
+            if let pending = scratch.control.pendingDumpName, SharedMemorySegment.exists(name: pending) { return }
+            try attempt("UpdateLog.repairInterruptedPublication") {
+                let repaired = scratch.log.repairInterruptedPublication()
+                try require(!repaired || !scratch.log.isPublicationInterrupted, "a repair that succeeded left the publication unfinished")
+            }
+        }
         let read = { (cursor: LogCursor) in
             try scratch.log.readChanges(since: cursor, ignoringInterruptedPublication: input.ignoresInterruptedPublication, attempts: 1)
         }
@@ -107,6 +115,8 @@ enum TransportSurfaces {
 struct UpdateLogInput {
     /// Bit 0 of the flags byte: read as the lock holder repairing a publication does.
     var ignoresInterruptedPublication: Bool
+    /// Bit 1 of the flags byte: first repair an unfinished publication, as the lock holder does.
+    var repairsFirst: Bool
     /// The reader's cursor: u32 counter and u32 position, little-endian, after the flags byte.
     var cursor: LogCursor
     /// The control block's bytes.
@@ -129,6 +139,7 @@ struct UpdateLogInput {
     init(_ bytes: UnsafeRawBufferPointer) {
         let padded = Array(bytes.prefix(Self.size)) + [UInt8](repeating: 0, count: max(0, Self.size - bytes.count))
         ignoresInterruptedPublication = padded[0] & 1 == 1
+        repairsFirst = padded[0] & 2 == 2
         let word = { (offset: Int) in padded[offset ..< offset + 4].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) } }
         cursor = LogCursor(counter: word(1), position: word(5))
         control = padded[Self.controlOffset ..< Self.streamOffset]
@@ -138,10 +149,10 @@ struct UpdateLogInput {
 
     /// The input that ``init(_:)`` splits into these parts.
     static func bytes(
-        ignoringInterruptedPublication: Bool, cursor: LogCursor, control: [UInt8], stream: [UInt8], dump: [UInt8]
+        ignoringInterruptedPublication: Bool, repairingFirst: Bool = false, cursor: LogCursor, control: [UInt8], stream: [UInt8], dump: [UInt8]
     ) -> [UInt8] {
         let word = { (value: UInt32) in (0 ..< 4).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
-        return [ignoringInterruptedPublication ? 1 : 0] + word(cursor.counter) + word(cursor.position) + control + stream + dump
+        return [(ignoringInterruptedPublication ? 1 : 0) | (repairingFirst ? 2 : 0)] + word(cursor.counter) + word(cursor.position) + control + stream + dump
     }
 }
 

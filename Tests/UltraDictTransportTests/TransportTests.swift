@@ -294,6 +294,31 @@ struct UpdateLogTests {
         #expect(leftovers.isEmpty)
     }
 
+    @Test func repairNeverCopiesAPendingDumpLargerThanTheStaticOne() throws {
+        let name = uniqueName()
+        var staticOptions = options
+        staticOptions.fullDumpSize = 256
+        let writer = try UpdateLog.create(name: name, options: staticOptions)
+        defer { writer.unlinkSegments() }
+        var cursor = LogCursor(counter: 0, position: 0)
+        try writer.publishFullDump([1, 2, 3, 4], cursor: &cursor)
+        // A hostile process names a complete dump of 1,000 bytes as pending and makes the
+        // sequence word odd: copying it in place would write past the 256-byte static dump.
+        let payload = [UInt8](repeating: 7, count: 1000)
+        let pending = try SharedMemorySegment.create(name: SegmentName.random(), size: Frame.headerSize + payload.count + DumpTrailer.size)
+        defer { _ = try? SharedMemorySegment.unlink(name: pending.name) }
+        Frame.writeHeader(length: UInt32(payload.count), at: pending.base)
+        payload.withUnsafeBytes { bytes in
+            (pending.base + Frame.headerSize).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+            DumpTrailer(counter: 2, payload: bytes).write(at: pending.base + Frame.headerSize + bytes.count)
+        }
+        writer.control.pendingDumpName = pending.name
+        writer.control.advanceSequence()
+        // The dump in place is still the intact previous one: it stands.
+        #expect(writer.repairInterruptedPublication())
+        #expect(try UpdateLog.attach(name: name).readChanges(since: LogCursor(counter: 0, position: 0)).snapshot == [1, 2, 3, 4])
+    }
+
     @Test func repairRefusesAStaticDumpTornInPlaceWithoutAPendingDump() throws {
         let name = uniqueName()
         var staticOptions = options
