@@ -15,6 +15,17 @@ package enum Frame {
         (address + 5).storeBytes(of: marker, as: UInt8.self)
     }
 
+    /// Bytes of a full dump of a `payloadCount`-byte payload: header, payload, trailer.
+    package static func dumpSize(payloadCount: Int) -> Int { headerSize + payloadCount + DumpTrailer.size }
+
+    /// Writes a whole full dump of `payload`, published as `counter`, at `address`, which must
+    /// have room for ``dumpSize(payloadCount:)`` bytes.
+    package static func writeDump(_ payload: UnsafeRawBufferPointer, counter: UInt32, at address: UnsafeMutableRawPointer) {
+        writeHeader(length: UInt32(payload.count), at: address)
+        (address + headerSize).copyMemory(from: payload.baseAddress!, byteCount: payload.count)
+        DumpTrailer(counter: counter, payload: payload).write(at: address + headerSize + payload.count)
+    }
+
     /// Reads and checks a header at the start of `bytes`; returns the payload length, which is
     /// known to fit in `bytes` after the header.
     package static func payloadLength(in bytes: UnsafeRawBufferPointer, what: @autoclosure () -> String) throws -> Int {

@@ -276,14 +276,11 @@ package final class UpdateLog: @unchecked Sendable {
     }
 
     private func payload(of segment: SharedMemorySegment, counter: UInt32) throws -> [UInt8] {
-        let bytes = UnsafeRawBufferPointer(start: segment.base, count: segment.size)
-        let length = try Frame.payloadLength(in: bytes, what: "full dump '\(segment.name)'")
-        let payload = UnsafeRawBufferPointer(rebasing: bytes[Frame.headerSize..<(Frame.headerSize + length)])
-        if let trailer = DumpTrailer(reading: UnsafeRawBufferPointer(rebasing: bytes[(Frame.headerSize + length)...])),
-           trailer.counter == counter, !trailer.matches(payload) {
+        let dump = try DumpContents(segment)
+        if let trailer = dump.trailer, trailer.counter == counter, dump.intactTrailer == nil {
             throw UltraDictError(.corruptSharedMemory, "full dump '\(segment.name)' does not match its checksum")
         }
-        return Array(payload)
+        return Array(dump.payload)
     }
 
     // MARK: Writing (lock held)
@@ -359,7 +356,7 @@ package final class UpdateLog: @unchecked Sendable {
     /// next publication does not remove. Throws `fullDumpMemoryFull`, changing nothing, if a
     /// static dump is too small.
     package func publishFullDump(_ payload: [UInt8], cursor: inout LogCursor) throws {
-        let needed = Frame.headerSize + payload.count + DumpTrailer.size
+        let needed = Frame.dumpSize(payloadCount: payload.count)
         if let staticDump, needed > staticDump.size {
             throw UltraDictError(.fullDumpMemoryFull, "full dump of '\(name)' needs \(needed) bytes but fullDumpSize is \(staticDump.size)")
         }
@@ -370,11 +367,7 @@ package final class UpdateLog: @unchecked Sendable {
         let counter = control.fullDumpCounter &+ 1
         control.replacedDumpName = staticDump == nil ? (try? control.fullDumpName()) ?? nil : nil
         let dump = try createPendingDump(size: needed)
-        Frame.writeHeader(length: UInt32(payload.count), at: dump.base)
-        payload.withUnsafeBytes { bytes in
-            (dump.base + Frame.headerSize).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
-            DumpTrailer(counter: counter, payload: bytes).write(at: dump.base + Frame.headerSize + bytes.count)
-        }
+        payload.withUnsafeBytes { Frame.writeDump($0, counter: counter, at: dump.base) }
         atomicMemoryFence(ordering: .releasing)
         beginPublication()
         complete(dump, length: payload.count, counter: counter)
@@ -385,7 +378,7 @@ package final class UpdateLog: @unchecked Sendable {
     /// idempotent, so a repair runs them all again.
     private func complete(_ dump: SharedMemorySegment, length: Int, counter: UInt32) {
         if let staticDump {
-            staticDump.base.copyMemory(from: dump.base, byteCount: Frame.headerSize + length + DumpTrailer.size)
+            staticDump.base.copyMemory(from: dump.base, byteCount: Frame.dumpSize(payloadCount: length))
         } else {
             control.publishFullDumpName(dump.name)
         }
@@ -459,10 +452,10 @@ package final class UpdateLog: @unchecked Sendable {
         guard isPublicationInterrupted else { return true }
         let counter = control.fullDumpCounter
         if let pending = control.pendingDumpName, let dump = try? attachDump(pending),
-           let checked = CheckedDump(dump), let trailer = checked.intactTrailer,
+           let contents = try? DumpContents(dump), let trailer = contents.intactTrailer,
            trailer.counter == counter &+ 1 || trailer.counter == counter,
-           Frame.headerSize + checked.length + DumpTrailer.size <= staticDump?.size ?? .max {
-            complete(dump, length: checked.length, counter: trailer.counter)
+           Frame.dumpSize(payloadCount: contents.payload.count) <= staticDump?.size ?? .max {
+            complete(dump, length: contents.payload.count, counter: trailer.counter)
             return true
         }
         // No usable pending dump: the previous state stands if the dump in place is intact (its
@@ -472,8 +465,8 @@ package final class UpdateLog: @unchecked Sendable {
             endPublication()
             return counter == 0
         }
-        guard let checked = CheckedDump(current),
-              checked.trailer == nil ? staticDump == nil : checked.intactTrailer?.counter == counter else { return false }
+        guard let contents = try? DumpContents(current),
+              contents.trailer == nil ? staticDump == nil : contents.intactTrailer?.counter == counter else { return false }
         endPublication()
         return true
     }
@@ -504,24 +497,27 @@ package final class UpdateLog: @unchecked Sendable {
     }
 }
 
-/// A full-dump segment's framing, read without trusting it.
-private struct CheckedDump {
-    /// The payload's length, checked against the segment's size.
-    let length: Int
+/// A full-dump segment's framing, read without trusting it: a header whose length fits the
+/// segment, the payload, and the trailer after it if there is one. Keeps the segment mapped.
+private struct DumpContents {
+    /// The segment the payload lies in.
+    let segment: SharedMemorySegment
+    /// The payload, inside the segment.
+    let payload: UnsafeRawBufferPointer
     /// The checksum trailer after the payload, if there is one.
     let trailer: DumpTrailer?
-    /// The trailer, if it matches the payload.
-    let intactTrailer: DumpTrailer?
 
-    /// Reads `dump`'s header and trailer; `nil` when the header is invalid.
-    init?(_ dump: SharedMemorySegment) {
-        let bytes = UnsafeRawBufferPointer(start: dump.base, count: dump.size)
-        guard let length = try? Frame.payloadLength(in: bytes, what: dump.name) else { return nil }
-        let payload = UnsafeRawBufferPointer(rebasing: bytes[Frame.headerSize..<(Frame.headerSize + length)])
-        self.length = length
+    /// Reads `segment`'s header and trailer; throws `corruptSharedMemory` for an invalid header.
+    init(_ segment: SharedMemorySegment) throws {
+        let bytes = UnsafeRawBufferPointer(start: segment.base, count: segment.size)
+        let length = try Frame.payloadLength(in: bytes, what: "full dump '\(segment.name)'")
+        self.segment = segment
+        payload = UnsafeRawBufferPointer(rebasing: bytes[Frame.headerSize..<(Frame.headerSize + length)])
         trailer = DumpTrailer(reading: UnsafeRawBufferPointer(rebasing: bytes[(Frame.headerSize + length)...]))
-        intactTrailer = trailer.flatMap { $0.matches(payload) ? $0 : nil }
     }
+
+    /// The trailer, if there is one and it matches the payload.
+    var intactTrailer: DumpTrailer? { trailer.flatMap { $0.matches(payload) ? $0 : nil } }
 }
 
 /// Conditions of the update log that its caller handles rather than reports.

@@ -213,7 +213,7 @@ struct UpdateLogTests {
 
     /// Publishes `payload` as a writer that dies after `stop` would; returns the dump segment's name.
     func publish(_ payload: [UInt8], on log: UpdateLog, stoppingAfter stop: PublicationStep) throws -> String {
-        let length = Frame.headerSize + payload.count + DumpTrailer.size
+        let length = Frame.dumpSize(payloadCount: payload.count)
         let dumpName = SegmentName.random()
         let replaced = log.staticDump == nil ? try log.control.fullDumpName() : nil
         var dump: SharedMemorySegment?
@@ -233,11 +233,7 @@ struct UpdateLogTests {
             },
             .dumpWritten: {
                 let segment = try SharedMemorySegment.create(name: dumpName, size: length)
-                Frame.writeHeader(length: UInt32(payload.count), at: segment.base)
-                payload.withUnsafeBytes { bytes in
-                    (segment.base + Frame.headerSize).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
-                    DumpTrailer(counter: log.control.fullDumpCounter + 1, payload: bytes).write(at: segment.base + Frame.headerSize + bytes.count)
-                }
+                payload.withUnsafeBytes { Frame.writeDump($0, counter: log.control.fullDumpCounter + 1, at: segment.base) }
                 dump = segment
             },
             .sequenceOdd: { log.control.advanceSequence() },
@@ -256,15 +252,23 @@ struct UpdateLogTests {
         return dumpName
     }
 
+    /// A new update log, with a 256-byte static full dump if `staticDump`, that published a
+    /// first full dump of `[1, 2, 3, 4]`; returns it and its writer's cursor.
+    func logWithFirstDump(_ name: String, staticDump: Bool) throws -> (UpdateLog, LogCursor) {
+        var logOptions = options
+        logOptions.fullDumpSize = staticDump ? 256 : nil
+        let log = try UpdateLog.create(name: name, options: logOptions)
+        var cursor = LogCursor(counter: 0, position: 0)
+        try log.publishFullDump([1, 2, 3, 4], cursor: &cursor)
+        return (log, cursor)
+    }
+
     @Test(arguments: [false, true], PublicationStep.allCases)
     func aPublicationStoppedAnywhereLeavesAReadableDictionary(staticDump: Bool, stop: PublicationStep) throws {
         let name = uniqueName()
-        var logOptions = options
-        logOptions.fullDumpSize = staticDump ? 256 : nil
-        let writer = try UpdateLog.create(name: name, options: logOptions)
+        let (writer, firstCursor) = try logWithFirstDump(name, staticDump: staticDump)
         defer { writer.unlinkSegments() }
-        var cursor = LogCursor(counter: 0, position: 0)
-        try writer.publishFullDump([1, 2, 3, 4], cursor: &cursor)
+        var cursor = firstCursor
         let firstDump = try writer.control.fullDumpName()!
         #expect(writer.append([7], cursor: &cursor) && writer.append([8], cursor: &cursor))
 
@@ -296,22 +300,14 @@ struct UpdateLogTests {
 
     @Test func repairNeverCopiesAPendingDumpLargerThanTheStaticOne() throws {
         let name = uniqueName()
-        var staticOptions = options
-        staticOptions.fullDumpSize = 256
-        let writer = try UpdateLog.create(name: name, options: staticOptions)
+        let (writer, _) = try logWithFirstDump(name, staticDump: true)
         defer { writer.unlinkSegments() }
-        var cursor = LogCursor(counter: 0, position: 0)
-        try writer.publishFullDump([1, 2, 3, 4], cursor: &cursor)
         // A hostile process names a complete dump of 1,000 bytes as pending and makes the
         // sequence word odd: copying it in place would write past the 256-byte static dump.
         let payload = [UInt8](repeating: 7, count: 1000)
-        let pending = try SharedMemorySegment.create(name: SegmentName.random(), size: Frame.headerSize + payload.count + DumpTrailer.size)
+        let pending = try SharedMemorySegment.create(name: SegmentName.random(), size: Frame.dumpSize(payloadCount: payload.count))
         defer { _ = try? SharedMemorySegment.unlink(name: pending.name) }
-        Frame.writeHeader(length: UInt32(payload.count), at: pending.base)
-        payload.withUnsafeBytes { bytes in
-            (pending.base + Frame.headerSize).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
-            DumpTrailer(counter: 2, payload: bytes).write(at: pending.base + Frame.headerSize + bytes.count)
-        }
+        payload.withUnsafeBytes { Frame.writeDump($0, counter: 2, at: pending.base) }
         writer.control.pendingDumpName = pending.name
         writer.control.advanceSequence()
         // The dump in place is still the intact previous one: it stands.
@@ -321,12 +317,8 @@ struct UpdateLogTests {
 
     @Test func repairRefusesAStaticDumpTornInPlaceWithoutAPendingDump() throws {
         let name = uniqueName()
-        var staticOptions = options
-        staticOptions.fullDumpSize = 256
-        let writer = try UpdateLog.create(name: name, options: staticOptions)
+        let (writer, _) = try logWithFirstDump(name, staticDump: true)
         defer { writer.unlinkSegments() }
-        var cursor = LogCursor(counter: 0, position: 0)
-        try writer.publishFullDump([1, 2, 3, 4], cursor: &cursor)
         // A hostile process (or a writer of no pending dump) overwrote the static dump in place
         // and made the sequence word odd: the previous snapshot is gone.
         writer.control.advanceSequence()
