@@ -366,14 +366,15 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
         try log.publishFullDump(bytes, cursor: &cursor)
     }
 
-    /// Finishes or rolls back a full dump whose writer died (lock held).
+    /// Finishes a full dump whose writer died (lock held).
     @usableFromInline
     func repairPublication() throws {
         logger.warning("a writer died while publishing a full dump; repairing it")
         if log.repairInterruptedPublication() { return }
-        // The previous snapshot was overwritten in place: rebuild it from this handle, if it is current.
+        // Neither a pending dump nor the dump in place is usable (only a writer that does not
+        // follow the protocol leaves that): rebuild the snapshot from this handle, if it is current.
         guard cursor.counter == log.control.fullDumpCounter else {
-            throw UltraDictError(.corruptSharedMemory, "'\(name)': a writer died while publishing a full dump and the previous snapshot cannot be read (a static dump overwritten in place, or a missing dump segment); this handle is too far behind to rebuild it")
+            throw UltraDictError(.corruptSharedMemory, "'\(name)': a full dump's publication was left unfinished with no usable pending dump, and the previous snapshot cannot be read; this handle is too far behind to rebuild it")
         }
         try apply(log.readChanges(since: cursor, ignoringInterruptedPublication: true))
         try publishFullDump()
