@@ -349,16 +349,12 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     @inlinable
     func publishFullDump() throws {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(expectedSnapshotSize)
+        bytes.reserveCapacity(log.expectedSnapshotSize)
         try serializer.encodeSnapshot(count: storage.count, into: &bytes) { entry in
             for (key, value) in storage { try entry(keyConverter.tree(for: key), valueConverter.tree(for: value)) }
         }
         try publish(fullDump: bytes)
     }
-
-    /// Room for the next snapshot: the size of the last one, and a little.
-    @usableFromInline
-    var expectedSnapshotSize: Int { log.control.lastSnapshotSize + 64 }
 
     /// Publishes an encoded full dump (lock held).
     @usableFromInline

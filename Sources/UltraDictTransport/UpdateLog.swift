@@ -293,6 +293,14 @@ package final class UpdateLog: @unchecked Sendable {
         min(stream.size, max(Self.minimumCompactionSize, control.lastSnapshotSize))
     }
 
+    /// Room to reserve for the next snapshot's encoding: the last snapshot's size (field 352,
+    /// untrusted) clamped to what the segments can hold, so that a hostile size never reaches an
+    /// allocation, plus a little. A hint only: a larger snapshot grows its buffer.
+    @usableFromInline
+    package var expectedSnapshotSize: Int {
+        min(control.lastSnapshotSize, staticDump?.size ?? stream.size) + 64
+    }
+
     /// The stream never compacts below this many bytes: 1 MiB, so that small dictionaries with
     /// large values do not pay for a dump every few writes.
     package static let minimumCompactionSize = 1 << 20
@@ -469,31 +477,6 @@ package final class UpdateLog: @unchecked Sendable {
               contents.trailer == nil ? staticDump == nil : contents.intactTrailer?.counter == counter else { return false }
         endPublication()
         return true
-    }
-
-    // MARK: Removal
-
-    /// Unlinks every segment of this dictionary: control, stream, and the current and pending full dumps.
-    package func unlinkSegments() {
-        let dumpNames = [(try? control.fullDumpName()) ?? nil, control.pendingDumpName, control.replacedDumpName]
-        _ = try? SharedMemorySegment.unlink(name: name)
-        _ = try? SharedMemorySegment.unlink(name: Self.streamName(name))
-        for case let dumpName? in dumpNames { _ = try? SharedMemorySegment.unlink(name: dumpName) }
-    }
-
-    /// Unlinks the segments of the dictionary `name` without attaching it as a dictionary;
-    /// returns whether its control segment existed.
-    package static func unlinkSegments(name: String) throws -> Bool {
-        try SegmentName.validate(name)
-        if let segment = try? SharedMemorySegment.attach(name: name, minimumSize: ControlLayout.size) {
-            let control = ControlBlock(segment: segment)
-            for case let dumpName? in [(try? control.fullDumpName()) ?? nil, control.pendingDumpName, control.replacedDumpName] {
-                _ = try? SharedMemorySegment.unlink(name: dumpName)
-            }
-        }
-        _ = try? SharedMemorySegment.unlink(name: streamName(name))
-        _ = try? SharedMemorySegment.unlink(name: staticDumpName(name))
-        return try SharedMemorySegment.unlink(name: name)
     }
 }
 

@@ -1,0 +1,60 @@
+/// What a segment is to its dictionary.
+package enum SegmentRole: String, Sendable {
+    /// The control block `NAME`.
+    case control
+    /// The update stream `NAME_memory`.
+    case stream
+    /// The static full dump `NAME_full`.
+    case staticFullDump
+    /// The current dynamic full dump, `psm_xxxxxxxx`.
+    case fullDump
+    /// The dump of a publication under way or interrupted.
+    case pendingFullDump
+    /// The dynamic dump that the pending one replaces.
+    case replacedFullDump
+}
+
+extension UpdateLog {
+    /// The segments of the dictionary `name`, whose control block is `control` (`nil` when it
+    /// cannot be read), in the order an unlink removes them: control first, so that nobody
+    /// attaches any more. They are named, not checked: some may not exist.
+    ///
+    /// The one place that knows which segments a dictionary owns, and the only names this
+    /// package ever unlinks: `NAME`, `NAME_memory`, `NAME_full` when the control block records a
+    /// static dump, and the dump names of the control block only when they have a dump's shape
+    /// (`psm_` and 8 hex digits), so that a corrupt or hostile name field can never name another
+    /// dictionary's control block, stream or static dump (`Docs/SECURITY.md`).
+    package static func segmentNames(of name: String, control: ControlBlock?) -> [(role: SegmentRole, name: String)] {
+        var names: [(role: SegmentRole, name: String)] = [(.control, name), (.stream, streamName(name))]
+        guard let control else { return names }
+        if control.staticFullDumpSize > 0 { names.append((.staticFullDump, staticDumpName(name))) }
+        let dumps: [(SegmentRole, String?)] = [
+            (.fullDump, (try? control.fullDumpName()) ?? nil), (.pendingFullDump, control.pendingDumpName),
+            (.replacedFullDump, control.replacedDumpName),
+        ]
+        for case let (role, dump?) in dumps where SegmentName.isDumpName(dump) && !names.contains(where: { $0.name == dump }) {
+            names.append((role, dump))
+        }
+        return names
+    }
+
+    /// Unlinks every segment of this dictionary (``segmentNames(of:control:)``).
+    package func unlinkSegments() {
+        for segment in Self.segmentNames(of: name, control: control) { _ = try? SharedMemorySegment.unlink(name: segment.name) }
+    }
+
+    /// Unlinks the segments of the dictionary `name` without attaching it as a dictionary;
+    /// returns whether its control segment existed. When the control block cannot be read (a
+    /// creator killed before sizing it, or another user's, whose names are not followed), only
+    /// `NAME` and `NAME_memory` are unlinked.
+    package static func unlinkSegments(name: String) throws -> Bool {
+        try SegmentName.validate(name)
+        let control = (try? SharedMemorySegment.attach(name: name, minimumSize: ControlLayout.size)).map(ControlBlock.init)
+        var existed = false
+        for segment in segmentNames(of: name, control: control) {
+            let removed = try SharedMemorySegment.unlink(name: segment.name)
+            if segment.role == .control { existed = removed }
+        }
+        return existed
+    }
+}
