@@ -41,6 +41,12 @@ public struct UltraDictError: Error, Sendable, CustomStringConvertible {
         public static let invalidArgument = Code("invalidArgument")
         /// A system call failed; ``UltraDictError/underlying`` holds the errno.
         public static let systemCall = Code("systemCall")
+        /// A segment exists but this process may not open it (`EACCES`, `EPERM`): its mode or
+        /// owner does not let this user in.
+        public static let permissionDenied = Code("permissionDenied")
+        /// This process (`EMFILE`) or the system (`ENFILE`) has as many files open as it may; close
+        /// some handles or raise the limit (`ulimit -n`).
+        public static let tooManyOpenFiles = Code("tooManyOpenFiles")
         /// A segment to attach belongs to another user than this process's effective user, and
         /// the caller did not opt in with `allowingForeignOwner`.
         public static let foreignOwner = Code("foreignOwner")
@@ -90,6 +96,10 @@ public struct UltraDictError: Error, Sendable, CustomStringConvertible {
     public static let invalidArgument = Code.invalidArgument
     /// An error with code ``Code/systemCall``, for pattern matching.
     public static let systemCall = Code.systemCall
+    /// An error with code ``Code/permissionDenied``, for pattern matching.
+    public static let permissionDenied = Code.permissionDenied
+    /// An error with code ``Code/tooManyOpenFiles``, for pattern matching.
+    public static let tooManyOpenFiles = Code.tooManyOpenFiles
     /// An error with code ``Code/foreignOwner``, for pattern matching.
     public static let foreignOwner = Code.foreignOwner
 }
