@@ -7,125 +7,6 @@ import UltraDictTransport
 // nested dictionary of a tree is listed in the root's register `ROOT_register`, so that unlinking
 // the root removes them all, whoever created them.
 
-extension UltraValue {
-    /// The key of the one-entry map that refers to a nested dictionary.
-    static let nestedReferenceKey: UltraValue = "$ultradict"
-
-    /// The map stored in a parent in place of the nested dictionary `name`.
-    static func nestedReference(to name: String) -> UltraValue {
-        .dictionary([nestedReferenceKey: .string(name)])
-    }
-
-    /// The nested dictionary's name when this value is a reference to one, else `nil`.
-    var nestedReferenceName: String? {
-        guard case .dictionary(let map) = self, map.count == 1, case .string(let name)? = map[Self.nestedReferenceKey] else { return nil }
-        return name
-    }
-}
-
-/// What every handle of one tree of nested dictionaries in this process shares: the root's name,
-/// its register of nested dictionaries, and how to open one with the root's settings.
-@usableFromInline
-final class NestedTree {
-    /// The longest root name whose register name `ROOT_register` is still a valid dictionary name.
-    static let maximumRootNameLength = SegmentName.maximumLength - registerSuffix.utf8.count
-    private static let registerSuffix = "_register"
-
-    /// The prefix of nested dictionaries' names: at most 200 bytes of the root's, so that names do not grow with depth.
-    let childNamePrefix: String
-    /// The names of every nested dictionary of the tree (the values are unused).
-    let register: UltraDict<String, Int>
-    /// Creates (`create`) or attaches the nested dictionary `name` as a member of `tree`.
-    let open: (_ name: String, _ create: Bool, _ tree: NestedTree) throws -> UltraDict<UltraValue, UltraValue>
-
-    /// Opens the register of the root `rootName` (creating it if this process created the root);
-    /// the register and every nested dictionary are attached `allowingForeignOwner` as the root was.
-    init<Serializer: UltraDictSerializer, Lock: SharedMemoryLock>(
-        rootName: String, isCreator: Bool, serializer: Serializer, lock: Lock.Type, bufferSize: Int, fullDumpSize: Int?,
-        allowingForeignOwner: Bool
-    ) throws {
-        guard rootName.utf8.count <= Self.maximumRootNameLength else {
-            throw UltraDictError(.invalidArgument, "recurse: true needs a name of at most \(Self.maximumRootNameLength) UTF-8 bytes, got \(rootName.utf8.count)")
-        }
-        childNamePrefix = String(decoding: rootName.utf8.prefix(200), as: UTF8.self) + "_n"
-        register = try UltraDict(
-            name: rootName + Self.registerSuffix, create: isCreator, autoUnlink: false, lock: lock, allowingForeignOwner: allowingForeignOwner
-        )
-        open = { name, create, tree in
-            let nested = try UltraDict<UltraValue, UltraValue>(
-                name: name, create: create, bufferSize: bufferSize, fullDumpSize: fullDumpSize, autoUnlink: false,
-                serializer: serializer, lock: lock, recurse: true, allowingForeignOwner: allowingForeignOwner, tree: tree
-            )
-            try nested.refresh()
-            return nested
-        }
-    }
-
-    /// Unlinks the nested dictionaries registered for the root `rootName`, and the register;
-    /// does nothing when there is no register (a dictionary without recursion).
-    static func unlinkRegistered(rootName: String) {
-        let registerName = rootName + registerSuffix
-        guard rootName.utf8.count <= maximumRootNameLength, SharedMemorySegment.exists(name: registerName) else { return }
-        // The register has the root's lock kind, which the caller does not know.
-        let register = (try? UltraDict<String, Int>(name: registerName, create: false, autoUnlink: false, lock: SharedSpinLock.self))
-            ?? (try? UltraDict<String, Int>(name: registerName, create: false, autoUnlink: false, lock: ProcessLocalLock.self))
-        if let register {
-            unlinkAll(listedIn: register)
-        } else {
-            _ = try? UpdateLog.unlinkSegments(name: registerName)
-        }
-    }
-
-    /// Unlinks every dictionary listed in `register`, then the register, and closes it.
-    static func unlinkAll(listedIn register: UltraDict<String, Int>) {
-        for name in register.keys { _ = try? UpdateLog.unlinkSegments(name: name) }
-        register.unlink()
-    }
-
-    /// A fresh name for a nested dictionary: the prefix and 16 random hex digits.
-    func newChildName() -> String {
-        let hex = String(UInt64.random(in: .min ... .max), radix: 16)
-        return childNamePrefix + String(repeating: "0", count: 16 - hex.count) + hex
-    }
-}
-
-/// One handle's part of a tree: its tree, whether it is the root, and its open nested handles.
-@usableFromInline
-final class Nesting {
-    /// The tree this handle belongs to.
-    let tree: NestedTree
-    /// Whether this handle is the tree's root, which owns the register handle.
-    let isRoot: Bool
-    /// Handles of nested dictionaries opened through this one, by name, so that repeated access is cheap.
-    var children: [String: UltraDict<UltraValue, UltraValue>] = [:]
-
-    init(tree: NestedTree, isRoot: Bool) {
-        self.tree = tree
-        self.isRoot = isRoot
-    }
-
-    /// The handle of the nested dictionary `name`, opened once.
-    func child(named name: String) throws -> UltraDict<UltraValue, UltraValue> {
-        if let child = children[name] { return child }
-        let child = try tree.open(name, false, tree)
-        children[name] = child
-        return child
-    }
-
-    /// Closes the nested handles; the root also closes the register, after unlinking every
-    /// dictionary in it and the register itself when `unlinkingTree`.
-    func close(unlinkingTree: Bool) {
-        for child in children.values { child.close() }
-        children.removeAll()
-        guard isRoot else { return }
-        if unlinkingTree {
-            NestedTree.unlinkAll(listedIn: tree.register)
-        } else {
-            tree.register.close()
-        }
-    }
-}
-
 extension UltraDict {
     // MARK: Nested dictionaries
 
@@ -232,7 +113,8 @@ extension UltraDict {
     /// Unlinks the nested dictionary `reference` refers to, with the ones nested in it, and
     /// removes them from the register; does nothing for another value.
     private func release(_ reference: UltraValue) throws {
-        guard let nesting, let name = reference.nestedReferenceName else { return }
+        // A name of another shape did not come from this package: it is never opened or unlinked.
+        guard let nesting, let name = reference.nestedReferenceName, nesting.tree.isChildName(name) else { return }
         // Another process may have released it already: then only the register entry may remain.
         if let child = nesting.children.removeValue(forKey: name) ?? (try? nesting.tree.open(name, false, nesting.tree)) {
             try child.withLock { child in try child.releaseNested(in: child.storage.values) }

@@ -499,7 +499,7 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     /// dictionaries and their register when it is a recursive root; returns whether it existed.
     @discardableResult
     public static func unlink(name: String) throws -> Bool {
-        NestedTree.unlinkRegistered(rootName: name)
+        NestedDictionaries.unlinkRegistered(rootName: name)
         return try UpdateLog.unlinkSegments(name: name)
     }
 

@@ -1,0 +1,162 @@
+import UltraDictConcurrency
+import UltraDictCore
+import UltraDictTransport
+
+extension UltraValue {
+    /// The key of the one-entry map that refers to a nested dictionary.
+    static let nestedReferenceKey: UltraValue = "$ultradict"
+
+    /// The map stored in a parent in place of the nested dictionary `name`.
+    static func nestedReference(to name: String) -> UltraValue {
+        .dictionary([nestedReferenceKey: .string(name)])
+    }
+
+    /// The nested dictionary's name when this value is a reference to one, else `nil`.
+    var nestedReferenceName: String? {
+        guard case .dictionary(let map) = self, map.count == 1, case .string(let name)? = map[Self.nestedReferenceKey] else { return nil }
+        return name
+    }
+}
+
+/// What every handle of one tree of nested dictionaries in this process shares: the root's name,
+/// its register of nested dictionaries, and how to open one with the root's settings.
+@usableFromInline
+final class NestedTree {
+    /// The longest root name whose register name `ROOT_register` is still a valid dictionary name.
+    static let maximumRootNameLength = SegmentName.maximumLength - registerSuffix.utf8.count
+    fileprivate static let registerSuffix = "_register"
+    /// How many hex digits follow the prefix in a nested dictionary's name.
+    private static let childNameDigits = 16
+
+    /// The prefix of nested dictionaries' names: at most 200 bytes of the root's, so that names do not grow with depth.
+    let childNamePrefix: String
+    /// The names of every nested dictionary of the tree (the values are unused).
+    let register: UltraDict<String, Int>
+    /// Creates (`create`) or attaches the nested dictionary `name` as a member of `tree`.
+    let open: (_ name: String, _ create: Bool, _ tree: NestedTree) throws -> UltraDict<UltraValue, UltraValue>
+
+    /// Opens the register of the root `rootName` (creating it if this process created the root);
+    /// the register and every nested dictionary are attached `allowingForeignOwner` as the root was.
+    init<Serializer: UltraDictSerializer, Lock: SharedMemoryLock>(
+        rootName: String, isCreator: Bool, serializer: Serializer, lock: Lock.Type, bufferSize: Int, fullDumpSize: Int?,
+        allowingForeignOwner: Bool
+    ) throws {
+        guard rootName.utf8.count <= Self.maximumRootNameLength else {
+            throw UltraDictError(.invalidArgument, "recurse: true needs a name of at most \(Self.maximumRootNameLength) UTF-8 bytes, got \(rootName.utf8.count)")
+        }
+        childNamePrefix = Self.childNamePrefix(ofRoot: rootName)
+        register = try UltraDict(
+            name: NestedDictionaries.registerName(ofRoot: rootName), create: isCreator, autoUnlink: false, lock: lock,
+            allowingForeignOwner: allowingForeignOwner
+        )
+        open = { name, create, tree in
+            let nested = try UltraDict<UltraValue, UltraValue>(
+                name: name, create: create, bufferSize: bufferSize, fullDumpSize: fullDumpSize, autoUnlink: false,
+                serializer: serializer, lock: lock, recurse: true, allowingForeignOwner: allowingForeignOwner, tree: tree
+            )
+            try nested.refresh()
+            return nested
+        }
+    }
+
+    /// The prefix of the nested dictionaries' names in the tree of the root `rootName`.
+    static func childNamePrefix(ofRoot rootName: String) -> String {
+        String(decoding: rootName.utf8.prefix(200), as: UTF8.self) + "_n"
+    }
+
+    /// Whether `name` has the shape of a nested dictionary's name in the tree whose names start
+    /// with `prefix`: the prefix and exactly 16 lowercase hex digits. Names read from shared
+    /// memory (the register, references in values) are followed only when they have it, so
+    /// that a hostile one can never make this process open or unlink another dictionary.
+    static func isChildName(_ name: String, prefix: String) -> Bool {
+        guard name.hasPrefix(prefix) else { return false }
+        let digits = name.utf8.dropFirst(prefix.utf8.count)
+        return digits.count == childNameDigits && digits.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
+
+    /// Whether `name` has the shape of a nested dictionary's name in this tree (``isChildName(_:prefix:)``).
+    func isChildName(_ name: String) -> Bool { Self.isChildName(name, prefix: childNamePrefix) }
+
+    /// Unlinks every dictionary of the tree's shape listed in `register`, then the register, and
+    /// closes it; returns the names of the dictionaries removed.
+    @discardableResult
+    static func unlinkAll(listedIn register: UltraDict<String, Int>, childNamePrefix: String) -> [String] {
+        let removed = register.keys.filter { name in
+            isChildName(name, prefix: childNamePrefix) && (try? UpdateLog.unlinkSegments(name: name)) == true
+        }
+        register.unlink()
+        return removed + [register.name]
+    }
+
+    /// A fresh name for a nested dictionary: the prefix and 16 random hex digits.
+    func newChildName() -> String {
+        let hex = String(UInt64.random(in: .min ... .max), radix: 16)
+        return childNamePrefix + String(repeating: "0", count: Self.childNameDigits - hex.count) + hex
+    }
+}
+
+/// Nested dictionaries' bookkeeping that the command-line tool needs.
+package enum NestedDictionaries {
+    /// The register's name for the root `rootName` (`ROOT_register`).
+    package static func registerName(ofRoot rootName: String) -> String { rootName + NestedTree.registerSuffix }
+
+    /// Unlinks the nested dictionaries registered for the root `rootName` (only names of this
+    /// tree's child shape) and the register; returns the names of the segments' dictionaries it
+    /// removed (nested dictionaries and the register). Does nothing and returns [] when there is
+    /// no register. Costs one attach of the register and one unlink per registered name.
+    @discardableResult
+    package static func unlinkRegistered(rootName: String) -> [String] {
+        let registerName = registerName(ofRoot: rootName)
+        guard rootName.utf8.count <= NestedTree.maximumRootNameLength, SharedMemorySegment.exists(name: registerName) else { return [] }
+        // The register has the root's lock kind, which the caller does not know.
+        let register = (try? UltraDict<String, Int>(name: registerName, create: false, autoUnlink: false, lock: SharedSpinLock.self))
+            ?? (try? UltraDict<String, Int>(name: registerName, create: false, autoUnlink: false, lock: ProcessLocalLock.self))
+        guard let register else {
+            // Unreadable: its names cannot be followed, but the register itself goes.
+            return (try? UpdateLog.unlinkSegments(name: registerName)) == true ? [registerName] : []
+        }
+        return NestedTree.unlinkAll(listedIn: register, childNamePrefix: NestedTree.childNamePrefix(ofRoot: rootName))
+    }
+}
+
+/// One handle's part of a tree: its tree, whether it is the root, and its open nested handles.
+@usableFromInline
+final class Nesting {
+    /// The tree this handle belongs to.
+    let tree: NestedTree
+    /// Whether this handle is the tree's root, which owns the register handle.
+    let isRoot: Bool
+    /// Handles of nested dictionaries opened through this one, by name, so that repeated access is cheap.
+    var children: [String: UltraDict<UltraValue, UltraValue>] = [:]
+
+    init(tree: NestedTree, isRoot: Bool) {
+        self.tree = tree
+        self.isRoot = isRoot
+    }
+
+    /// The handle of the nested dictionary `name`, opened once; throws `corruptSharedMemory` when
+    /// `name`, read from a reference in shared memory, is not a nested dictionary's of this tree.
+    func child(named name: String) throws -> UltraDict<UltraValue, UltraValue> {
+        if let child = children[name] { return child }
+        guard tree.isChildName(name) else {
+            throw UltraDictError(.corruptSharedMemory, "a reference names '\(name)', which is not a nested dictionary of this tree (names start with '\(tree.childNamePrefix)' and end with 16 hex digits)")
+        }
+        let child = try tree.open(name, false, tree)
+        children[name] = child
+        return child
+    }
+
+    /// Closes the nested handles; the root also closes the register, after unlinking every
+    /// dictionary in it and the register itself when `unlinkingTree`.
+    func close(unlinkingTree: Bool) {
+        for child in children.values { child.close() }
+        children.removeAll()
+        guard isRoot else { return }
+        if unlinkingTree {
+            NestedTree.unlinkAll(listedIn: tree.register, childNamePrefix: tree.childNamePrefix)
+        } else {
+            tree.register.close()
+        }
+    }
+}
+
