@@ -50,7 +50,7 @@ package enum ControlLayout {
     package static let lockOwnerIdentity = 320
     /// u64: the publication sequence word, odd while a full dump is being published.
     package static let sequence = 328
-    /// u64: an aligned copy of the full-dump counter, written by this package's writers.
+    /// u64: reserved (see `Docs/FORMAT.md`); read only by diagnostics until the tool stops showing it.
     package static let fullDumpCounter64 = 336
     /// u64: the capacity of the update stream `NAME_memory` as created.
     package static let streamCapacity = 344
@@ -130,16 +130,30 @@ package final class ControlBlock: @unchecked Sendable {
         position.store(value, ordering: .releasing)
     }
 
-    /// Publishes a new full-dump counter (release) and its aligned 64-bit copy.
+    /// Publishes a new full-dump counter (release).
     package func publishFullDumpCounter(_ value: UInt32) {
         atomicMemoryFence(ordering: .releasing)
         counterAddress.storeBytes(of: value.littleEndian, as: UInt32.self)
-        store(UInt64(value), at: ControlLayout.fullDumpCounter64)
     }
 
-    /// Makes the sequence word odd (a publication begins) or even (it ended), with release order.
-    package func advanceSequence() {
-        sequenceWord.wrappingIncrement(ordering: .sequentiallyConsistent)
+    /// Makes the sequence word odd, unless it is odd already (a repair): a publication begins.
+    ///
+    /// The seqlock writer's order: the odd store, then a release fence, so that no store of the
+    /// publication that follows becomes visible before the odd value (an atomic read-modify-write
+    /// alone is not a fence: on AArch64 later plain stores may pass it). A reader that copies a
+    /// byte stored after the fence, then issues an acquire fence, then loads the word, sees it odd
+    /// or later (`Docs/FORMAT.md`, "Memory order"). Called with the lock held: only one writer.
+    package func beginPublication() {
+        let value = sequenceWord.load(ordering: .relaxed)
+        if value & 1 == 0 { sequenceWord.store(value &+ 1, ordering: .relaxed) }
+        atomicMemoryFence(ordering: .releasing)
+    }
+
+    /// Makes the sequence word even, unless it is even already, with a release store: every
+    /// store of the publication becomes visible before it.
+    package func endPublication() {
+        let value = sequenceWord.load(ordering: .relaxed)
+        if value & 1 == 1 { sequenceWord.store(value &+ 1, ordering: .releasing) }
     }
 
     // MARK: Configuration fields
@@ -222,7 +236,11 @@ package final class ControlBlock: @unchecked Sendable {
     // MARK: Full-dump name
 
     /// The current full-dump segment's name, or `nil` if none was published yet.
-    /// Throws `corruptSharedMemory` for a name that is not UTF-8, contains `/` or NUL inside, or is too long.
+    ///
+    /// Only the two names a dump can have are accepted: a dynamic dump's `psm_xxxxxxxx` and the
+    /// static dump `NAME_full` of this dictionary, as Python and this package name them. Any
+    /// other throws `corruptSharedMemory`, so that a hostile field never makes a process open,
+    /// copy or unlink another dictionary's segments as a dump.
     package func fullDumpName() throws -> String? {
         let raw = copyBytes(at: ControlLayout.fullDumpName, count: ControlLayout.fullDumpNameLength)
         // Python pads with spaces (`ljust`), this package with NULs; strip both at the end.
@@ -232,8 +250,9 @@ package final class ControlBlock: @unchecked Sendable {
         while start < end, raw[start] == UInt8(ascii: " ") { start += 1 }
         let bytes = raw[start..<end]
         if bytes.isEmpty { return nil }
-        guard !bytes.contains(0), !bytes.contains(UInt8(ascii: "/")), let name = String(validating: bytes, as: UTF8.self) else {
-            throw UltraDictError(.corruptSharedMemory, "control block of '\(segment.name)': the full-dump name field holds an invalid name")
+        let name = String(decoding: bytes, as: UTF8.self)
+        guard SegmentName.isDumpName(name) || name == UpdateLog.staticDumpName(segment.name) else {
+            throw UltraDictError(.corruptSharedMemory, "control block of '\(segment.name)': the full-dump name field holds \(name.debugDescription), which is neither a dump's psm_xxxxxxxx nor '\(segment.name)_full'")
         }
         return name
     }

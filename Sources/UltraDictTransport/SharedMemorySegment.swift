@@ -25,7 +25,8 @@ package final class SharedMemorySegment: @unchecked Sendable {
 
     deinit { system_munmap(base, size) }
 
-    /// Creates a new segment of `size` bytes (zero-filled); throws `alreadyExists` if the name is taken.
+    /// Creates a new segment of `size` bytes (zero-filled); throws `alreadyExists` if the name is
+    /// taken, `permissionDenied` or `tooManyOpenFiles` when it cannot be opened for those reasons.
     package static func create(name: String, size: Int) throws -> SharedMemorySegment {
         guard size > 0 else { throw UltraDictError(.invalidArgument, "segment '\(name)': size must be positive, got \(size)") }
         let fd: Int32
@@ -34,7 +35,7 @@ package final class SharedMemorySegment: @unchecked Sendable {
         } catch where error.errno == EEXIST {
             throw UltraDictError(.alreadyExists, "shared memory '\(name)' already exists", underlying: error)
         } catch {
-            throw UltraDictError(.systemCall, "cannot create shared memory '\(name)'", underlying: error)
+            throw openFailure(error, "cannot create shared memory '\(name)'")
         }
         defer { system_close(fd) }
         do {
@@ -46,7 +47,8 @@ package final class SharedMemorySegment: @unchecked Sendable {
         }
     }
 
-    /// Maps an existing segment at its current size; throws `cannotAttach` if there is none.
+    /// Maps an existing segment at its current size; throws `cannotAttach` if there is none,
+    /// `permissionDenied` or `tooManyOpenFiles` when it cannot be opened for those reasons.
     ///
     /// - Parameters:
     ///   - minimumSize: the smallest size the caller can work with; a smaller segment
@@ -60,7 +62,7 @@ package final class SharedMemorySegment: @unchecked Sendable {
         } catch where error.errno == ENOENT {
             throw UltraDictError(.cannotAttach, "shared memory '\(name)' does not exist", underlying: error)
         } catch {
-            throw UltraDictError(.cannotAttach, "cannot open shared memory '\(name)'", underlying: error)
+            throw openFailure(error, "cannot open shared memory '\(name)'")
         }
         defer { system_close(fd) }
         do {
@@ -102,6 +104,19 @@ package final class SharedMemorySegment: @unchecked Sendable {
     }
 
     private static func posixName(_ name: String) -> String { "/" + name }
+
+    /// The error for an `shm_open` that failed with `error`: its own code for a permission or a
+    /// descriptor limit, which waiting does not cure, `systemCall` for the rest.
+    private static func openFailure(_ error: SystemCallError, _ what: String) -> UltraDictError {
+        switch error.errno {
+        case EACCES, EPERM:
+            UltraDictError(.permissionDenied, "\(what): permission denied; the segment's mode or owner does not let user \(system_geteuid()) open it", underlying: error)
+        case EMFILE, ENFILE:
+            UltraDictError(.tooManyOpenFiles, "\(what): too many open files; close some handles or raise the limit (ulimit -n)", underlying: error)
+        default:
+            UltraDictError(.systemCall, what, underlying: error)
+        }
+    }
 }
 
 /// The rules for a dictionary's name, checked before any segment is touched.

@@ -158,15 +158,7 @@ package final class UpdateLog: @unchecked Sendable {
             name: name, minimumSize: ControlLayout.size, allowingForeignOwner: allowingForeignOwner
         ))
         // A creator makes the stream last; give one that is still initializing a moment.
-        var stream: SharedMemorySegment?
-        for attempt in 0..<200 where stream == nil {
-            do {
-                stream = try SharedMemorySegment.attach(name: streamName(name), allowingForeignOwner: allowingForeignOwner)
-            } catch UltraDictError.cannotAttach where attempt < 199 {
-                Backoff.pause(attempt)
-            }
-        }
-        guard let stream else { throw UltraDictError(.cannotAttach, "update stream of '\(name)' does not exist") }
+        let stream = try attachStream(of: name, allowingForeignOwner: allowingForeignOwner)
         guard stream.size <= Int(UInt32.max) else {
             throw UltraDictError(.corruptSharedMemory, "update stream of '\(name)' has \(stream.size) bytes, more than 4 GiB")
         }
@@ -180,6 +172,20 @@ package final class UpdateLog: @unchecked Sendable {
             name: name, control: control, stream: stream, staticDump: staticDump, isCreator: false,
             allowsForeignOwner: allowingForeignOwner
         )
+    }
+
+    /// Attaches the update stream of the dictionary `name`, giving a creator that is still
+    /// initializing a moment (about 90 ms) to create it; only a missing stream is waited for.
+    private static func attachStream(of name: String, allowingForeignOwner: Bool) throws -> SharedMemorySegment {
+        var attempt = 0
+        while true {
+            do {
+                return try SharedMemorySegment.attach(name: streamName(name), allowingForeignOwner: allowingForeignOwner)
+            } catch UltraDictError.cannotAttach where attempt < 199 {
+                Backoff.pause(attempt)
+                attempt += 1
+            }
+        }
     }
 
     /// Attaches the dump segment `name`, refusing another user's unless ``allowsForeignOwner``.
@@ -232,9 +238,8 @@ package final class UpdateLog: @unchecked Sendable {
             if counter != cursor.counter || position < cursor.position {
                 do {
                     snapshot = try readFullDump(counter: counter)
-                } catch let error as UltraDictError where attempt < attempts && error.code != .foreignOwner {
-                    _ = error  // The dump was replaced or unlinked under us: look again.
-                    continue
+                } catch let error as UltraDictError where attempt < attempts && Self.mayBeRaced(error) {
+                    continue  // The dump was replaced or unlinked under us: look again.
                 }
             }
             let start = snapshot == nil ? Int(cursor.position) : 0
@@ -258,6 +263,12 @@ package final class UpdateLog: @unchecked Sendable {
             }
             return changes
         }
+    }
+
+    /// Whether `error`, met while copying a dump, may come from a writer replacing the dump
+    /// under the read (it was unlinked, or torn), so that looking again can cure it.
+    private static func mayBeRaced(_ error: UltraDictError) -> Bool {
+        error.code == .cannotAttach || error.code == .corruptSharedMemory
     }
 
     /// Whether neither the sequence word nor the counter moved since they were read.
@@ -377,7 +388,7 @@ package final class UpdateLog: @unchecked Sendable {
         let dump = try createPendingDump(size: needed)
         payload.withUnsafeBytes { Frame.writeDump($0, counter: counter, at: dump.base) }
         atomicMemoryFence(ordering: .releasing)
-        beginPublication()
+        control.beginPublication()
         complete(dump, length: payload.count, counter: counter)
         cursor = LogCursor(counter: counter, position: 0)
     }
@@ -394,7 +405,7 @@ package final class UpdateLog: @unchecked Sendable {
         control.publishStreamPosition(0)
         control.publishFullDumpCounter(counter)
         control.lastSnapshotSize = length
-        endPublication()
+        control.endPublication()
         if staticDump != nil {
             _ = try? SharedMemorySegment.unlink(name: dump.name)  // It was only the static dump's shadow.
         } else if let replaced = control.replacedDumpName, replaced != dump.name {
@@ -435,16 +446,6 @@ package final class UpdateLog: @unchecked Sendable {
         }
     }
 
-    /// Makes the sequence word odd, unless a repair finds it odd already.
-    private func beginPublication() {
-        if control.sequence & 1 == 0 { control.advanceSequence() }
-    }
-
-    /// Makes the sequence word even.
-    private func endPublication() {
-        if control.sequence & 1 == 1 { control.advanceSequence() }
-    }
-
     /// Whether a full dump's publication was left unfinished (the sequence word is odd).
     @usableFromInline
     package var isPublicationInterrupted: Bool { control.sequence & 1 == 1 }
@@ -470,12 +471,12 @@ package final class UpdateLog: @unchecked Sendable {
         // trailer matches the current counter, or it is a trailer-less Python dump of its own).
         guard let current = staticDump ?? (try? control.fullDumpName()).flatMap({ $0.flatMap { try? attachDump($0) } }) else {
             // No dump was ever published (counter 0), or it is missing.
-            endPublication()
+            control.endPublication()
             return counter == 0
         }
         guard let contents = try? DumpContents(current),
               contents.trailer == nil ? staticDump == nil : contents.intactTrailer?.counter == counter else { return false }
-        endPublication()
+        control.endPublication()
         return true
     }
 }

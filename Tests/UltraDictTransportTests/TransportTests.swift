@@ -236,12 +236,12 @@ struct UpdateLogTests {
                 payload.withUnsafeBytes { Frame.writeDump($0, counter: log.control.fullDumpCounter + 1, at: segment.base) }
                 dump = segment
             },
-            .sequenceOdd: { log.control.advanceSequence() },
+            .sequenceOdd: { log.control.beginPublication() },
             .halfDone: { inPlace(log.staticDump == nil ? dumpName.utf8.count / 2 : length / 2) },
             .inPlaceOrNamed: { inPlace(length) },
             .positionReset: { log.control.publishStreamPosition(0) },
             .counterPublished: { log.control.publishFullDumpCounter(log.control.fullDumpCounter + 1) },
-            .sequenceEven: { log.control.advanceSequence() },
+            .sequenceEven: { log.control.endPublication() },
             .obsoleteUnlinked: { _ = try SharedMemorySegment.unlink(name: log.staticDump == nil ? replaced! : dumpName) },
             .pendingCleared: {
                 log.control.pendingDumpName = nil
@@ -309,7 +309,7 @@ struct UpdateLogTests {
         defer { _ = try? SharedMemorySegment.unlink(name: pending.name) }
         payload.withUnsafeBytes { Frame.writeDump($0, counter: 2, at: pending.base) }
         writer.control.pendingDumpName = pending.name
-        writer.control.advanceSequence()
+        writer.control.beginPublication()
         // The dump in place is still the intact previous one: it stands.
         #expect(writer.repairInterruptedPublication())
         #expect(try UpdateLog.attach(name: name).readChanges(since: LogCursor(counter: 0, position: 0)).snapshot == [1, 2, 3, 4])
@@ -321,7 +321,7 @@ struct UpdateLogTests {
         defer { writer.unlinkSegments() }
         // A hostile process (or a writer of no pending dump) overwrote the static dump in place
         // and made the sequence word odd: the previous snapshot is gone.
-        writer.control.advanceSequence()
+        writer.control.beginPublication()
         let dump = try SharedMemorySegment.attach(name: UpdateLog.staticDumpName(name))
         Frame.writeHeader(length: 40, at: dump.base)
         for offset in 0..<10 { (dump.base + Frame.headerSize + offset).storeBytes(of: 9, as: UInt8.self) }

@@ -66,13 +66,13 @@ package enum ProcessIdentity {
         #endif
     }
 
+    /// The first kilobyte of the file at `path` (a `/proc` file, whose content one read
+    /// returns whole), or `nil` when it cannot be read.
     private static func readSmallFile(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { return nil }
+        guard let fd = try? system_open(path, O_RDONLY) else { return nil }
         defer { system_close(fd) }
         var buffer = [UInt8](repeating: 0, count: 1024)
-        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        guard count > 0 else { return nil }
+        guard let count = try? buffer.withUnsafeMutableBytes({ try system_read(fd, into: $0) }), count > 0 else { return nil }
         return Array(buffer[..<count])
     }
 }

@@ -16,14 +16,16 @@ public struct SystemCallError: Error, Sendable, CustomStringConvertible {
     public var description: String { "\(call): \(String(cString: strerror(errno))) (errno \(errno))" }
 }
 
-// Thin wrappers: `system_foo` calls `foo`, retries EINTR, and throws `SystemCallError`.
+// Thin wrappers: `system_foo` calls `foo`, retries EINTR, and throws `SystemCallError`. Each
+// consults `SystemCallFault` first, so that tests can force any errno on any of them.
 
 @inline(__always)
 private func retryingInterrupts<T: FixedWidthInteger>(_ call: String, _ body: () -> T) throws(SystemCallError) -> T {
     while true {
-        let result = body()
+        let forced = SystemCallFault.forcedErrno(for: call)
+        let result = forced == nil ? body() : -1
         if result != -1 { return result }
-        let code = errno
+        let code = forced ?? errno
         if code != EINTR { throw SystemCallError(call: call, errno: code) }
     }
 }
@@ -36,6 +38,16 @@ func system_shm_open(_ name: String, _ flags: Int32, _ mode: mode_t) throws(Syst
 /// Calls `shm_unlink(name)`.
 func system_shm_unlink(_ name: String) throws(SystemCallError) {
     _ = try retryingInterrupts("shm_unlink") { shm_unlink(name) }
+}
+
+/// Calls `open(path, flags)`.
+func system_open(_ path: String, _ flags: Int32) throws(SystemCallError) -> Int32 {
+    try retryingInterrupts("open") { open(path, flags) }
+}
+
+/// Calls `read(fd, buffer, count)` once; returns the bytes read, 0 at the end of the file.
+func system_read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(SystemCallError) -> Int {
+    try retryingInterrupts("read") { read(fd, buffer.baseAddress, buffer.count) }
 }
 
 /// Calls `ftruncate(fd, size)`.
@@ -52,6 +64,7 @@ func system_fstat(_ fd: Int32) throws(SystemCallError) -> (size: Int, owner: uid
 
 /// Calls `mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)`.
 func system_mmap_shared(_ fd: Int32, _ size: Int) throws(SystemCallError) -> UnsafeMutableRawPointer {
+    if let forced = SystemCallFault.forcedErrno(for: "mmap") { throw SystemCallError(call: "mmap", errno: forced) }
     let address = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
     guard let address, address != UnsafeMutableRawPointer(bitPattern: -1) else {
         throw SystemCallError(call: "mmap", errno: errno)

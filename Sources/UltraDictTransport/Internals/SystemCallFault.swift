@@ -1,0 +1,45 @@
+import Atomics
+
+/// A failure forced on a system call, for tests of the error paths that a healthy machine never
+/// takes (`EACCES`, `EMFILE`, `ENOSPC`, `EINTR`, …), after swift-system's `Mocking.swift`.
+///
+/// A fault is in force only inside ``inject(_:_:)`` and only for the task that called it, so
+/// tests that run in parallel do not see each other's faults; outside tests the wrappers in
+/// `Syscalls.swift` pay one task-local read per system call.
+package final class SystemCallFault: Sendable {
+    /// The C function to fail, such as `"shm_open"`.
+    package let call: String
+    /// The errno value the call reports.
+    package let errno: Int32
+    private let remaining: ManagedAtomic<Int>
+    private let hits = ManagedAtomic<Int>(0)
+
+    /// A fault that makes the next `times` calls of `call` fail with `errno`.
+    package init(_ call: String, errno: Int32, times: Int = .max) {
+        self.call = call
+        self.errno = errno
+        remaining = ManagedAtomic(times)
+    }
+
+    /// How many calls this fault has failed so far.
+    package var hitCount: Int { hits.load(ordering: .relaxed) }
+
+    @TaskLocal private static var active: [SystemCallFault] = []
+
+    /// Runs `body` with `faults` in force for the system calls it makes.
+    package static func inject<Result>(_ faults: SystemCallFault..., during body: () throws -> Result) rethrows -> Result {
+        try $active.withValue(active + faults, operation: body)
+    }
+
+    /// The errno to report instead of calling `call`, when a fault in force claims this call.
+    static func forcedErrno(for call: String) -> Int32? {
+        for fault in active where fault.call == call {
+            if fault.remaining.loadThenWrappingDecrement(ordering: .relaxed) > 0 {
+                fault.hits.wrappingIncrement(ordering: .relaxed)
+                return fault.errno
+            }
+            fault.remaining.store(0, ordering: .relaxed)
+        }
+        return nil
+    }
+}
