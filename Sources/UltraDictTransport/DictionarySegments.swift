@@ -40,7 +40,21 @@ extension UpdateLog {
 
     /// Unlinks every segment of this dictionary (``segmentNames(of:control:)``).
     package func unlinkSegments() {
-        for segment in Self.segmentNames(of: name, control: control) { _ = try? SharedMemorySegment.unlink(name: segment.name) }
+        _ = try? Self.unlink(Self.segmentNames(of: name, control: control), control: control)
+    }
+
+    /// Unlinks `segments`: the dictionary's own names as they are, dumps only when they belong
+    /// to the control segment's owner. Returns whether the control segment existed.
+    private static func unlink(_ segments: [(role: SegmentRole, name: String)], control: ControlBlock?) throws -> Bool {
+        var existed = false
+        for (role, name) in segments {
+            switch role {
+            case .control: existed = try SharedMemorySegment.unlink(name: name)
+            case .stream, .staticFullDump: _ = try? SharedMemorySegment.unlink(name: name)
+            case .fullDump, .pendingFullDump, .replacedFullDump: control?.unlinkDump(name)
+            }
+        }
+        return existed
     }
 
     /// Unlinks the segments of the dictionary `name` without attaching it as a dictionary;
@@ -50,11 +64,14 @@ extension UpdateLog {
     package static func unlinkSegments(name: String) throws -> Bool {
         try SegmentName.validate(name)
         let control = (try? SharedMemorySegment.attach(name: name, minimumSize: ControlLayout.size)).map(ControlBlock.init)
-        var existed = false
-        for segment in segmentNames(of: name, control: control) {
-            let removed = try SharedMemorySegment.unlink(name: segment.name)
-            if segment.role == .control { existed = removed }
-        }
-        return existed
+        return try unlink(segmentNames(of: name, control: control), control: control)
+    }
+}
+
+extension ControlBlock {
+    /// Unlinks the dump segment `name` if it belongs to this control segment's owner: a dump
+    /// name read from a control block never removes another user's segment (`Docs/SECURITY.md`).
+    package func unlinkDump(_ name: String) {
+        _ = try? SharedMemorySegment.unlink(name: name, ifOwnedBy: segment.owner)
     }
 }

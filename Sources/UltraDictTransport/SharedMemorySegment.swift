@@ -16,11 +16,14 @@ package final class SharedMemorySegment: @unchecked Sendable {
     package let size: Int
     /// The first mapped byte.
     package let base: UnsafeMutableRawPointer
+    /// The user id that owns the segment (its creator's effective user).
+    package let owner: uid_t
 
-    private init(name: String, size: Int, base: UnsafeMutableRawPointer) {
+    private init(name: String, size: Int, base: UnsafeMutableRawPointer, owner: uid_t) {
         self.name = name
         self.size = size
         self.base = base
+        self.owner = owner
     }
 
     deinit { system_munmap(base, size) }
@@ -40,7 +43,7 @@ package final class SharedMemorySegment: @unchecked Sendable {
         defer { system_close(fd) }
         do {
             try system_ftruncate(fd, size)
-            return SharedMemorySegment(name: name, size: size, base: try system_mmap_shared(fd, size))
+            return SharedMemorySegment(name: name, size: size, base: try system_mmap_shared(fd, size), owner: system_geteuid())
         } catch {
             try? system_shm_unlink(posixName(name))
             throw UltraDictError(.systemCall, "cannot size or map shared memory '\(name)' (\(size) bytes)", underlying: error)
@@ -55,20 +58,24 @@ package final class SharedMemorySegment: @unchecked Sendable {
     ///     (truncated or foreign) throws `corruptSharedMemory` instead of being mapped.
     ///   - allowingForeignOwner: map a segment that another user owns (`fstat`'s `st_uid` is not
     ///     `geteuid()`); otherwise such a segment throws `foreignOwner` before it is mapped.
-    package static func attach(name: String, minimumSize: Int = 1, allowingForeignOwner: Bool = false) throws -> SharedMemorySegment {
-        let fd: Int32
-        do {
-            fd = try system_shm_open(posixName(name), O_RDWR, 0o600)
-        } catch where error.errno == ENOENT {
-            throw UltraDictError(.cannotAttach, "shared memory '\(name)' does not exist", underlying: error)
-        } catch {
-            throw openFailure(error, "cannot open shared memory '\(name)'")
-        }
+    ///   - requiredOwner: when set, the segment must belong to exactly this user (the owner of the
+    ///     dictionary's control segment) whatever `allowingForeignOwner` says, or it throws
+    ///     `foreignOwner`: a dictionary is all one user's segments.
+    package static func attach(
+        name: String, minimumSize: Int = 1, allowingForeignOwner: Bool = false, requiredOwner: uid_t? = nil
+    ) throws -> SharedMemorySegment {
+        let fd = try open(name)
         defer { system_close(fd) }
         do {
             let (size, owner) = try system_fstat(fd)
             let user = system_geteuid()
-            guard owner == user || allowingForeignOwner else {
+            if let requiredOwner, owner != requiredOwner {
+                throw UltraDictError(
+                    .foreignOwner,
+                    "shared memory '\(name)' is owned by uid \(owner), not by uid \(requiredOwner), the owner of its dictionary's control segment; a dictionary's segments all belong to one user"
+                )
+            }
+            guard owner == user || allowingForeignOwner || requiredOwner != nil else {
                 throw UltraDictError(
                     .foreignOwner,
                     "shared memory '\(name)' is owned by uid \(owner), not by this process's uid \(user); a process of that user can change what this one reads. Pass allowingForeignOwner: true (ultradict: --allow-foreign-owner) to attach it anyway"
@@ -77,10 +84,43 @@ package final class SharedMemorySegment: @unchecked Sendable {
             guard size >= max(minimumSize, 1) else {
                 throw UltraDictError(.corruptSharedMemory, "shared memory '\(name)' has \(size) bytes, expected at least \(minimumSize)")
             }
-            return SharedMemorySegment(name: name, size: size, base: try system_mmap_shared(fd, size))
+            return SharedMemorySegment(name: name, size: size, base: try system_mmap_shared(fd, size), owner: owner)
         } catch let error as SystemCallError {
             throw UltraDictError(.systemCall, "cannot map shared memory '\(name)'", underlying: error)
         }
+    }
+
+    /// Opens the existing segment `name` read-write.
+    private static func open(_ name: String) throws -> Int32 {
+        do {
+            return try system_shm_open(posixName(name), O_RDWR, 0o600)
+        } catch where error.errno == ENOENT {
+            throw UltraDictError(.cannotAttach, "shared memory '\(name)' does not exist", underlying: error)
+        } catch {
+            throw openFailure(error, "cannot open shared memory '\(name)'")
+        }
+    }
+
+    /// Removes the name `name` if the segment belongs to the user `owner`; returns false if it
+    /// did not exist or belongs to another user (left in place).
+    @discardableResult
+    package static func unlink(name: String, ifOwnedBy owner: uid_t) throws -> Bool {
+        let fd: Int32
+        do {
+            fd = try system_shm_open(posixName(name), O_RDONLY, 0o600)
+        } catch where error.errno == ENOENT {
+            return false
+        } catch {
+            throw openFailure(error, "cannot open shared memory '\(name)' to unlink it")
+        }
+        let actualOwner: uid_t
+        do {
+            defer { system_close(fd) }
+            actualOwner = try system_fstat(fd).owner
+        } catch {
+            throw UltraDictError(.systemCall, "cannot check the owner of shared memory '\(name)'", underlying: error)
+        }
+        return actualOwner == owner ? try unlink(name: name) : false
     }
 
     /// Removes the name `name`; returns false if it did not exist.

@@ -150,22 +150,23 @@ package final class UpdateLog: @unchecked Sendable {
     /// Attaches to an existing dictionary; throws `cannotAttach` if it does not exist, and never
     /// creates a segment.
     ///
-    /// - Parameter allowingForeignOwner: attach segments (control, stream, dumps) that another
-    ///   user owns; otherwise the first such segment throws `foreignOwner`.
+    /// - Parameter allowingForeignOwner: attach a dictionary whose control segment another user
+    ///   owns; otherwise it throws `foreignOwner`. Either way, every other segment (stream, dumps)
+    ///   must belong to the control segment's owner.
     package static func attach(name: String, allowingForeignOwner: Bool = false) throws -> UpdateLog {
         try SegmentName.validate(name)
         let control = ControlBlock(segment: try SharedMemorySegment.attach(
             name: name, minimumSize: ControlLayout.size, allowingForeignOwner: allowingForeignOwner
         ))
         // A creator makes the stream last; give one that is still initializing a moment.
-        let stream = try attachStream(of: name, allowingForeignOwner: allowingForeignOwner)
+        let stream = try attachStream(of: name, control: control, allowingForeignOwner: allowingForeignOwner)
         guard stream.size <= Int(UInt32.max) else {
             throw UltraDictError(.corruptSharedMemory, "update stream of '\(name)' has \(stream.size) bytes, more than 4 GiB")
         }
         var staticDump: SharedMemorySegment?
         if control.staticFullDumpSize > 0 {
-            staticDump = try SharedMemorySegment.attach(
-                name: staticDumpName(name), minimumSize: Frame.headerSize, allowingForeignOwner: allowingForeignOwner
+            staticDump = try attachMember(
+                staticDumpName(name), minimumSize: Frame.headerSize, of: control, allowingForeignOwner: allowingForeignOwner
             )
         }
         return UpdateLog(
@@ -176,11 +177,11 @@ package final class UpdateLog: @unchecked Sendable {
 
     /// Attaches the update stream of the dictionary `name`, giving a creator that is still
     /// initializing a moment (about 90 ms) to create it; only a missing stream is waited for.
-    private static func attachStream(of name: String, allowingForeignOwner: Bool) throws -> SharedMemorySegment {
+    private static func attachStream(of name: String, control: ControlBlock, allowingForeignOwner: Bool) throws -> SharedMemorySegment {
         var attempt = 0
         while true {
             do {
-                return try SharedMemorySegment.attach(name: streamName(name), allowingForeignOwner: allowingForeignOwner)
+                return try attachMember(streamName(name), of: control, allowingForeignOwner: allowingForeignOwner)
             } catch UltraDictError.cannotAttach where attempt < 199 {
                 Backoff.pause(attempt)
                 attempt += 1
@@ -188,9 +189,22 @@ package final class UpdateLog: @unchecked Sendable {
         }
     }
 
-    /// Attaches the dump segment `name`, refusing another user's unless ``allowsForeignOwner``.
+    /// Attaches the segment `name` of the dictionary whose control block is `control`: it must
+    /// belong to the control segment's owner (which, unless `allowingForeignOwner`, is this
+    /// process's user), so that a foreign control block cannot make this process read, or
+    /// republish, a segment of its own user's.
+    private static func attachMember(
+        _ name: String, minimumSize: Int = 1, of control: ControlBlock, allowingForeignOwner: Bool
+    ) throws -> SharedMemorySegment {
+        try SharedMemorySegment.attach(
+            name: name, minimumSize: minimumSize, allowingForeignOwner: allowingForeignOwner,
+            requiredOwner: allowingForeignOwner ? control.segment.owner : nil
+        )
+    }
+
+    /// Attaches the dump segment `name` (see ``attachMember(_:minimumSize:of:allowingForeignOwner:)``).
     private func attachDump(_ name: String, minimumSize: Int = 1) throws -> SharedMemorySegment {
-        try SharedMemorySegment.attach(name: name, minimumSize: minimumSize, allowingForeignOwner: allowsForeignOwner)
+        try Self.attachMember(name, minimumSize: minimumSize, of: control, allowingForeignOwner: allowsForeignOwner)
     }
 
     /// The stream's capacity in bytes.
@@ -407,9 +421,9 @@ package final class UpdateLog: @unchecked Sendable {
         control.lastSnapshotSize = length
         control.endPublication()
         if staticDump != nil {
-            _ = try? SharedMemorySegment.unlink(name: dump.name)  // It was only the static dump's shadow.
+            control.unlinkDump(dump.name)  // It was only the static dump's shadow.
         } else if let replaced = control.replacedDumpName, replaced != dump.name {
-            _ = try? SharedMemorySegment.unlink(name: replaced)
+            control.unlinkDump(replaced)
         }
         control.pendingDumpName = nil
         control.replacedDumpName = nil
@@ -421,9 +435,9 @@ package final class UpdateLog: @unchecked Sendable {
     private func discardAbandonedPublication() {
         guard let pending = control.pendingDumpName else { return }
         if staticDump == nil, (try? control.fullDumpName()) == pending {
-            if let replaced = control.replacedDumpName, replaced != pending { _ = try? SharedMemorySegment.unlink(name: replaced) }
+            if let replaced = control.replacedDumpName, replaced != pending { control.unlinkDump(replaced) }
         } else {
-            _ = try? SharedMemorySegment.unlink(name: pending)
+            control.unlinkDump(pending)
         }
         control.pendingDumpName = nil
         control.replacedDumpName = nil

@@ -3,7 +3,7 @@ import Atomics
 /// A failure forced on a system call, for tests of the error paths that a healthy machine never
 /// takes (`EACCES`, `EMFILE`, `ENOSPC`, `EINTR`, …), after swift-system's `Mocking.swift`.
 ///
-/// A fault is in force only inside ``inject(_:_:)`` and only for the task that called it, so
+/// A fault is in force only inside ``inject(_:during:)`` and only for the task that called it, so
 /// tests that run in parallel do not see each other's faults; outside tests the wrappers in
 /// `Syscalls.swift` pay one task-local read per system call.
 package final class SystemCallFault: Sendable {
@@ -11,18 +11,21 @@ package final class SystemCallFault: Sendable {
     package let call: String
     /// The errno value the call reports.
     package let errno: Int32
-    private let remaining: ManagedAtomic<Int>
-    private let hits = ManagedAtomic<Int>(0)
+    private let spared: Int
+    private let times: Int
+    private let calls = ManagedAtomic<Int>(0)
 
-    /// A fault that makes the next `times` calls of `call` fail with `errno`.
-    package init(_ call: String, errno: Int32, times: Int = .max) {
+    /// A fault that lets the first `spared` calls of `call` through, then makes the next `times`
+    /// fail with `errno`.
+    package init(_ call: String, errno: Int32, after spared: Int = 0, times: Int = .max) {
         self.call = call
         self.errno = errno
-        remaining = ManagedAtomic(times)
+        self.spared = spared
+        self.times = times
     }
 
     /// How many calls this fault has failed so far.
-    package var hitCount: Int { hits.load(ordering: .relaxed) }
+    package var hitCount: Int { min(max(calls.load(ordering: .relaxed) - spared, 0), times) }
 
     @TaskLocal private static var active: [SystemCallFault] = []
 
@@ -34,11 +37,8 @@ package final class SystemCallFault: Sendable {
     /// The errno to report instead of calling `call`, when a fault in force claims this call.
     static func forcedErrno(for call: String) -> Int32? {
         for fault in active where fault.call == call {
-            if fault.remaining.loadThenWrappingDecrement(ordering: .relaxed) > 0 {
-                fault.hits.wrappingIncrement(ordering: .relaxed)
-                return fault.errno
-            }
-            fault.remaining.store(0, ordering: .relaxed)
+            let index = fault.calls.loadThenWrappingIncrement(ordering: .relaxed)
+            if index >= fault.spared && index - fault.spared < fault.times { return fault.errno }
         }
         return nil
     }

@@ -1,0 +1,171 @@
+import Foundation
+import Testing
+import UltraDictCore
+@testable import UltraDictTransport
+
+/// Fields of the control block that a hostile process writes, and the names it plants there:
+/// they may make an operation throw, never trap, allocate without bound, or reach a segment
+/// that is not the dictionary's (`Docs/SECURITY.md`).
+@Suite("Hostile fields and names")
+struct HostileFieldTests {
+    let dynamicOptions = UpdateLog.Options(lockKind: .shared, serializerIdentifier: "test", recurse: false, bufferSize: 4096, fullDumpSize: nil)
+
+    /// Writes `value` at byte `offset` of `log`'s control block, as another process would.
+    func plant<T: FixedWidthInteger>(_ value: T, at offset: Int, in log: UpdateLog) {
+        (log.control.segment.base + offset).storeBytes(of: value.littleEndian, as: T.self)
+    }
+
+    /// Writes `name` into the 255-byte full-dump name field, NUL-padded.
+    func plantDumpName(_ name: String, in log: UpdateLog) {
+        log.control.publishFullDumpName(name)
+    }
+
+    @Test(arguments: [UInt64.max, 64 << 30, UInt64(Int.max) + 1])
+    func aHostileSnapshotSizeIsClampedToTheSegments(size: UInt64) throws {
+        let name = uniqueName()
+        let writer = try UpdateLog.create(name: name, options: dynamicOptions)
+        defer { writer.unlinkSegments() }
+        plant(size, at: ControlLayout.lastSnapshotSize, in: writer)
+        #expect(writer.expectedSnapshotSize <= writer.bufferSize + 64)
+        #expect(writer.compactionLimit <= writer.bufferSize)
+        var cursor = LogCursor(counter: 0, position: 0)
+        #expect(writer.append([1, 2, 3], cursor: &cursor))
+        try writer.publishFullDump([4, 5], cursor: &cursor)
+        #expect(writer.control.lastSnapshotSize == 2)
+    }
+
+    @Test func aDumpNameThatIsNotADumpIsNeverOpened() throws {
+        let name = uniqueName()
+        let writer = try UpdateLog.create(name: name, options: dynamicOptions)
+        defer { writer.unlinkSegments() }
+        // A segment of this user's that holds a well-formed dump: a reader must not load it.
+        let victim = try SharedMemorySegment.create(name: uniqueName(), size: 64)
+        defer { _ = try? SharedMemorySegment.unlink(name: victim.name) }
+        [UInt8](repeating: 7, count: 3).withUnsafeBytes { Frame.writeDump($0, counter: 1, at: victim.base) }
+        var cursor = LogCursor(counter: 0, position: 0)
+        try writer.publishFullDump([1], cursor: &cursor)
+        for planted in [victim.name, name, UpdateLog.streamName(name), "psm_1234567", "psm_ABCDEF12"] {
+            plantDumpName(planted, in: writer)
+            let reader = try UpdateLog.attach(name: name)
+            expectError(.corruptSharedMemory) { try reader.readChanges(since: LogCursor(counter: 0, position: 0), attempts: 2) }
+        }
+    }
+
+    @Test func unlinkingADictionaryNeverRemovesAnotherOne() throws {
+        let name = uniqueName(), other = uniqueName()
+        let log = try UpdateLog.create(name: name, options: dynamicOptions)
+        let otherLog = try UpdateLog.create(name: other, options: dynamicOptions)
+        defer { otherLog.unlinkSegments(); #expect(segments(of: other).isEmpty) }
+        for planted in [other, UpdateLog.streamName(other), UpdateLog.staticDumpName(other)] {
+            plantDumpName(planted, in: log)
+            #expect(try UpdateLog.unlinkSegments(name: name))
+            #expect(SharedMemorySegment.exists(name: other) && SharedMemorySegment.exists(name: UpdateLog.streamName(other)))
+            _ = try UpdateLog.create(name: name, options: dynamicOptions)
+        }
+        let recreated = try UpdateLog.attach(name: name)
+        plantDumpName(other, in: recreated)
+        recreated.unlinkSegments()
+        #expect(SharedMemorySegment.exists(name: other) && segments(of: name).isEmpty)
+    }
+
+    @Test func pendingAndReplacedFieldsNameOnlyDumps() throws {
+        let name = uniqueName(), other = uniqueName()
+        let log = try UpdateLog.create(name: name, options: dynamicOptions)
+        let otherLog = try UpdateLog.create(name: other, options: dynamicOptions)
+        defer { otherLog.unlinkSegments() }
+        for offset in [ControlLayout.pendingDumpName, ControlLayout.replacedDumpName] {
+            Array(other.utf8.prefix(15)).withUnsafeBytes { (log.control.segment.base + offset).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        }
+        #expect(log.control.pendingDumpName == nil && log.control.replacedDumpName == nil)
+        var cursor = LogCursor(counter: 0, position: 0)
+        try log.publishFullDump([1], cursor: &cursor)
+        log.unlinkSegments()
+        #expect(SharedMemorySegment.exists(name: other) && segments(of: name).isEmpty)
+    }
+
+    @Test func theCountersAlignedCopyIsNoLongerWritten() throws {
+        let name = uniqueName()
+        let log = try UpdateLog.create(name: name, options: dynamicOptions)
+        defer { log.unlinkSegments() }
+        var cursor = LogCursor(counter: 0, position: 0)
+        try log.publishFullDump([1], cursor: &cursor)
+        #expect(log.control.segment.base.loadUnaligned(fromByteOffset: 336, as: UInt64.self) == 0)
+    }
+
+    @Test func aPublicationLeavesTheSequenceWordEvenAndARepairIsIdempotent() throws {
+        let name = uniqueName()
+        let log = try UpdateLog.create(name: name, options: dynamicOptions)
+        defer { log.unlinkSegments() }
+        var cursor = LogCursor(counter: 0, position: 0)
+        try log.publishFullDump([1], cursor: &cursor)
+        #expect(log.control.sequence == 2)
+        log.control.beginPublication()
+        log.control.beginPublication()
+        #expect(log.control.sequence == 3)
+        log.control.endPublication()
+        log.control.endPublication()
+        #expect(log.control.sequence == 4)
+    }
+}
+
+/// Every error path of creating and attaching segments, with errno values forced on the system
+/// calls (`SystemCallFault`): each becomes its own clear error at once, and nothing is left behind.
+@Suite("System call failures")
+struct SystemCallFailureTests {
+    @Test(arguments: [(EACCES, UltraDictError.Code.permissionDenied), (EPERM, .permissionDenied), (EMFILE, .tooManyOpenFiles), (ENFILE, .tooManyOpenFiles), (EIO, .systemCall)])
+    func attachFailuresOtherThanAMissingStreamAreNotRetried(errno: Int32, code: UltraDictError.Code) throws {
+        let name = uniqueName()
+        let log = try UpdateLog.create(name: name, options: options)
+        defer { log.unlinkSegments() }
+        // The control segment opens; the stream's open fails: no waiting for it to appear.
+        let fault = SystemCallFault("shm_open", errno: errno, after: 1)
+        SystemCallFault.inject(fault) { expectError(code) { try UpdateLog.attach(name: name) } }
+        #expect(fault.hitCount == 1)
+    }
+
+    @Test(arguments: [(EACCES, UltraDictError.Code.permissionDenied), (EMFILE, .tooManyOpenFiles), (ENOSPC, .systemCall)])
+    func createFailuresHaveTheirOwnErrors(errno: Int32, code: UltraDictError.Code) {
+        let name = uniqueName()
+        SystemCallFault.inject(SystemCallFault("shm_open", errno: errno)) {
+            expectError(code) { try UpdateLog.create(name: name, options: options) }
+        }
+        #expect(segments(of: name).isEmpty)
+    }
+
+    @Test(arguments: ["ftruncate", "mmap"])
+    func aCreateThatFailsAfterItsFirstSegmentLeavesNothing(call: String) {
+        let name = uniqueName()
+        // The control segment is made; sizing or mapping the stream fails.
+        SystemCallFault.inject(SystemCallFault(call, errno: ENOSPC, after: 1)) {
+            expectError(.systemCall) { try UpdateLog.create(name: name, options: options) }
+        }
+        #expect(segments(of: name).isEmpty)
+    }
+
+    @Test func aDumpThatCannotBeCreatedChangesNothing() throws {
+        let name = uniqueName()
+        let log = try UpdateLog.create(name: name, options: options)
+        defer { log.unlinkSegments(); #expect(segments(of: name).isEmpty) }
+        var cursor = LogCursor(counter: 0, position: 0)
+        try log.publishFullDump([1], cursor: &cursor)
+        let before = cursor
+        for fault in [SystemCallFault("shm_open", errno: ENOSPC), SystemCallFault("ftruncate", errno: ENOSPC), SystemCallFault("mmap", errno: ENOMEM)] {
+            SystemCallFault.inject(fault) { expectError(.systemCall) { try log.publishFullDump([2], cursor: &cursor) } }
+            #expect(cursor == before && log.control.pendingDumpName == nil && !log.isPublicationInterrupted)
+        }
+        let changes = try UpdateLog.attach(name: name).readChanges(since: LogCursor(counter: 0, position: 0))
+        #expect(changes.snapshot == [1])
+    }
+
+    @Test func interruptedCallsAreRetried() throws {
+        let name = uniqueName()
+        let fault = SystemCallFault("shm_open", errno: EINTR, times: 3)
+        let log = try SystemCallFault.inject(fault) { try UpdateLog.create(name: name, options: options) }
+        defer { log.unlinkSegments() }
+        #expect(fault.hitCount == 3)
+        let ftruncate = SystemCallFault("ftruncate", errno: EINTR, times: 2)
+        var cursor = LogCursor(counter: 0, position: 0)
+        try SystemCallFault.inject(ftruncate) { try log.publishFullDump([1], cursor: &cursor) }
+        #expect(ftruncate.hitCount == 2 && cursor.counter == 1)
+    }
+}
