@@ -199,41 +199,55 @@ enum TransportSeeds {
         let scratch = ScratchLog.shared
         let log = scratch.log
         let start = LogCursor(counter: 0, position: 0)
-        let input = { (name: String, cursor: LogCursor, repairing: Bool) in
+        let input = { (name: String, cursor: LogCursor, repairing: Bool, writing: Bool) in
             FuzzSeed(name: name, bytes: UpdateLogInput.bytes(
-                ignoringInterruptedPublication: repairing, repairingFirst: repairing, cursor: cursor, control: scratch.contents(of: scratch.control.segment),
-                stream: scratch.contents(of: scratch.stream), dump: scratch.contents(of: scratch.dump)
+                ignoringInterruptedPublication: repairing, repairingFirst: repairing, writingAfterReading: writing, cursor: cursor,
+                control: scratch.contents(of: scratch.control.segment), stream: scratch.contents(of: scratch.stream), dump: scratch.contents(of: scratch.dump)
             ))
         }
         var seeds: [FuzzSeed] = []
         var cursor = try freshDictionary()
-        seeds.append(input("valid-fresh", start, false))
+        seeds.append(input("valid-fresh", start, false, false))
         let records = try records()
         _ = log.append(records[0], cursor: &cursor)
         let afterFirst = cursor
         for record in records.dropFirst() { _ = log.append(record, cursor: &cursor) }
-        seeds.append(input("valid-records-from-the-start", start, false))
-        seeds.append(input("valid-records-from-the-second", afterFirst, false))
+        seeds.append(input("valid-records-from-the-start", start, false, false))
+        seeds.append(input("valid-records-from-the-second", afterFirst, false, false))
         try log.publishFullDump(snapshot(), cursor: &cursor)
         for record in records.prefix(2) { _ = log.append(record, cursor: &cursor) }
-        seeds.append(input("valid-dump-and-records", start, false))
-        seeds.append(input("valid-nothing-new", cursor, false))
-        seeds.append(input("hostile-cursor-ahead-of-the-stream", LogCursor(counter: cursor.counter, position: cursor.position + 7), false))
+        seeds.append(input("valid-dump-and-records", start, false, false))
+        seeds.append(input("valid-nothing-new", cursor, false, false))
+        seeds.append(input("hostile-cursor-ahead-of-the-stream", LogCursor(counter: cursor.counter, position: cursor.position + 7), false, false))
 
         let position = cursor.position
         scratch.control.publishStreamPosition(UInt32(ScratchLog.streamSize + 1))
-        seeds.append(input("hostile-position-past-the-stream", start, false))
+        seeds.append(input("hostile-position-past-the-stream", start, false, false))
         scratch.control.publishStreamPosition(position - 1)
-        seeds.append(input("hostile-position-inside-a-record", start, false))
+        seeds.append(input("hostile-position-inside-a-record", start, false, false))
         scratch.control.publishStreamPosition(position)
         scratch.control.beginPublication()
-        seeds.append(input("hostile-publication-interrupted", start, false))
-        seeds.append(input("hostile-publication-interrupted-repairing", start, true))
+        seeds.append(input("hostile-publication-interrupted", start, false, false))
+        seeds.append(input("hostile-publication-interrupted-repairing", start, true, false))
+        seeds.append(input("hostile-publication-interrupted-then-writing", start, true, true))
         scratch.control.endPublication()
+        for (name, size) in [("all-ones", UInt64.max), ("64-GiB", 64 << 30)] {
+            let field = scratch.control.segment.base + ControlLayout.lastSnapshotSize
+            let saved = field.loadUnaligned(as: UInt64.self)
+            field.storeBytes(of: size.littleEndian, as: UInt64.self)
+            seeds.append(input("hostile-snapshot-size-\(name)-then-writing", start, false, true))
+            field.storeBytes(of: saved, as: UInt64.self)
+        }
+        scratch.control.pendingDumpName = "psm_00000000"
+        scratch.control.replacedDumpName = "psm_00000001"
+        seeds.append(input("hostile-pending-and-replaced-names-then-writing", start, false, true))
+        scratch.control.pendingDumpName = nil
+        scratch.control.replacedDumpName = nil
+        seeds.append(input("valid-then-writing", cursor, false, true))
         scratch.dump.base.storeBytes(of: 0xFF, toByteOffset: Frame.headerSize, as: UInt8.self)
-        seeds.append(input("hostile-dump-checksum-mismatch", start, false))
+        seeds.append(input("hostile-dump-checksum-mismatch", start, false, false))
         scratch.dump.base.storeBytes(of: UInt32(ScratchLog.dumpSize).littleEndian, toByteOffset: 1, as: UInt32.self)
-        seeds.append(input("hostile-dump-length-past-the-end", start, false))
+        seeds.append(input("hostile-dump-length-past-the-end", start, false, false))
         return seeds
     }
 

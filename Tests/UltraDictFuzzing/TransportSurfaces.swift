@@ -31,10 +31,9 @@ enum TransportSurfaces {
         let control = scratch.control
         try attempt("ControlBlock.fullDumpName") {
             guard let name = try control.fullDumpName() else { return }
-            let utf8 = name.utf8
             try require(
-                !utf8.isEmpty && utf8.count <= ControlLayout.fullDumpNameLength && !utf8.contains(0) && !utf8.contains(UInt8(ascii: "/")),
-                "fullDumpName returned \(name.debugDescription)"
+                SegmentName.isDumpName(name) || name == UpdateLog.staticDumpName(control.segment.name),
+                "fullDumpName returned \(name.debugDescription), which is neither a dump's name nor the static dump's"
             )
         }
         try attempt("ControlBlock.serializerIdentifier") {
@@ -46,7 +45,7 @@ enum TransportSurfaces {
         }
         let ownFields = control.hasOwnFields
         try require(
-            (control.layoutVersion != nil) == ownFields && (control.fullDumpCounterCopy != nil) == ownFields && (ownFields || control.lockKind == nil),
+            (control.layoutVersion != nil) == ownFields && (ownFields || control.lockKind == nil),
             "the fields from byte 280 on are read although the magic is \(ownFields ? "" : "not ")set"
         )
         try require(
@@ -101,6 +100,36 @@ enum TransportSurfaces {
                 throw FuzzFinding("changes that readChanges returned cannot be read again: \(error)")
             }
         }
+        if input.writesAfterReading { try writeAfterReading(input) }
+    }
+
+    /// The writer's path over the input's segments, as the lock holder takes it after a read: a
+    /// repair of an unfinished publication, one appended record, then a full dump. Whatever the
+    /// fields of ours say (the last snapshot's size, the pending and replaced dump names, the
+    /// counter, the sequence word), the writer throws or goes on, never traps; a dump that it
+    /// publishes must read back whole, and leave no publication unfinished.
+    static func writeAfterReading(_ input: UpdateLogInput) throws {
+        let scratch = ScratchLog.shared
+        let log = scratch.log, control = scratch.control
+        // A dump name of the input that exists belongs to someone else: never unlink it.
+        if [control.pendingDumpName, control.replacedDumpName].contains(where: { $0.map(SharedMemorySegment.exists) ?? false }) { return }
+        try require(
+            log.expectedSnapshotSize <= ScratchLog.dumpSize + 64 && log.compactionLimit <= ScratchLog.streamSize,
+            "untrusted sizes escaped their clamp: expected snapshot \(log.expectedSnapshotSize), compaction limit \(log.compactionLimit)"
+        )
+        try attempt("UpdateLog writer") {
+            if log.isPublicationInterrupted, !log.repairInterruptedPublication() { return }
+            var cursor = LogCursor(counter: control.fullDumpCounter, position: control.streamPosition)
+            _ = log.append([0xC0], cursor: &cursor)
+            let payload = [UInt8](repeating: 0x90, count: min(log.expectedSnapshotSize, 32))
+            try log.publishFullDump(payload, cursor: &cursor)
+            try require(
+                !log.isPublicationInterrupted && control.pendingDumpName == nil && control.replacedDumpName == nil,
+                "a full dump left its publication unfinished"
+            )
+            let changes = try log.readChanges(since: LogCursor(counter: cursor.counter &- 1, position: 0), attempts: 1)
+            try require(changes.snapshot == payload && changes.cursor == cursor, "the dump just published reads back as \(changes.snapshot?.count ?? -1) bytes at \(changes.cursor)")
+        }
     }
 
     /// Reads every byte of `bytes`, so that the address sanitizer checks that they are all in bounds.
@@ -117,6 +146,8 @@ struct UpdateLogInput {
     var ignoresInterruptedPublication: Bool
     /// Bit 1 of the flags byte: first repair an unfinished publication, as the lock holder does.
     var repairsFirst: Bool
+    /// Bit 2 of the flags byte: after the read, write as the lock holder does (``TransportSurfaces/writeAfterReading(_:)``).
+    var writesAfterReading: Bool
     /// The reader's cursor: u32 counter and u32 position, little-endian, after the flags byte.
     var cursor: LogCursor
     /// The control block's bytes.
@@ -140,6 +171,7 @@ struct UpdateLogInput {
         let padded = Array(bytes.prefix(Self.size)) + [UInt8](repeating: 0, count: max(0, Self.size - bytes.count))
         ignoresInterruptedPublication = padded[0] & 1 == 1
         repairsFirst = padded[0] & 2 == 2
+        writesAfterReading = padded[0] & 4 == 4
         let word = { (offset: Int) in padded[offset ..< offset + 4].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) } }
         cursor = LogCursor(counter: word(1), position: word(5))
         control = padded[Self.controlOffset ..< Self.streamOffset]
@@ -149,10 +181,12 @@ struct UpdateLogInput {
 
     /// The input that ``init(_:)`` splits into these parts.
     static func bytes(
-        ignoringInterruptedPublication: Bool, repairingFirst: Bool = false, cursor: LogCursor, control: [UInt8], stream: [UInt8], dump: [UInt8]
+        ignoringInterruptedPublication: Bool, repairingFirst: Bool = false, writingAfterReading: Bool = false, cursor: LogCursor,
+        control: [UInt8], stream: [UInt8], dump: [UInt8]
     ) -> [UInt8] {
         let word = { (value: UInt32) in (0 ..< 4).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
-        return [(ignoringInterruptedPublication ? 1 : 0) | (repairingFirst ? 2 : 0)] + word(cursor.counter) + word(cursor.position) + control + stream + dump
+        let flags: UInt8 = (ignoringInterruptedPublication ? 1 : 0) | (repairingFirst ? 2 : 0) | (writingAfterReading ? 4 : 0)
+        return [flags] + word(cursor.counter) + word(cursor.position) + control + stream + dump
     }
 }
 

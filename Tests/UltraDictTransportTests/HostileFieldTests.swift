@@ -169,3 +169,51 @@ struct SystemCallFailureTests {
         #expect(ftruncate.hitCount == 2 && cursor.counter == 1)
     }
 }
+
+/// A control block that another user owns, attached by a caller that opted in: its dump names
+/// may reach only that user's segments, never this process's own (`Docs/SECURITY.md`). These
+/// tests need root, to `chown` the segments they create.
+@Suite("Foreign control blocks", .enabled(if: geteuid() == 0, "chown needs root"))
+struct ForeignControlBlockTests {
+    let foreignUID: uid_t = 65534
+
+    func giveAway(_ names: [String]) {
+        for name in names { #expect(chown("/dev/shm/" + name, foreignUID, foreignUID) == 0, "chown \(name): errno \(errno)") }
+    }
+
+    /// This user's dictionary with a dynamic dump, and a foreign one whose dump name points at it.
+    func plantedPair() throws -> (ours: UpdateLog, ourDump: String, foreign: String) {
+        let dynamic = UpdateLog.Options(lockKind: .shared, serializerIdentifier: "test", recurse: false, bufferSize: 256, fullDumpSize: nil)
+        let ours = try UpdateLog.create(name: uniqueName(), options: dynamic)
+        var cursor = LogCursor(counter: 0, position: 0)
+        try ours.publishFullDump([1, 2, 3], cursor: &cursor)
+        let ourDump = try #require(try ours.control.fullDumpName())
+        let foreign = try UpdateLog.create(name: uniqueName(), options: dynamic)
+        foreign.control.publishFullDumpName(ourDump)
+        foreign.control.publishFullDumpCounter(1)
+        giveAway([foreign.name, UpdateLog.streamName(foreign.name)])
+        return (ours, ourDump, foreign.name)
+    }
+
+    @Test func itsDumpNameCannotMakeThisProcessReadItsOwnSegment() throws {
+        let (ours, _, foreign) = try plantedPair()
+        defer { ours.unlinkSegments(); _ = try? UpdateLog.unlinkSegments(name: foreign) }
+        let reader = try UpdateLog.attach(name: foreign, allowingForeignOwner: true)
+        expectError(.foreignOwner) { try reader.readChanges(since: LogCursor(counter: 0, position: 0), attempts: 2) }
+    }
+
+    @Test func itsDumpNameCannotMakeThisProcessUnlinkItsOwnSegment() throws {
+        let (ours, ourDump, foreign) = try plantedPair()
+        defer { ours.unlinkSegments() }
+        try UpdateLog.attach(name: foreign, allowingForeignOwner: true).unlinkSegments()
+        #expect(!SharedMemorySegment.exists(name: foreign) && SharedMemorySegment.exists(name: ourDump))
+        #expect(try UpdateLog.attach(name: ours.name).readChanges(since: LogCursor(counter: 0, position: 0)).snapshot == [1, 2, 3])
+    }
+
+    @Test func aStreamOfAnotherOwnerThanTheControlBlockIsRefused() throws {
+        let log = try UpdateLog.create(name: uniqueName(), options: options)
+        defer { log.unlinkSegments() }
+        giveAway([log.name])
+        expectError(.foreignOwner) { try UpdateLog.attach(name: log.name, allowingForeignOwner: true) }
+    }
+}
