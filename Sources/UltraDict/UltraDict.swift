@@ -63,11 +63,20 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     /// The nested dictionaries' bookkeeping, when ``recurse`` is set.
     @usableFromInline var nesting: Nesting?
 
-    /// Whether closing this handle unlinks the segments; by default, true for the creator.
-    public var autoUnlink: Bool
+    /// Whether closing this handle unlinks the segments; by default, true for the creator. While
+    /// it is set, the segments are also unlinked when this process exits normally with the
+    /// handle still open (a handle in a global, say): see ``close(unlink:)``.
+    public var autoUnlink: Bool {
+        didSet { updateExitCleanup() }
+    }
 
     /// Why the last lock-free refresh failed, if it did; cleared by the next successful one.
-    public private(set) var lastReadError: UltraDictError?
+    /// After ``close(unlink:)``, `alreadyClosed`.
+    public internal(set) var lastReadError: UltraDictError?
+
+    /// The last failed read of published changes, so that it is not tried again until a writer
+    /// publishes more (``applyPublishedChanges(since:_:)``).
+    var failedRead: FailedRead?
 
     /// Where warnings go: a reader that fell behind the full dumps, a repaired publication, a
     /// read that failed behind the subscript. Labelled `UltraDict`, with the name as metadata.
@@ -162,6 +171,7 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
                 isRoot: tree == nil
             )
         }
+        updateExitCleanup()
     }
 
     private static func checkParameters(of log: UpdateLog, lockKind: UltraDictLockKind, serializer: String, recurse: Bool) throws {
@@ -375,184 +385,14 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
         try apply(log.readChanges(since: cursor, ignoringInterruptedPublication: true))
         try publishFullDump()
     }
-
-    // MARK: Applying changes
-
-    /// Applies what other processes published since this handle's last access, unless nothing
-    /// changed (two atomic loads). A failure keeps the last validated state and sets ``lastReadError``.
-    @inlinable
-    func refreshIfChanged() {
-        if !log.isCurrent(cursor) { refreshReportingErrors() }
-    }
-
-    @usableFromInline
-    func refreshReportingErrors() {
-        do {
-            try refresh()
-        } catch {
-            recordReadError(error, "reading new changes failed; serving the last validated state")
-        }
-    }
-
-    /// Logs a failed read behind the subscript as `what` and keeps it in ``lastReadError``.
-    func recordReadError(_ error: any Error, _ what: String) {
-        let error = error as? UltraDictError ?? UltraDictError(.corruptSharedMemory, "\(error)")
-        logger.error("\(what): \(error)")
-        lastReadError = error
-    }
-
-    /// Applies what other processes published since this handle's last access (Python's `apply_update`).
-    public func applyUpdates() throws { try refresh() }
-
-    /// Reloads the latest full dump and the stream after it; with `force`, even if this handle
-    /// is current (Python's `load(force=True)`).
-    public func load(force: Bool = false) throws {
-        try ensureOpen()
-        if force {
-            storage.removeAll()
-            cursor = LogCursor(counter: 0, position: 0)
-        }
-        try refresh()
-    }
-
-    /// A read that had to start over this often says the writers dump faster than readers keep up.
-    static var retriesWorthAWarning: Int { 16 }
-
-    /// Applies what other processes published, if anything: two atomic loads when nothing did.
-    @inlinable
-    func refresh() throws {
-        try ensureOpen()
-        if !log.isCurrent(cursor) { try applyPublishedChanges { try self.apply($0) } }
-    }
-
-    /// Reads what other processes published and hands it to `apply`: ``apply(_:)``, passed in
-    /// from inlinable code so that the decoding loop runs specialized for `Key` and `Value`.
-    @usableFromInline
-    func applyPublishedChanges(_ apply: (LogChanges) throws -> Void) throws {
-        let changes: LogChanges
-        do {
-            changes = try log.readChanges(since: cursor)
-        } catch LogError.publicationInterrupted {
-            // A writer died mid-publication: repair it under the lock, taking it over if it is dead.
-            try lock.withLock(timeout: .seconds(1), stealAfterTimeout: true) {
-                if log.isPublicationInterrupted { try repairPublication() }
-            }
-            if !log.isCurrent(cursor) { try applyPublishedChanges(apply) }
-            return
-        }
-        if changes.retries >= Self.retriesWorthAWarning {
-            logger.warning("full dumps replaced the data \(changes.retries) times while this handle read them; consider a larger bufferSize")
-        }
-        try apply(changes)
-        lastReadError = nil
-    }
-
-    /// Decodes validated changes completely, then applies them; nothing is applied if any fails.
-    @inlinable
-    func apply(_ changes: LogChanges) throws {
-        var next: [Key: Value]
-        if let snapshot = changes.snapshot {
-            next = [:]
-            try snapshot.withUnsafeBytes { bytes in
-                try serializer.decodeSnapshot(bytes) { key, value in
-                    next[try keyConverter.value(from: key)] = try valueConverter.value(from: value)
-                }
-            }
-        } else {
-            next = storage
-            storage = [:]  // Keep `next` uniquely referenced while it changes.
-        }
-        do {
-            try changes.forEachRecord { payload in
-                let update = try serializer.decodeUpdate(payload)
-                let key = try keyConverter.value(from: update.key)
-                if update.isSet {
-                    next[key] = try valueConverter.value(from: update.value)
-                } else {
-                    next.removeValue(forKey: key)
-                }
-            }
-        } catch {
-            if changes.snapshot == nil { storage = next }
-            throw error
-        }
-        storage = next
-        cursor = changes.cursor
-    }
-
-    // MARK: Lifetime
-
-    /// Closes the handle; later accesses throw `alreadyClosed`. Unlinks the segments if
-    /// ``autoUnlink`` is set, or if `unlink` is true.
-    public func close(unlink: Bool = false) {
-        guard !isClosed else { return }
-        isClosed = true
-        if unlink || autoUnlink { log.unlinkSegments() }
-        nesting?.close(unlinkingTree: unlink || autoUnlink)
-    }
-
-    /// Closes the handle and unlinks every segment of the dictionary; other processes keep their
-    /// mappings but nobody can attach any more.
-    public func unlink() { close(unlink: true) }
-
-    /// Unlinks the segments of the dictionary `name` (leftovers after a crash), with its nested
-    /// dictionaries and their register when it is a recursive root; returns whether it existed.
-    @discardableResult
-    public static func unlink(name: String) throws -> Bool {
-        NestedDictionaries.unlinkRegistered(rootName: name)
-        return try UpdateLog.unlinkSegments(name: name)
-    }
-
-    /// Whether ``close(unlink:)`` was called.
-    public var closed: Bool { isClosed }
-
-    @inlinable
-    func ensureOpen() throws {
-        if isClosed { throw closedError() }
-    }
-
-    /// The error of an access after ``close(unlink:)``; out of line, so that ``ensureOpen()``
-    /// inlines to a load and a branch.
-    @usableFromInline
-    func closedError() -> UltraDictError {
-        UltraDictError(.alreadyClosed, "UltraDict '\(name)' is closed")
-    }
-
-    // MARK: Diagnostics
-
-    /// The shared state and this handle's cursor.
-    public func status() throws -> UltraDictStatus {
-        try ensureOpen()
-        let control = log.control
-        let words = control.lockWords
-        return UltraDictStatus(
-            name: name,
-            streamPosition: Int(control.streamPosition),
-            bufferSize: log.bufferSize,
-            fullDumpCounter: Int(control.fullDumpCounter),
-            fullDumpName: try control.fullDumpName(),
-            lastSnapshotSize: control.lastSnapshotSize,
-            fullDumpSize: control.staticFullDumpSize > 0 ? control.staticFullDumpSize : nil,
-            lockHeld: words.lockByte.load(ordering: .acquiring) != 0,
-            lockOwnerPID: Int32(bitPattern: words.ownerPID.load(ordering: .acquiring)),
-            lockKind: control.lockKind,
-            sharedLockFlag: control.sharedLockFlag,
-            recurseFlag: control.recurseFlag,
-            serializerIdentifier: try control.serializerIdentifier(),
-            creatorPID: control.creator.pid,
-            sequence: control.sequence,
-            appliedCursor: cursor,
-            isCreator: log.isCreator
-        )
-    }
 }
 
 extension UltraDict: Sequence {
-    /// Iterates over a snapshot of the entries taken when iteration starts.
+    /// Iterates over a snapshot of the entries taken when iteration starts (none after ``close(unlink:)``).
     public func makeIterator() -> Dictionary<Key, Value>.Iterator { snapshot.makeIterator() }
 }
 
 extension UltraDict: CustomStringConvertible {
-    /// The entries, like a Swift dictionary's description.
+    /// The entries, like a Swift dictionary's description (`[:]` after ``close(unlink:)``).
     public var description: String { snapshot.description }
 }

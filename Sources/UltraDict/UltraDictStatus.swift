@@ -1,4 +1,5 @@
 import UltraDictCore
+import UltraDictTransport
 
 /// A dictionary's shared state and this handle's view of it, for diagnostics.
 public struct UltraDictStatus: Sendable, Hashable {
@@ -37,4 +38,32 @@ public struct UltraDictStatus: Sendable, Hashable {
     public var appliedCursor: LogCursor
     /// Whether this handle created the dictionary.
     public var isCreator: Bool
+}
+
+extension UltraDict {
+    /// The shared state and this handle's cursor; throws `alreadyClosed` after ``close(unlink:)``.
+    public func status() throws -> UltraDictStatus {
+        try ensureOpen()
+        let control = log.control
+        let lock = control.lockState
+        return UltraDictStatus(
+            name: name,
+            streamPosition: Int(control.streamPosition),
+            bufferSize: log.bufferSize,
+            fullDumpCounter: Int(control.fullDumpCounter),
+            fullDumpName: try control.fullDumpName(),
+            lastSnapshotSize: control.lastSnapshotSize,
+            fullDumpSize: control.staticFullDumpSize > 0 ? control.staticFullDumpSize : nil,
+            lockHeld: lock.isHeld,
+            lockOwnerPID: lock.ownerPID,
+            lockKind: control.lockKind,
+            sharedLockFlag: control.sharedLockFlag,
+            recurseFlag: control.recurseFlag,
+            serializerIdentifier: try control.serializerIdentifier(),
+            creatorPID: control.creator.pid,
+            sequence: control.sequence,
+            appliedCursor: cursor,
+            isCreator: log.isCreator
+        )
+    }
 }

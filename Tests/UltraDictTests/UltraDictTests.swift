@@ -5,9 +5,15 @@ import UltraDict
 /// A fresh random dictionary name.
 func uniqueName() -> String { "udtest_api_\(UInt32.random(in: .min ... .max))" }
 
-/// The segments in /dev/shm whose names start with `prefix`.
-func segments(of prefix: String) -> [String] {
-    ((try? FileManager.default.contentsOfDirectory(atPath: "/dev/shm")) ?? []).filter { $0.hasPrefix(prefix) }
+/// The segments in /dev/shm whose names start with `prefix`. When /dev/shm cannot be listed it
+/// records an issue, so that a leak check fails rather than pass for want of looking.
+func segments(of prefix: String, sourceLocation: SourceLocation = #_sourceLocation) -> [String] {
+    do {
+        return try FileManager.default.contentsOfDirectory(atPath: "/dev/shm").filter { $0.hasPrefix(prefix) }
+    } catch {
+        Issue.record("cannot list /dev/shm: \(error)", sourceLocation: sourceLocation)
+        return []
+    }
 }
 
 /// Expects `body` to throw an `UltraDictError` with `code`.

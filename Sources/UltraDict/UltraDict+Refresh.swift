@@ -1,0 +1,163 @@
+import UltraDictCore
+import UltraDictTransport
+
+/// A read of published changes that failed, remembered for the published state it was tried at,
+/// so that the same bytes are not copied and decoded again until a writer publishes more.
+struct FailedRead {
+    /// The full-dump counter and stream position that were published when the read failed.
+    let published: LogCursor
+    /// Why it failed.
+    let error: UltraDictError
+}
+
+extension UltraDict {
+    // MARK: Applying changes
+
+    /// Applies what other processes published since this handle's last access, unless nothing
+    /// changed (two atomic loads). A failure keeps the last validated state and sets ``lastReadError``.
+    @inlinable
+    func refreshIfChanged() {
+        if !log.isCurrent(cursor) { refreshReportingErrors() }
+    }
+
+    /// ``refresh()`` for the reads that cannot throw: a failure keeps the last validated state
+    /// and goes to ``lastReadError``.
+    @usableFromInline
+    func refreshReportingErrors() {
+        do {
+            try refresh()
+        } catch {
+            recordReadError(error, "reading new changes failed; serving the last validated state")
+        }
+    }
+
+    /// Keeps a failed read behind a non-throwing access in ``lastReadError``, and logs it as
+    /// `what` when it is not the failure already reported: once per failure, not once per read.
+    func recordReadError(_ error: any Error, _ what: String) {
+        let error = error as? UltraDictError ?? UltraDictError(.corruptSharedMemory, "\(error)")
+        if lastReadError?.code != error.code || lastReadError?.message != error.message {
+            logger.error("\(what): \(error)")
+        }
+        lastReadError = error
+    }
+
+    /// Applies what other processes published since this handle's last access (Python's `apply_update`).
+    public func applyUpdates() throws { try refresh() }
+
+    /// Reloads the latest full dump and the stream after it; with `force`, even if this handle
+    /// is current or remembers a failed read (Python's `load(force=True)`). A failed reload
+    /// throws and leaves the handle as it was: its last validated entries and cursor.
+    public func load(force: Bool = false) throws {
+        guard force else { return try refresh() }
+        try ensureOpen()
+        try applyPublishedChanges(since: LogCursor(counter: 0, position: 0)) { try self.apply($0, reloading: true) }
+    }
+
+    /// A read that had to start over this often says the writers dump faster than readers keep up.
+    static var retriesWorthAWarning: Int { 16 }
+
+    /// Applies what other processes published, if anything: two atomic loads when nothing did.
+    @inlinable
+    func refresh() throws {
+        try ensureOpen()
+        if !log.isCurrent(cursor) { try applyPublishedChanges { try self.apply($0) } }
+    }
+
+    /// Reads what other processes published since `start` (by default this handle's cursor) and
+    /// hands it to `apply`: ``apply(_:reloading:)``, passed in from inlinable code so that the
+    /// decoding loop runs specialized for `Key` and `Value`.
+    ///
+    /// A read that fails is remembered with the published state it was tried at: until a writer
+    /// publishes again (the position or the full-dump counter moves), reads from the cursor
+    /// rethrow it at once, without copying the stream again. A bad record stays in the stream
+    /// until the next full dump, so a handle stuck behind one recovers when a writer dumps.
+    @usableFromInline
+    func applyPublishedChanges(since start: LogCursor? = nil, _ apply: (LogChanges) throws -> Void) throws {
+        let control = log.control
+        let published = LogCursor(counter: control.fullDumpCounter, position: control.streamPosition)
+        if start == nil, let failedRead, failedRead.published == published { throw failedRead.error }
+        let changes: LogChanges
+        do {
+            changes = try log.readChanges(since: start ?? cursor)
+        } catch LogError.publicationInterrupted {
+            // A writer died mid-publication: repair it under the lock, taking it over if it is dead.
+            try lock.withLock(timeout: .seconds(1), stealAfterTimeout: true) {
+                if log.isPublicationInterrupted { try repairPublication() }
+            }
+            if start != nil || !log.isCurrent(cursor) { try applyPublishedChanges(since: start, apply) }
+            return
+        } catch {
+            throw rememberFailedRead(error, at: published)
+        }
+        if changes.retries >= Self.retriesWorthAWarning {
+            logger.warning("full dumps replaced the data \(changes.retries) times while this handle read them; consider a larger bufferSize")
+        }
+        do {
+            try apply(changes)
+        } catch {
+            throw rememberFailedRead(error, at: changes.cursor)
+        }
+        failedRead = nil
+        lastReadError = nil
+    }
+
+    /// Remembers that reading the state `published` failed with `error`, and returns the error.
+    private func rememberFailedRead(_ error: any Error, at published: LogCursor) -> UltraDictError {
+        let error = error as? UltraDictError ?? UltraDictError(.corruptSharedMemory, "'\(name)': \(error)")
+        failedRead = FailedRead(published: published, error: error)
+        return error
+    }
+
+    /// Decodes validated changes and applies them, onto this handle's entries or, when
+    /// `reloading` or the changes start with a snapshot, onto nothing. When a record fails, the
+    /// records before it stay applied (applying them again is harmless: each sets or removes one
+    /// key) and the cursor stays where it was; when a snapshot fails, or anything fails while
+    /// `reloading`, the entries stay as they were.
+    @inlinable
+    func apply(_ changes: LogChanges, reloading: Bool = false) throws {
+        let incremental = changes.snapshot == nil && !reloading
+        var next = incremental ? storage : [:]
+        if incremental { storage = [:] }  // Keep `next` uniquely referenced while it changes.
+        var failedKey: UltraValue?  // Set only on failure, so that the error can name the key.
+        do {
+            try changes.snapshot?.withUnsafeBytes { bytes in
+                try serializer.decodeSnapshot(bytes) { key, value in
+                    do {
+                        next[try keyConverter.value(from: key)] = try valueConverter.value(from: value)
+                    } catch {
+                        failedKey = key
+                        throw error
+                    }
+                }
+            }
+            try changes.forEachRecord { payload in
+                let update = try serializer.decodeUpdate(payload)
+                do {
+                    let key = try keyConverter.value(from: update.key)
+                    if update.isSet {
+                        next[key] = try valueConverter.value(from: update.value)
+                    } else {
+                        next.removeValue(forKey: key)
+                    }
+                } catch {
+                    failedKey = update.key
+                    throw error
+                }
+            }
+        } catch {
+            if incremental { storage = next }
+            throw applyError(error, key: failedKey)
+        }
+        storage = next
+        cursor = changes.cursor
+    }
+
+    /// `error`, raised while applying changes, with the dictionary's name and the `key` of the
+    /// entry, when known, in front of its message: `'scores', key "bob": expected Int, found string "one"`.
+    @usableFromInline
+    func applyError(_ error: any Error, key: UltraValue?) -> UltraDictError {
+        let error = error as? UltraDictError ?? UltraDictError(.serialization, "\(error)")
+        let subject = key.map { "'\(name)', key \($0)" } ?? "'\(name)'"
+        return UltraDictError(error.code, "\(subject): \(error.message)", underlying: error.underlying)
+    }
+}
