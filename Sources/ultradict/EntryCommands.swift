@@ -10,13 +10,12 @@ struct GetCommand: ParsableCommand {
 
     @Argument(help: "The dictionary's name.") var name: String
     @Argument(help: "The key: a string, or an integer with --int-key.") var key: String
-    @OptionGroup var options: EntryOptions
+    @OptionGroup var options: EntryOptions<KeyArgument>
 
     func run() throws {
-        let key = try options.key(key)
-        guard let value = try options.open(name).value(forKey: key) else {
-            throw ToolError.notFound("no key \(JSON(key).text) in '\(name)'")
-        }
+        let entry = try options.key(key)
+        let dictionary = try options.open(name)
+        guard let value = try dictionary.value(forKey: entry) else { throw try options.missingKey(key, in: dictionary) }
         printJSON(JSON(value))
     }
 }
@@ -36,7 +35,7 @@ struct SetCommand: ParsableCommand {
     @Argument(help: "The dictionary's name.") var name: String
     @Argument(help: "The key: a string, or an integer with --int-key.") var key: String
     @Argument(help: "The value, as JSON text.") var jsonValue: String
-    @OptionGroup var options: EntryOptions
+    @OptionGroup var options: EntryOptions<KeyArgument>
     @OptionGroup var lock: LockOptions
 
     @Flag(help: "Create the dictionary if it does not exist (with --serializer, MessagePack by default, and the shared lock); it stays after the command exits.")
@@ -64,13 +63,14 @@ struct DeleteCommand: ParsableCommand {
 
     @Argument(help: "The dictionary's name.") var name: String
     @Argument(help: "The key: a string, or an integer with --int-key.") var key: String
-    @OptionGroup var options: EntryOptions
+    @OptionGroup var options: EntryOptions<KeyArgument>
     @OptionGroup var lock: LockOptions
 
     func run() throws {
-        let key = try options.key(key)
-        let removed = try lock.withLock(options.open(name, forWriting: true)) { try $0.removeValue(forKey: key) }
-        if removed == nil { throw ToolError.notFound("no key \(JSON(key).text) in '\(name)'") }
+        let entry = try options.key(key)
+        let dictionary = try options.open(name, forWriting: true)
+        let removed = try lock.withLock(dictionary) { try $0.removeValue(forKey: entry) }
+        if removed == nil { throw try options.missingKey(key, in: dictionary) }
     }
 }
 
@@ -79,16 +79,17 @@ struct DumpCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dump",
         abstract: "Print the whole dictionary as one JSON object, its members sorted by key.",
-        discussion: "A key that is not a string is printed as its JSON text: 1, true, {\"$bytes\": \"AQ==\"}."
+        discussion: """
+            A key that is not a string is printed as its JSON text: 1, true, {"$bytes": "AQ=="}. \
+            A nested dictionary is printed as an object in its place.
+            """
     )
 
     @Argument(help: "The dictionary's name.") var name: String
-    @OptionGroup var options: EntryOptions
+    @OptionGroup var options: EntryOptions<KeyDecoding>
 
     func run() throws {
-        let dictionary = try options.open(name)
-        try dictionary.applyUpdates()
-        printJSON(.object(JSON.members(of: dictionary.snapshot)))
+        printJSON(.object(JSON.members(of: try options.open(name).deepCopy())))
     }
 }
 

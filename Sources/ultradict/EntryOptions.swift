@@ -20,24 +20,34 @@ enum SerializerChoice: String, CaseIterable, ExpressibleByArgument {
     }
 }
 
-/// The options of the commands that read or write entries: how to decode the dictionary and
-/// how to read a key.
-struct EntryOptions: ParsableArguments {
+/// What `--int-key` does for a command, which its help says: the commands that take a KEY read
+/// it as an integer, the others only decode keys.
+protocol IntegerKeyUse {
+    /// The help of `--int-key`.
+    static var help: ArgumentHelp { get }
+}
+
+/// `--int-key` of `get`, `set` and `delete`, which take a KEY.
+enum KeyArgument: IntegerKeyUse {
+    static let help: ArgumentHelp = "Read KEY as an integer (and a JSON full dump's keys as integers)."
+}
+
+/// `--int-key` of `dump` and `watch`, which take no KEY.
+enum KeyDecoding: IntegerKeyUse {
+    static let help: ArgumentHelp = "Decode a JSON full dump's keys as integers (the other serializers record each key's type)."
+}
+
+/// The options of the commands that read or write entries: how to decode the dictionary and,
+/// for those that take a KEY (`Use` is ``KeyArgument``), how to read it.
+struct EntryOptions<Use: IntegerKeyUse>: ParsableArguments {
     @Option(help: "The serializer of a dictionary that records none (one made by Python).")
     var serializer: SerializerChoice?
 
-    @Flag(help: "Read KEY as an integer (and a JSON full dump's keys as integers).")
+    @Flag(help: Use.help)
     var intKey = false
 
     @Flag(help: "Attach a dictionary whose segments another user owns (refused by default: that user can change what is read).")
     var allowForeignOwner = false
-
-    /// The key named by `text`: a string, or an integer with `--int-key`.
-    func key(_ text: String) throws -> UltraValue {
-        guard intKey else { return .string(text) }
-        guard let value = Int64(text) else { throw ToolError.failure("--int-key: '\(text)' is not a 64-bit integer") }
-        return .int(value)
-    }
 
     /// The serializer of `dictionary`: the one it records, else `--serializer`, else MessagePack.
     func serializer(of dictionary: InspectedDictionary) throws -> any UltraDictSerializer {
@@ -53,7 +63,8 @@ struct EntryOptions: ParsableArguments {
         return choice.make(integerKeys: intKey)
     }
 
-    /// Attaches the dictionary `name` with its own serializer and lock. A dictionary whose
+    /// Attaches the dictionary `name` with its own serializer, lock and recursion (a dictionary
+    /// created with `recurse: true` is read with its nested dictionaries). A dictionary whose
     /// writers use the process-local lock is refused `forWriting`: the tool could not exclude them.
     func open(_ name: String, forWriting: Bool = false) throws -> UltraDict<UltraValue, UltraValue> {
         let dictionary = try InspectedDictionary(name: name)
@@ -64,7 +75,9 @@ struct EntryOptions: ParsableArguments {
         let lock: any SharedMemoryLock.Type = lockKind == .shared ? SharedSpinLock.self : ProcessLocalLock.self
         let serializer = try serializer(of: dictionary)
         return try explainingSerialization(dictionary) {
-            try Self.open(name, create: false, serializer: serializer, lock: lock, allowingForeignOwner: allowForeignOwner)
+            try Self.open(
+                name, create: false, serializer: serializer, lock: lock, recurse: dictionary.isRecursive, allowingForeignOwner: allowForeignOwner
+            )
         }
     }
 
@@ -74,16 +87,20 @@ struct EntryOptions: ParsableArguments {
         create: Bool?,
         serializer: Serializer,
         lock: Lock.Type,
+        recurse: Bool,
         allowingForeignOwner: Bool
     ) throws -> UltraDict<UltraValue, UltraValue> {
-        try UltraDict(name: name, create: create, autoUnlink: false, serializer: serializer, lock: lock, allowingForeignOwner: allowingForeignOwner)
+        try UltraDict(
+            name: name, create: create, autoUnlink: false, serializer: serializer, lock: lock, recurse: recurse,
+            allowingForeignOwner: allowingForeignOwner
+        )
     }
 
     /// Creates the dictionary `name` with `--serializer` (MessagePack by default) and the shared
     /// lock, or attaches it if another process just did; it stays when the tool exits.
     func create(_ name: String) throws -> UltraDict<UltraValue, UltraValue> {
         let chosen = (serializer ?? .msgpack).make(integerKeys: intKey)
-        return try Self.open(name, create: nil, serializer: chosen, lock: SharedSpinLock.self, allowingForeignOwner: allowForeignOwner)
+        return try Self.open(name, create: nil, serializer: chosen, lock: SharedSpinLock.self, recurse: false, allowingForeignOwner: allowForeignOwner)
     }
 
     /// Runs `body`, adding to a serialization failure of a dictionary that records no serializer
@@ -94,5 +111,26 @@ struct EntryOptions: ParsableArguments {
         } catch let error as UltraDictError where error.code == .serialization && (try? dictionary.control.serializerIdentifier()) == .some(nil) {
             throw ToolError.failure("\(error.message) ('\(dictionary.name)' records no serializer; pass the one its creator used with --serializer)")
         }
+    }
+}
+
+extension EntryOptions where Use == KeyArgument {
+    /// The key named by `text`: a string, or an integer with `--int-key`.
+    func key(_ text: String) throws -> UltraValue {
+        guard intKey else { return .string(text) }
+        guard let value = Int64(text) else { throw ToolError.failure("--int-key: '\(text)' is not a 64-bit integer") }
+        return .int(value)
+    }
+
+    /// The failure of a command that found no key `text` in `dictionary`. When the key is there
+    /// read the other way (the integer that a string key spells, or the string of an integer
+    /// key), it says so and which flag finds it: only then, so that a hint is never a guess.
+    func missingKey(_ text: String, in dictionary: UltraDict<UltraValue, UltraValue>) throws -> ToolError {
+        let key = try key(text)
+        let message = "no key \(JSON(key).text) in '\(dictionary.name)'"
+        let other: (key: UltraValue, reading: String, flag: String)? =
+            intKey ? (.string(text), "an integer", "drop --int-key") : Int64(text).map { (.int($0), "a string", "pass --int-key") }
+        guard let other, (try? dictionary.value(forKey: other.key)) ?? nil != nil else { return .notFound(message) }
+        return .notFound("\(message) (KEY was read as \(other.reading); there is the key \(JSON(other.key).text): \(other.flag))")
     }
 }

@@ -40,12 +40,17 @@ struct InspectedDictionary {
     /// The lock the dictionary uses: recorded by a Swift creator, Python's shared-lock flag otherwise.
     var lockKind: UltraDictLockKind { control.lockKind ?? (control.sharedLockFlag ? .shared : .processLocal) }
 
-    /// The segments that make up the dictionary and exist in `directory`, with their roles.
-    func segments(in directory: SharedMemoryDirectory) -> [(role: DictionarySegments.Role, segment: SharedMemoryDirectory.Segment)] {
-        DictionarySegments.names(of: name, control: control).compactMap { role, name in
+    /// The segments that make up the dictionary and exist in `directory`, with their roles
+    /// (`UpdateLog.segmentNames(of:control:)`: only its own names and dump-shaped ones).
+    func segments(in directory: SharedMemoryDirectory) -> [(role: SegmentRole, segment: SharedMemoryDirectory.Segment)] {
+        UpdateLog.segmentNames(of: name, control: control).compactMap { role, name in
             directory.segments[name].map { (role, $0) }
         }
     }
+
+    /// Whether the dictionary was created with `recurse: true` (its control block's recursion
+    /// flag): then it is opened with recursion, and it may own a register and nested dictionaries.
+    var isRecursive: Bool { control.recurseFlag }
 
     /// Whether the creator still runs, or `nil` when no creator is recorded (Python).
     var isCreatorAlive: Bool? {
@@ -71,13 +76,5 @@ struct InspectedDictionary {
             })),
             ("usedBy", .array(usedBy.map { .int(Int64($0)) })),
         ]
-    }
-
-    /// Unlinks every segment of the dictionary, control first so that nobody attaches any more;
-    /// returns the names of those that existed. Processes that map them keep their mappings.
-    func unlink() throws -> [String] {
-        try DictionarySegments.names(of: name, control: control).compactMap { _, name in
-            try SharedMemorySegment.unlink(name: name) ? name : nil
-        }
     }
 }

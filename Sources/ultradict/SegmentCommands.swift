@@ -11,24 +11,31 @@ struct ListCommand: ParsableCommand {
             A dictionary is a 1000-byte segment NAME beside a segment NAME_memory. Each entry gives \
             its segments and their sizes, the serializer and creator when the creator recorded them \
             (Python records neither), whether the creator still runs, and the processes that map or \
-            hold open any of its segments.
+            hold open any of its segments. A dictionary created with recursion lists in 'nested' \
+            its register NAME_register and the nested dictionaries it lists, which have entries of \
+            their own whose 'root' names it.
             """
     )
 
     func run() throws {
         let directory = try SharedMemoryDirectory()
         let users = SegmentUsers()
-        var entries: [JSON] = []
+        var trees: [DictionaryTree] = []
+        var entries: [(name: String, members: [(String, JSON)])] = []
         for name in directory.dictionaryNames {
             do {
-                entries.append(.object(try InspectedDictionary(name: name).summary(in: directory, users: users)))
+                let tree = DictionaryTree(root: try InspectedDictionary(name: name))
+                trees.append(tree)
+                entries.append((name, tree.summary(in: directory, users: users)))
             } catch let error as ToolError where error.status == ToolError.notFoundStatus {
                 continue  // Unlinked since the directory was read.
             } catch {
-                entries.append(.object([("name", .string(name)), ("error", .string(describe(error)))]))
+                entries.append((name, [("name", .string(name)), ("error", .string(describe(error)))]))
             }
         }
-        printJSON(.array(entries))
+        var roots: [String: String] = [:]
+        for tree in trees { for nested in tree.nested { roots[nested.name] = tree.root.name } }
+        printJSON(.array(entries.map { name, members in .object(members + [("root", roots[name].map(JSON.string) ?? .null)]) }))
     }
 }
 
@@ -80,7 +87,7 @@ struct StatusCommand: ParsableCommand {
             ("fullDumpCounterCopy", control.fullDumpCounterCopy.map(JSON.uint) ?? .null),
             ("streamCapacity", own ? .int(Int64(control.streamCapacity)) : .null),
         ]
-        let summary = dictionary.summary(in: try SharedMemoryDirectory(), users: SegmentUsers())
+        let summary = DictionaryTree(root: dictionary).summary(in: try SharedMemoryDirectory(), users: SegmentUsers())
         printJSON(.object(summary + fields + [("problems", .array(problems))]))
     }
 }
@@ -90,13 +97,17 @@ struct UnlinkCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "unlink",
         abstract: "Unlink every segment of the dictionary and print their names as a JSON array.",
-        discussion: "Processes that have the dictionary open keep their mappings; nobody can attach it any more."
+        discussion: """
+            Processes that have the dictionary open keep their mappings; nobody can attach it any \
+            more. A dictionary created with recursion goes with its register NAME_register and the \
+            nested dictionaries the register lists, as UltraDict.unlink(name:) does.
+            """
     )
 
     @Argument(help: "The dictionary's name.") var name: String
 
     func run() throws {
-        printJSON(.array(try InspectedDictionary(name: name).unlink().map(JSON.string)))
+        printJSON(.array(try DictionaryTree(root: InspectedDictionary(name: name)).unlink().map(JSON.string)))
     }
 }
 
@@ -107,13 +118,15 @@ struct CleanCommand: ParsableCommand {
         abstract: "Unlink the dictionaries nobody uses any more, and orphaned full dumps; print them as a JSON array.",
         discussion: """
             A dictionary is removed when its creator is dead (or unknown: Python records none) and \
-            no live process maps or holds open any of its segments (/proc/*/maps, /proc/*/fd). A \
-            full-dump segment psm_xxxxxxxx is removed when no dictionary's control block names it \
-            (as its current, pending or replaced dump) and nobody uses it: a Python writer that \
-            died between creating and publishing a dump leaves one. Each entry is {"kind": "dictionary" or "dump", "name", "segments"}. A process \
-            that attaches a dictionary while it is being removed keeps what it mapped. Run as the \
-            owner of the segments or as root: processes whose /proc entries cannot be read are \
-            not seen.
+            no live process maps or holds open any of its segments (/proc/*/maps, /proc/*/fd). One \
+            created with recursion goes with its register and nested dictionaries, when nobody uses \
+            any of them either; they are never removed on their own while it exists. A full-dump \
+            segment psm_xxxxxxxx is removed when no dictionary's control block names it (as its \
+            current, pending or replaced dump) and nobody uses it: a Python writer that died \
+            between creating and publishing a dump leaves one. Each entry is {"kind": "dictionary" \
+            or "dump", "name", "segments"}. A process that attaches a dictionary while it is being \
+            removed keeps what it mapped. Run as the owner of the segments or as root: processes \
+            whose /proc entries cannot be read are not seen.
             """
     )
 
@@ -131,23 +144,27 @@ struct CleanCommand: ParsableCommand {
         let users = SegmentUsers()
         var namedDumps: Set<String> = []
         var unreadable: [String] = []
-        var removed: [JSON] = []
+        var trees: [DictionaryTree] = []
         for name in directory.dictionaryNames {
-            let dictionary: InspectedDictionary
             do {
-                dictionary = try InspectedDictionary(name: name)
+                let dictionary = try InspectedDictionary(name: name)
+                namedDumps.formUnion(dictionary.segments(in: directory).map(\.segment.name))
+                trees.append(DictionaryTree(root: dictionary))
             } catch let error as ToolError where error.status == ToolError.notFoundStatus {
                 continue
             } catch {
                 unreadable.append("'\(name)' (\(describe(error)))")
-                continue
             }
-            let segments = dictionary.segments(in: directory)
-            namedDumps.formUnion(segments.map(\.segment.name))
-            guard name.hasPrefix(prefix), dictionary.isCreatorAlive != true,
-                  segments.allSatisfy({ users.pids(using: $0.segment).isEmpty }) else { continue }
-            let names = dryRun ? segments.map(\.segment.name) : try dictionary.unlink()
-            removed.append(Self.entry(kind: "dictionary", name: name, segments: names))
+        }
+        // A register or nested dictionary goes with its root, never on its own while the root is there.
+        let nested = Set(trees.flatMap { $0.nested.map(\.name) })
+        var removed: [JSON] = []
+        for tree in trees where !nested.contains(tree.root.name) {
+            let segments = tree.segments(in: directory)
+            guard tree.root.name.hasPrefix(prefix), tree.root.isCreatorAlive != true,
+                  segments.allSatisfy({ users.pids(using: $0).isEmpty }) else { continue }
+            let names = dryRun ? segments.map(\.name) : try tree.unlink()
+            removed.append(Self.entry(kind: "dictionary", name: tree.root.name, segments: names))
         }
         if unreadable.isEmpty {
             for dump in directory.dumpSegmentNames where dump.hasPrefix(prefix) && !namedDumps.contains(dump) {

@@ -45,7 +45,7 @@ struct SharedMemoryDirectory {
     /// segment `NAME` beside its update stream `NAME_memory`, whether Swift or Python made it.
     var dictionaryNames: [String] {
         segments.values
-            .filter { $0.size == DictionarySegments.controlSize && segments[DictionarySegments.streamName(of: $0.name)] != nil }
+            .filter { $0.size == ControlLayout.size && segments[UpdateLog.streamName($0.name)] != nil }
             .map(\.name)
             .sorted()
     }

@@ -16,13 +16,18 @@ struct WatchCommand: ParsableCommand {
             Each line is {"event": "set", "key": K, "value": V} or {"event": "delete", "key": K}. \
             Every record of the update stream is printed as it was written, even a set to the \
             value the key had. A full dump compacts the records it replaces: across one, the \
-            changes printed are the difference between the entries before and after it. The \
-            command ends by itself when the dictionary is unlinked.
+            changes printed are the difference between the entries before and after it. In a \
+            dictionary created with recursion, a nested dictionary is printed as an object with \
+            what it holds when the line is printed; a change inside it is not a change of this \
+            dictionary (watch the nested one by its name for those). The command ends by itself \
+            when the dictionary is unlinked. Each line is written as it is printed, whatever \
+            standard output is; through 'swift package ultradict', SwiftPM passes lines on at once \
+            only to a terminal (it buffers them into a pipe or a file): run the built tool there.
             """
     )
 
     @Argument(help: "The dictionary's name.") var name: String
-    @OptionGroup var options: EntryOptions
+    @OptionGroup var options: EntryOptions<KeyDecoding>
 
     @Flag(help: "First print a set event for every entry the dictionary holds.")
     var initial = false
@@ -35,17 +40,20 @@ struct WatchCommand: ParsableCommand {
     func run() throws {
         let dictionary = try InspectedDictionary(name: name)
         var feed = ChangeFeed(log: try UpdateLog.attach(name: name, allowingForeignOwner: options.allowForeignOwner), serializer: try options.serializer(of: dictionary))
+        // Nested dictionaries are read through a handle of the dictionary, which can open them.
+        let root = dictionary.isRecursive ? try options.open(name) : nil
+        func printChange(_ change: ChangeFeed.Change) { printJSON(change.resolvingNested(through: root).json) }
         var loaded = false
         var polls = 0
         while true {
             do {
                 let changes = try options.explainingSerialization(dictionary) { try feed.changes() }
                 if loaded {
-                    changes.forEach { printJSON($0.json) }
+                    changes.forEach(printChange)
                 } else if initial {
                     // The first read is the whole dictionary: print its entries, not its history.
                     for key in feed.entries.keys.sorted(by: ChangeFeed.keyOrder) {
-                        printJSON(ChangeFeed.Change.set(key, feed.entries[key]!).json)
+                        printChange(.set(key, feed.entries[key]!))
                     }
                 }
                 loaded = true
@@ -77,6 +85,15 @@ struct ChangeFeed {
             case .set(let key, let value): .object([("event", .string("set")), ("key", JSON(key)), ("value", JSON(value))])
             case .delete(let key): .object([("event", .string("delete")), ("key", JSON(key))])
             }
+        }
+
+        /// The change with what the nested dictionary it sets holds now in place of its
+        /// reference, read through `root`, the handle of a dictionary with recursion; the change
+        /// as it is without one, or when the nested dictionary is gone or cannot be read.
+        func resolvingNested(through root: UltraDict<UltraValue, UltraValue>?) -> Change {
+            guard let root, case .set(let key, .dictionary) = self, let nested = try? root.nested(key),
+                  let contents = try? nested.deepCopy() else { return self }
+            return .set(key, .dictionary(contents))
         }
     }
 

@@ -11,8 +11,16 @@ func uniqueName(_ label: String = #function) -> String {
 }
 
 /// The segments in /dev/shm whose name starts with `name` (the dictionary's own and derived ones).
-func segments(of name: String) -> [String] {
-    ((try? FileManager.default.contentsOfDirectory(atPath: "/dev/shm")) ?? []).filter { $0.hasPrefix(name) }
+///
+/// When /dev/shm cannot be listed, records an issue and returns one made-up name that says why,
+/// so that a leak check (`segments(of: name).isEmpty`) fails loudly rather than passing unseen.
+func segments(of name: String, sourceLocation: SourceLocation = #_sourceLocation) -> [String] {
+    do {
+        return try FileManager.default.contentsOfDirectory(atPath: "/dev/shm").filter { $0.hasPrefix(name) }
+    } catch {
+        Issue.record(error, "cannot list /dev/shm, so the segments of '\(name)' cannot be checked", sourceLocation: sourceLocation)
+        return ["<cannot list /dev/shm: \(error)>"]
+    }
 }
 
 /// The directory holding the test bundle and the executables built beside it.

@@ -1,0 +1,65 @@
+import UltraDict
+import UltraDictTransport
+
+/// A dictionary with the dictionaries it owns: for one created with `recurse: true`, its register
+/// `NAME_register` and the nested dictionaries that the register lists.
+///
+/// `list`, `unlink` and `clean` treat a tree as one, as `UltraDict.unlink(name:)` does: unlinking
+/// the root unlinks the register and the nested dictionaries, and `clean` removes a tree only when
+/// its root is an orphan and nothing of it is in use, never a nested dictionary of a live tree.
+struct DictionaryTree {
+    /// The dictionary whose tree this is.
+    let root: InspectedDictionary
+    /// The register and the nested dictionaries it lists that exist, the register first; empty
+    /// for a dictionary without recursion or without a register.
+    ///
+    /// The names come from the register, untrusted: they are shown, and kept from `clean` while
+    /// the tree lives, but never unlinked by name here (``unlink()`` leaves that to
+    /// `NestedDictionaries.unlinkRegistered(rootName:)`, which follows only nested names).
+    let nested: [InspectedDictionary]
+
+    /// The tree of `root`, reading its register if it has one.
+    init(root: InspectedDictionary) {
+        self.root = root
+        nested = root.isRecursive ? Self.nestedNames(ofRoot: root.name).compactMap { try? InspectedDictionary(name: $0) } : []
+    }
+
+    /// The register of the root `rootName` and the names it lists, sorted; only the register
+    /// when it cannot be read; none when it does not exist. Costs one read of the register.
+    private static func nestedNames(ofRoot rootName: String) -> [String] {
+        let registerName = NestedDictionaries.registerName(ofRoot: rootName)
+        guard let log = try? UpdateLog.attach(name: registerName, allowingForeignOwner: true) else { return [] }
+        // The register is an `UltraDict<String, Int>` with the default serializer.
+        var feed = ChangeFeed(log: log, serializer: MessagePackSerializer())
+        _ = try? feed.changes()
+        let listed = feed.entries.keys.compactMap { key -> String? in
+            guard case .string(let name) = key, name != rootName, name != registerName else { return nil }
+            return name
+        }
+        return [registerName] + listed.sorted()
+    }
+
+    /// The segments of every dictionary of the tree that exist in `directory`, the root's first.
+    func segments(in directory: SharedMemoryDirectory) -> [SharedMemoryDirectory.Segment] {
+        ([root] + nested).flatMap { $0.segments(in: directory).map(\.segment) }
+    }
+
+    /// Unlinks the root's segments (control first, so that nobody attaches any more), then, for a
+    /// root with recursion, its register and the nested dictionaries it lists; returns the names
+    /// of the segments removed. Processes that map them keep their mappings.
+    func unlink() throws -> [String] {
+        let names = ([root] + nested).flatMap { UpdateLog.segmentNames(of: $0.name, control: $0.control).map(\.name) }
+        let existing = names.filter { SharedMemorySegment.exists(name: $0) }
+        _ = try UpdateLog.unlinkSegments(name: root.name)
+        if root.isRecursive { NestedDictionaries.unlinkRegistered(rootName: root.name) }
+        return existing.filter { !SharedMemorySegment.exists(name: $0) }
+    }
+}
+
+extension DictionaryTree {
+    /// The JSON members that `list` and `status` both print: the root's
+    /// (``InspectedDictionary/summary(in:users:)``) and `nested`, the names of the tree's other dictionaries.
+    func summary(in directory: SharedMemoryDirectory, users: SegmentUsers) -> [(String, JSON)] {
+        root.summary(in: directory, users: users) + [("nested", .array(nested.map { .string($0.name) }))]
+    }
+}
