@@ -108,7 +108,31 @@ struct UltraDictTests {
         #expect(d.closed)
         expectError(.alreadyClosed) { try d.value(forKey: "x") }
         expectError(.alreadyClosed) { try d.updateValue(2, forKey: "x") }
+        expectError(.alreadyClosed) { try d.removeValue(forKey: "x") }
+        expectError(.alreadyClosed) { try d.applyUpdates() }
+        expectError(.alreadyClosed) { try d.load(force: true) }
+        expectError(.alreadyClosed) { try d.dump() }
+        expectError(.alreadyClosed) { try d.withLock { _ in } }
         expectError(.alreadyClosed) { try d.status() }
+    }
+
+    /// A read after close must not look like a successful one: it finds nothing, and says why.
+    @Test func readsAfterCloseFindNothingAndSayWhy() throws {
+        let name = uniqueName()
+        let d = try UltraDict<String, Int>(name: name)
+        defer { d.unlink() }
+        let closed = try UltraDict<String, Int>(name: name, create: false)
+        d["x"] = 1
+        #expect(closed["x"] == 1 && closed.lastReadError == nil)
+        closed.close()
+        for _ in 0..<2 {
+            #expect(closed["x"] == nil && closed["x", default: 7] == 7 && !closed.contains("x"))
+            #expect(closed.count == 0 && closed.isEmpty && closed.keys.isEmpty && closed.values.isEmpty)
+            #expect(closed.snapshot.isEmpty && Array(closed).isEmpty && closed.description == "[:]")
+            #expect(closed.lastReadError?.code == .alreadyClosed)
+            d["y"] = 2  // published changes do not bring the closed handle back
+        }
+        #expect(d.snapshot == ["x": 1, "y": 2])
     }
 
     @Test func codableAndHeterogeneousValues() throws {

@@ -1,0 +1,74 @@
+import Testing
+@testable import UltraDict
+
+/// The names that a recursive dictionary reads from shared memory (its register's keys, the
+/// references in its values) are followed only when they have the shape of a nested dictionary
+/// of its own tree: a hostile one never makes it open or unlink another dictionary.
+@Suite("Untrusted names in nested dictionaries")
+struct NestedNameTests {
+    /// A live recursive dictionary that a hostile name points at, with one entry.
+    func victim() throws -> UltraDict<UltraValue, UltraValue> {
+        let victim = try UltraDict<UltraValue, UltraValue>(name: uniqueName(), recurse: true)
+        victim["kept"] = 1
+        return victim
+    }
+
+    /// Expects `victim`'s dictionary to exist still, with its entry, for a process that attaches it anew.
+    func expectIntact(_ victim: UltraDict<UltraValue, UltraValue>, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let again = try UltraDict<UltraValue, UltraValue>(name: victim.name, create: false, recurse: true)
+        #expect(again["kept"] == 1, sourceLocation: sourceLocation)
+    }
+
+    @Test func hostileRegisterEntriesAreNeverUnlinked() throws {
+        let other = try victim()
+        defer { other.unlink() }
+        let root = try UltraDict<UltraValue, UltraValue>(name: uniqueName(), autoUnlink: false, recurse: true)
+        defer { root.unlink() }
+        // Named like a nested dictionary of the root, but without the 16 hex digits.
+        let lookalike = try UltraDict<String, Int>(name: root.name + "_nlookalike")
+        defer { lookalike.unlink() }
+        root["tree"] = ["leaf": 1]
+        let child = try #require(try root.nested("tree")).name
+
+        let register = try UltraDict<String, Int>(name: NestedDictionaries.registerName(ofRoot: root.name), create: false)
+        try register.update(with: [other.name: 1, lookalike.name: 1])
+        register.close()
+        root.close()  // without unlinking: the tool's path unlinks the tree
+        #expect(NestedDictionaries.unlinkRegistered(rootName: root.name).sorted() == [child, register.name].sorted())
+        #expect(try UltraDict<UltraValue, UltraValue>.unlink(name: root.name))
+
+        try expectIntact(other)
+        #expect(Set(segments(of: root.name)) == [lookalike.name, lookalike.name + "_memory"])
+    }
+
+    @Test func theRootsUnlinkSkipsHostileRegisterEntries() throws {
+        let other = try victim()
+        defer { other.unlink() }
+        let root = try UltraDict<UltraValue, UltraValue>(name: uniqueName(), recurse: true)
+        root["tree"] = ["leaf": 1]
+        let register = try UltraDict<String, Int>(name: NestedDictionaries.registerName(ofRoot: root.name), create: false)
+        register[other.name] = 1
+        root.unlink()
+        try expectIntact(other)
+        #expect(segments(of: root.name).isEmpty)
+    }
+
+    @Test func aHostileReferenceIsReportedAndNeverOpenedOrUnlinked() throws {
+        let other = try victim()
+        defer { other.unlink() }
+        let root = try UltraDict<UltraValue, UltraValue>(name: uniqueName(), recurse: true)
+        defer { root.unlink(); #expect(segments(of: root.name).isEmpty) }
+        let reference = UltraValue.nestedReference(to: other.name)
+        _ = try root.write(.set("evil", reference), key: "evil", value: reference)  // as a hostile writer would
+
+        let reader = try UltraDict<UltraValue, UltraValue>(name: root.name, create: false, recurse: true)
+        #expect(reader["evil"] == reference && reader.lastReadError?.code == .corruptSharedMemory)
+        #expect(reader.lastReadError?.message.contains("'\(other.name)', which is not a nested dictionary of this tree") == true)
+        expectError(.corruptSharedMemory) { try reader.value(forKey: "evil") }
+        expectError(.corruptSharedMemory) { try reader.nested("evil") }
+        expectError(.corruptSharedMemory) { try reader.deepCopy() }
+
+        try reader.removeAll()  // releases what the values refer to: never the other dictionary
+        try expectIntact(other)
+    }
+}
