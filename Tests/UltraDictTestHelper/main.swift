@@ -34,6 +34,14 @@ final class ThreadFailures: @unchecked Sendable {
     var first: (any Error)? { lock.withLock { errors.first } }
 }
 
+/// Handles kept until the process ends, as a global keeps them: never deinitialized.
+final class KeptUntilExit: @unchecked Sendable {
+    private let lock = NSLock()
+    private var handles: [AnyObject] = []
+    func keep(_ handle: AnyObject) { lock.withLock { handles.append(handle) } }
+}
+let keptUntilExit = KeptUntilExit()
+
 /// The value monotonic-writer stores under "derived" beside `counter`, so that a torn read shows.
 func derived(from counter: Int) -> Int { 3 * counter + 1 }
 
@@ -277,6 +285,41 @@ do {
         say("ready")
         _ = readLine()
         say("count \(d.count)")
+
+    case "exit-hook":  // exit-hook NAME HOW: creates NAME (recursive, one nested dictionary), keeps it in a global, says "created", ends as HOW says
+        let d = try attach(UltraValue.self, UltraValue.self, create: true, recurse: true)
+        d["tree"] = ["leaf": 1]
+        keptUntilExit.keep(d)
+        say("created")
+        switch rest[0] {
+        case "return": break  // returns from top-level code
+        case "exit": exit(0)
+        case "keep": d.autoUnlink = false  // and returns
+        case "crash": fatalError("crashing on purpose")
+        case "wait":  // until a line on stdin, or a signal: with none blocked, as a program started from a shell
+            // The test runner's threads block signals, and a process it starts inherits the mask.
+            var none = sigset_t()
+            sigemptyset(&none)
+            sigprocmask(SIG_SETMASK, &none, nil)
+            _ = readLine()
+        case "threads":  // and NAME_t0 ... NAME_t3, each created and kept by its own thread; then returns
+            let base = name
+            DispatchQueue.concurrentPerform(iterations: 4) { index in
+                do {
+                    keptUntilExit.keep(try UltraDict<String, Int>(name: "\(base)_t\(index)", create: true))
+                } catch {
+                    fail("thread \(index): \(error)")
+                }
+            }
+        case "fork":  // a forked child exits first, through the exit hook; then the parent looks and returns
+            let child = fork()
+            if child == 0 { exit(0) }
+            var status: Int32 = 0
+            waitpid(child, &status, 0)
+            let again = try UltraDict<UltraValue, UltraValue>(name: name, create: false, recurse: true)
+            say("after the child's exit: \(try again.value(forKey: "tree") == ["leaf": 1] ? "present" : "changed")")
+        default: fail("unknown ending \(rest[0])")
+        }
 
     default:
         fail("unknown command \(command)")
