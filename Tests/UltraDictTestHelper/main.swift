@@ -311,9 +311,12 @@ do {
                     fail("thread \(index): \(error)")
                 }
             }
-        case "fork":  // a forked child exits first, through the exit hook; then the parent looks and returns
+        case "fork":  // a forked child creates NAME_child and exits first, through the exit hook; then the parent looks and returns
             let child = fork()
-            if child == 0 { exit(0) }
+            if child == 0 {
+                keptUntilExit.keep(try UltraDict<String, Int>(name: name + "_child", create: true))
+                exit(0)
+            }
             var status: Int32 = 0
             waitpid(child, &status, 0)
             let again = try UltraDict<UltraValue, UltraValue>(name: name, create: false, recurse: true)

@@ -58,6 +58,7 @@ struct ForeignOwnerTests {
         let start = ContinuousClock.now
         expectForeignOwner { try UltraDict<String, Int>(name: d.name, create: false) }
         #expect(ContinuousClock.now - start < .milliseconds(500))
+        try expectOneOwnerPerDictionary(d)
         #expect(try UltraDict<String, Int>(name: d.name, create: false, allowingForeignOwner: true)["a"] == 1)
     }
 
@@ -67,7 +68,20 @@ struct ForeignOwnerTests {
         giveToForeignUser([d.name + "_full"])
 
         expectForeignOwner { try UltraDict<String, Int>(name: d.name, create: false) }
+        try expectOneOwnerPerDictionary(d)
         #expect(try UltraDict<String, Int>(name: d.name, create: false, allowingForeignOwner: true).isEmpty)
+    }
+
+    /// Expects `d`, whose control segment is this user's and some other segment another user's,
+    /// to be refused even with the opt-in (a dictionary's segments all belong to one user), and
+    /// then gives the rest of it to that user, so that the opt-in attaches it.
+    func expectOneOwnerPerDictionary(_ d: UltraDict<String, Int>, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        #expect(sourceLocation: sourceLocation) {
+            try UltraDict<String, Int>(name: d.name, create: false, allowingForeignOwner: true)
+        } throws: { error in
+            (error as? UltraDictError)?.code == .foreignOwner && (error as? UltraDictError)?.message.contains("all belong to one user") == true
+        }
+        giveToForeignUser(segments(of: d.name), sourceLocation: sourceLocation)
     }
 
     @Test func nestedDictionariesInheritTheOptIn() throws {

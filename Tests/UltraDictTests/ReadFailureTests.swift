@@ -68,13 +68,15 @@ struct ReadFailureTests {
         writer["good"] = 1
         #expect(reader["good"] == 1)
 
+        writer["before"] = 0  // read in the same refresh as the bad record, and applied
         let bad = try BadRecord.written(by: writer, key: "bad", value: 2)
         for _ in 0..<1000 {
-            #expect(reader["good"] == 1 && reader["bad"] == nil && reader.count == 1)
+            #expect(reader["good"] == 1 && reader["before"] == 0 && reader["bad"] == nil && reader.count == 2)
         }
         #expect(reader.lastReadError?.code == .serialization && reader.lastReadError?.message.hasPrefix("'\(writer.name)': ") == true)
         expectError(.serialization) { try reader.value(forKey: "good") }
         expectError(.serialization) { try reader.applyUpdates() }
+        expectError(.serialization) { try reader.updateValue(5, forKey: "write") }
         // Repaired in place, the record would now decode: a handle that copied the stream again
         // would see it. This one waits for a writer to publish.
         try bad.repair()
