@@ -250,15 +250,16 @@ func ultradict(_ arguments: String...) throws -> (status: Int32, lastLine: Strin
 }
 
 /// Makes in `/dev/shm` the dictionary `name` as Python UltraDict 0.0.6 leaves it with
-/// `shared_lock=True` and MessagePack: no fields of ours, and the record `[True, "a", 1]` in a
-/// 1000-byte stream. Returns the stream position.
+/// `shared_lock=True`, `recurse` as given, and MessagePack: no fields of ours, and the record
+/// `[True, "a", 1]` in a 1000-byte stream. Returns the stream position.
 @discardableResult
-func makePythonStyleDictionary(_ name: String) throws -> Int {
+func makePythonStyleDictionary(_ name: String, recurse: Bool = false) throws -> Int {
     var record: [UInt8] = []
     try MessagePackSerializer().encodeUpdate(.set("a", 1), into: &record)
     var control = [UInt8](repeating: 0, count: 1000)
     withUnsafeBytes(of: UInt32(6 + record.count).littleEndian) { control.replaceSubrange(0..<4, with: $0) }
     control[18] = UInt8(ascii: "1")
+    if recurse { control[19] = UInt8(ascii: "1") }
     var stream = [0xFF] + withUnsafeBytes(of: UInt32(record.count).littleEndian, Array.init) + [0xFF] + record
     stream += [UInt8](repeating: 0, count: 1000 - stream.count)
     #expect(FileManager.default.createFile(atPath: "/dev/shm/\(name)", contents: Data(control)))

@@ -10,16 +10,17 @@ func uniqueName(_ label: String = #function) -> String {
     return "udtest_\(prefix)_\(UInt32.random(in: .min ... .max))"
 }
 
-/// The segments in /dev/shm whose name starts with `name` (the dictionary's own and derived ones).
+/// The segments in `directory` (/dev/shm) whose name starts with `name` (the dictionary's own
+/// and derived ones).
 ///
-/// When /dev/shm cannot be listed, records an issue and returns one made-up name that says why,
-/// so that a leak check (`segments(of: name).isEmpty`) fails loudly rather than passing unseen.
-func segments(of name: String, sourceLocation: SourceLocation = #_sourceLocation) -> [String] {
+/// When the directory cannot be listed, records an issue and returns one made-up name that says
+/// why, so that a leak check (`segments(of: name).isEmpty`) fails loudly rather than passing unseen.
+func segments(of name: String, in directory: String = "/dev/shm", sourceLocation: SourceLocation = #_sourceLocation) -> [String] {
     do {
-        return try FileManager.default.contentsOfDirectory(atPath: "/dev/shm").filter { $0.hasPrefix(name) }
+        return try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasPrefix(name) }
     } catch {
-        Issue.record(error, "cannot list /dev/shm, so the segments of '\(name)' cannot be checked", sourceLocation: sourceLocation)
-        return ["<cannot list /dev/shm: \(error)>"]
+        Issue.record(error, "cannot list \(directory), so the segments of '\(name)' cannot be checked", sourceLocation: sourceLocation)
+        return ["<cannot list \(directory): \(error)>"]
     }
 }
 
