@@ -64,13 +64,17 @@ struct EntryOptions<Use: IntegerKeyUse>: ParsableArguments {
     }
 
     /// Attaches the dictionary `name` with its own serializer, lock and recursion (a dictionary
-    /// created with `recurse: true` is read with its nested dictionaries). A dictionary whose
+    /// created with `recurse: true` is read with its nested dictionaries; a nested dictionary,
+    /// which has no register of its own, is refused: its root opens it). A dictionary whose
     /// writers use the process-local lock is refused `forWriting`: the tool could not exclude them.
     func open(_ name: String, forWriting: Bool = false) throws -> UltraDict<UltraValue, UltraValue> {
         let dictionary = try InspectedDictionary(name: name)
         let lockKind = dictionary.lockKind
         if forWriting && lockKind == .processLocal {
             throw ToolError.failure("'\(name)' uses the process-local lock: only threads of the process that writes it may write it")
+        }
+        if dictionary.isRecursive && !dictionary.isTreeRoot {
+            throw ToolError.failure("'\(name)' has recursion but no register: a nested dictionary is read through its root")
         }
         let lock: any SharedMemoryLock.Type = lockKind == .shared ? SharedSpinLock.self : ProcessLocalLock.self
         let serializer = try serializer(of: dictionary)

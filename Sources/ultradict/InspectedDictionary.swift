@@ -52,6 +52,10 @@ struct InspectedDictionary {
     /// flag): then it is opened with recursion, and it may own a register and nested dictionaries.
     var isRecursive: Bool { control.recurseFlag }
 
+    /// Whether the dictionary is the root of a tree: recursive, with its register `NAME_register`
+    /// there. A nested dictionary is recursive without a register of its own.
+    var isTreeRoot: Bool { isRecursive && SharedMemorySegment.exists(name: NestedDictionaries.registerName(ofRoot: name)) }
+
     /// Whether the creator still runs, or `nil` when no creator is recorded (Python).
     var isCreatorAlive: Bool? {
         let creator = control.creator

@@ -40,8 +40,9 @@ struct WatchCommand: ParsableCommand {
     func run() throws {
         let dictionary = try InspectedDictionary(name: name)
         var feed = ChangeFeed(log: try UpdateLog.attach(name: name, allowingForeignOwner: options.allowForeignOwner), serializer: try options.serializer(of: dictionary))
-        // Nested dictionaries are read through a handle of the dictionary, which can open them.
-        let root = dictionary.isRecursive ? try options.open(name) : nil
+        // Nested dictionaries are read through a handle of their root, which can open them; a
+        // nested dictionary watched by its name prints those nested in it as their references.
+        let root = dictionary.isTreeRoot ? try options.open(name) : nil
         func printChange(_ change: ChangeFeed.Change) { printJSON(change.resolvingNested(through: root).json) }
         var loaded = false
         var polls = 0

@@ -79,6 +79,15 @@ struct CommandLineNestedTests {
 
         #expect(try ultradict("clean", "--prefix", name).lastLine == "[]", "the tree's creator runs")
         #expect(try ultradict("get", name, "inner").lastLine == #"{"a":1}"#)
+        let direct = try ultradict("get", nestedName, "a")
+        #expect(direct.status == 2)
+        #expect(direct.errors.contains("a nested dictionary is read through its root"), "\(direct.errors)")
+        let watcher = try ChildProcess("ultradict", ["watch", nestedName, "--initial"])
+        let deadline = Watchdog(watcher, seconds: 60)
+        defer { deadline.stop() }
+        #expect(watcher.readLine() == #"{"event":"set","key":"a","value":1}"#, "watch reads a nested dictionary alone")
+        kill(watcher.process.processIdentifier, SIGKILL)
+        _ = watcher.finish()
     }
 
     @Test func cleanRemovesAnOrphanedTreeWhole() throws {
