@@ -52,8 +52,16 @@ extension UltraDict {
         return .dictionary(try nesting.child(named: name).deepCopy())
     }
 
+    /// `value` resolved, or as stored when the nested dictionary it refers to cannot be read (another
+    /// process released it, or the reference is not one of this tree's): a value that cannot be
+    /// read never keeps its key from being replaced or removed.
+    private func resolvedIfReadable(_ value: Value) -> Value {
+        (try? resolved(value)) ?? value
+    }
+
     /// ``updateValue(_:forKey:)`` with ``recurse`` on: a `.dictionary` becomes a nested dictionary,
-    /// and a nested dictionary it replaces is released. Returns the previous value, resolved.
+    /// and a nested dictionary it replaces is released. Returns the previous value, resolved
+    /// (``resolvedIfReadable(_:)``).
     @usableFromInline
     func updateNestedValue(_ value: Value, forKey key: Key) throws -> Value? {
         try withLock { _ in
@@ -66,7 +74,7 @@ extension UltraDict {
             let replaced = storage[key]
             let previous: Value?
             do {
-                previous = try replaced.map(resolved)
+                previous = replaced.map(resolvedIfReadable)
                 _ = try write(.set(keyConverter.encode(key), tree), key: key, value: valueConverter.decode(tree))
             } catch {
                 try? release(tree)
@@ -78,11 +86,11 @@ extension UltraDict {
     }
 
     /// ``removeValue(forKey:)`` with ``recurse`` on, for a present key (lock held): releases a
-    /// nested dictionary. Returns the removed value, resolved.
+    /// nested dictionary. Returns the removed value, resolved (``resolvedIfReadable(_:)``).
     @usableFromInline
     func removeNestedValue(forKey key: Key) throws -> Value? {
         guard let removed = storage[key] else { return nil }
-        let previous = try resolved(removed)
+        let previous = resolvedIfReadable(removed)
         _ = try write(.delete(keyConverter.encode(key)), key: key, value: nil)
         try releaseNested(in: [removed])
         return previous

@@ -71,4 +71,17 @@ struct NestedNameTests {
         try reader.removeAll()  // releases what the values refer to: never the other dictionary
         try expectIntact(other)
     }
+
+    @Test func aHostileReferenceNeverKeepsItsKeyFromBeingReplacedOrRemoved() throws {
+        let other = try victim()
+        defer { other.unlink() }
+        let root = try UltraDict<UltraValue, UltraValue>(name: uniqueName(), recurse: true)
+        defer { root.unlink(); #expect(segments(of: root.name).isEmpty) }
+        let reference = UltraValue.nestedReference(to: other.name)
+        for key: UltraValue in ["replaced", "removed"] { _ = try root.write(.set(key, reference), key: key, value: reference) }
+        #expect(try root.updateValue(1, forKey: "replaced") == reference)
+        #expect(try root.removeValue(forKey: "removed") == reference)
+        #expect(root.snapshot == ["replaced": 1])
+        try expectIntact(other)
+    }
 }
