@@ -8,10 +8,11 @@ import PackagePlugin
 /// there, pass `--disable-sandbox` (`swift package --disable-sandbox ultradict list`). Linux has
 /// no plugin sandbox.
 ///
-/// The tool inherits the plugin's standard output, which SwiftPM reads through a pipe and prints
-/// line by line with its own buffered `print`: the tool writes each line at once, but SwiftPM
-/// passes lines on at once only to a terminal. Into a pipe or a file (`… watch NAME | jq`), and to
-/// keep every line on Ctrl-C, run the built tool instead (`swift build --product ultradict`).
+/// SwiftPM reads a plugin's standard output through a pipe and prints it with its own buffered
+/// `print`: into a pipe or a file (`… watch NAME | jq`) the lines would come only when SwiftPM
+/// exits, and be lost on Ctrl-C. So on Linux the tool writes straight to SwiftPM's own standard
+/// output (`/proc/PPID/fd/1`), line by line as it prints them; where that cannot be opened, it
+/// inherits the plugin's. Ctrl-C ends the tool with SwiftPM (`.ci/check-plugin` checks both).
 @main
 struct UltraDictCommand: CommandPlugin {
     func performCommand(context: PluginContext, arguments: [String]) async throws {
@@ -19,11 +20,38 @@ struct UltraDictCommand: CommandPlugin {
         let process = Process()
         process.executableURL = tool.url
         process.arguments = arguments
+        if let output = swiftPMStandardOutput() { process.standardOutput = output }
         try process.run()
+        let forwarders = forwardInterrupts(to: process.processIdentifier)
         process.waitUntilExit()
+        forwarders.forEach { $0.cancel() }
         // The tool has printed its own one-line error; pass its exit status on.
         if process.terminationReason != .exit || process.terminationStatus != 0 {
             exit(process.terminationStatus)
         }
+    }
+}
+
+/// SwiftPM's own standard output (the plugin's parent's descriptor 1), opened for appending, or
+/// `nil` where it cannot be opened (another system, or a sandbox).
+func swiftPMStandardOutput() -> FileHandle? {
+    #if os(Linux)
+    let descriptor = open("/proc/\(getppid())/fd/1", O_WRONLY | O_APPEND | O_CLOEXEC)
+    return descriptor >= 0 ? FileHandle(fileDescriptor: descriptor, closeOnDealloc: true) : nil
+    #else
+    return nil
+    #endif
+}
+
+/// Passes on to the tool (`pid`) the signals with which SwiftPM stops the plugin on Ctrl-C:
+/// Foundation starts the tool in a process group of its own, which a terminal's Ctrl-C does not
+/// reach, so without this a `watch` would outlive SwiftPM.
+func forwardInterrupts(to pid: Int32) -> [any DispatchSourceSignal] {
+    [SIGINT, SIGTERM, SIGHUP].map { signalNumber in
+        signal(signalNumber, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+        source.setEventHandler { kill(pid, signalNumber) }
+        source.resume()
+        return source
     }
 }

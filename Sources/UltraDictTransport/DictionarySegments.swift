@@ -44,14 +44,18 @@ extension UpdateLog {
     }
 
     /// Unlinks `segments`: the dictionary's own names as they are, dumps only when they belong
-    /// to the control segment's owner. Returns whether the control segment existed.
+    /// to the control segment's owner (as it is now, else as it was mapped). Returns whether the
+    /// control segment existed.
     private static func unlink(_ segments: [(role: SegmentRole, name: String)], control: ControlBlock?) throws -> Bool {
+        guard let controlName = segments.first(where: { $0.role == .control })?.name else { return false }
+        let owner = (try? SharedMemorySegment.owner(of: controlName)) ?? control?.segment.owner
         var existed = false
         for (role, name) in segments {
             switch role {
             case .control: existed = try SharedMemorySegment.unlink(name: name)
             case .stream, .staticFullDump: _ = try? SharedMemorySegment.unlink(name: name)
-            case .fullDump, .pendingFullDump, .replacedFullDump: control?.unlinkDump(name)
+            case .fullDump, .pendingFullDump, .replacedFullDump:
+                if let owner { _ = try? SharedMemorySegment.unlink(name: name, ifOwnedBy: owner) }
             }
         }
         return existed

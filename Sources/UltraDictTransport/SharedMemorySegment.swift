@@ -101,26 +101,33 @@ package final class SharedMemorySegment: @unchecked Sendable {
         }
     }
 
-    /// Removes the name `name` if the segment belongs to the user `owner`; returns false if it
-    /// did not exist or belongs to another user (left in place).
-    @discardableResult
-    package static func unlink(name: String, ifOwnedBy owner: uid_t) throws -> Bool {
+    /// The user that owns the existing segment `name`; throws `cannotAttach` if there is none.
+    package static func owner(of name: String) throws -> uid_t {
         let fd: Int32
         do {
             fd = try system_shm_open(posixName(name), O_RDONLY, 0o600)
         } catch where error.errno == ENOENT {
-            return false
+            throw UltraDictError(.cannotAttach, "shared memory '\(name)' does not exist", underlying: error)
         } catch {
-            throw openFailure(error, "cannot open shared memory '\(name)' to unlink it")
+            throw openFailure(error, "cannot open shared memory '\(name)'")
         }
-        let actualOwner: uid_t
+        defer { system_close(fd) }
         do {
-            defer { system_close(fd) }
-            actualOwner = try system_fstat(fd).owner
+            return try system_fstat(fd).owner
         } catch {
-            throw UltraDictError(.systemCall, "cannot check the owner of shared memory '\(name)'", underlying: error)
+            throw UltraDictError(.systemCall, "cannot read the owner of shared memory '\(name)'", underlying: error)
         }
-        return actualOwner == owner ? try unlink(name: name) : false
+    }
+
+    /// Removes the name `name` if the segment belongs to the user `owner`; returns false if it
+    /// did not exist or belongs to another user (left in place).
+    @discardableResult
+    package static func unlink(name: String, ifOwnedBy owner: uid_t) throws -> Bool {
+        do {
+            return try self.owner(of: name) == owner ? try unlink(name: name) : false
+        } catch UltraDictError.cannotAttach {
+            return false
+        }
     }
 
     /// Removes the name `name`; returns false if it did not exist.

@@ -22,6 +22,7 @@ struct UltraDictTool: ParsableCommand {
 
     /// Runs the command, reporting a failure as one `error: …` line and its exit status.
     static func main() {
+        unblockSignals()
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -34,6 +35,15 @@ struct UltraDictTool: ParsableCommand {
         } catch {
             fail(message(for: error), status: exitCode(for: error).rawValue)
         }
+    }
+
+    /// Lets every signal through, so that Ctrl-C and `kill` end the tool: a process started from a
+    /// thread that blocks signals inherits that mask, as the tool does when SwiftPM's command
+    /// plugin or a Swift program's `Process` starts it, and would then outlive its caller.
+    private static func unblockSignals() {
+        var none = sigset_t()
+        sigemptyset(&none)
+        sigprocmask(SIG_SETMASK, &none, nil)
     }
 
     private static func fail(_ message: String, status: Int32) -> Never {

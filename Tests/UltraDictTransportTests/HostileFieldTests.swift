@@ -44,6 +44,8 @@ struct HostileFieldTests {
         [UInt8](repeating: 7, count: 3).withUnsafeBytes { Frame.writeDump($0, counter: 1, at: victim.base) }
         var cursor = LogCursor(counter: 0, position: 0)
         try writer.publishFullDump([1], cursor: &cursor)
+        let dump = try #require(try writer.control.fullDumpName())
+        defer { _ = try? SharedMemorySegment.unlink(name: dump) }  // no longer named once the field is planted
         for planted in [victim.name, name, UpdateLog.streamName(name), "psm_1234567", "psm_ABCDEF12"] {
             plantDumpName(planted, in: writer)
             let reader = try UpdateLog.attach(name: name)
