@@ -1,7 +1,7 @@
 import Atomics
 
-// Reads of control-block fields that only diagnostics need (the `ultradict status` command);
-// the dictionary itself never reads them.
+// Reads of control-block fields that only diagnostics need (`UltraDict.status()` and the
+// `ultradict status` command); reads and writes of entries never use them.
 extension ControlBlock {
     /// The lock words as they are now: whether the lock byte is set, the owner pid at byte 4 and
     /// the owner identity at byte 320 (see ``ControlLayout/lockOwnerIdentity``). Three separate
@@ -19,11 +19,5 @@ extension ControlBlock {
     /// for a control block without them (a Python creator).
     package var layoutVersion: UInt16? {
         hasOwnFields ? UInt16(littleEndian: (segment.base + ControlLayout.layoutVersion).loadUnaligned(as: UInt16.self)) : nil
-    }
-
-    /// The aligned 64-bit copy of the full-dump counter (``ControlLayout/fullDumpCounter64``), or
-    /// `nil` for a control block without this package's fields.
-    package var fullDumpCounterCopy: UInt64? {
-        hasOwnFields ? UInt64(littleEndian: (segment.base + ControlLayout.fullDumpCounter64).loadUnaligned(as: UInt64.self)) : nil
     }
 }

@@ -50,8 +50,7 @@ package enum ControlLayout {
     package static let lockOwnerIdentity = 320
     /// u64: the publication sequence word, odd while a full dump is being published.
     package static let sequence = 328
-    /// u64: reserved (see `Docs/FORMAT.md`); read only by diagnostics until the tool stops showing it.
-    package static let fullDumpCounter64 = 336
+    // Bytes 336..344 are reserved (`Docs/FORMAT.md`): nothing reads or writes them.
     /// u64: the capacity of the update stream `NAME_memory` as created.
     package static let streamCapacity = 344
     /// u64: payload bytes of the last full dump this package published, for the dump policy.

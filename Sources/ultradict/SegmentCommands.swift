@@ -84,7 +84,6 @@ struct StatusCommand: ParsableCommand {
             ("lockOwnerIdentity", own ? .uint(lock.ownerIdentity) : .null),
             ("sequence", own ? .uint(sequence) : .null),
             ("publishing", own ? .bool(sequence & 1 == 1) : .null),
-            ("fullDumpCounterCopy", control.fullDumpCounterCopy.map(JSON.uint) ?? .null),
             ("streamCapacity", own ? .int(Int64(control.streamCapacity)) : .null),
         ]
         let summary = DictionaryTree(root: dictionary).summary(in: try SharedMemoryDirectory(), users: SegmentUsers())

@@ -21,8 +21,7 @@ struct WatchCommand: ParsableCommand {
             what it holds when the line is printed; a change inside it is not a change of this \
             dictionary (watch the nested one by its name for those). The command ends by itself \
             when the dictionary is unlinked. Each line is written as it is printed, whatever \
-            standard output is; through 'swift package ultradict', SwiftPM passes lines on at once \
-            only to a terminal (it buffers them into a pipe or a file): run the built tool there.
+            standard output is, also through 'swift package ultradict'.
             """
     )
 

@@ -43,7 +43,6 @@ struct CommandLineTests {
         #expect(status["lockHeld"] as? Bool == false)
         #expect(status["lockOwnerPID"] as? Int == 0)
         #expect(status["fullDumpCounter"] as? Int == 0)
-        #expect(status["fullDumpCounterCopy"] as? Int == 0)
         #expect(status["fullDumpName"] is NSNull)
         #expect(status["publishing"] as? Bool == false)
         #expect(status["streamCapacity"] as? Int == UltraDict<Int, Int>.defaultBufferSize)
