@@ -119,3 +119,26 @@ package struct DumpTrailer: Equatable {
         return hash
     }
 }
+
+/// A full-dump segment's framing, read without trusting it: a header whose length fits the
+/// segment, the payload, and the trailer after it if there is one. Keeps the segment mapped.
+struct DumpContents {
+    /// The segment the payload lies in.
+    let segment: SharedMemorySegment
+    /// The payload, inside the segment.
+    let payload: UnsafeRawBufferPointer
+    /// The checksum trailer after the payload, if there is one.
+    let trailer: DumpTrailer?
+
+    /// Reads `segment`'s header and trailer; throws `corruptSharedMemory` for an invalid header.
+    init(_ segment: SharedMemorySegment) throws {
+        let bytes = UnsafeRawBufferPointer(start: segment.base, count: segment.size)
+        let length = try Frame.payloadLength(in: bytes, what: "full dump '\(segment.name)'")
+        self.segment = segment
+        payload = UnsafeRawBufferPointer(rebasing: bytes[Frame.headerSize..<(Frame.headerSize + length)])
+        trailer = DumpTrailer(reading: UnsafeRawBufferPointer(rebasing: bytes[(Frame.headerSize + length)...]))
+    }
+
+    /// The trailer, if there is one and it matches the payload.
+    var intactTrailer: DumpTrailer? { trailer.flatMap { $0.matches(payload) ? $0 : nil } }
+}

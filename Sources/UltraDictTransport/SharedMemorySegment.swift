@@ -64,7 +64,7 @@ package final class SharedMemorySegment: @unchecked Sendable {
     package static func attach(
         name: String, minimumSize: Int = 1, allowingForeignOwner: Bool = false, requiredOwner: uid_t? = nil
     ) throws -> SharedMemorySegment {
-        let fd = try open(name)
+        let fd = try open(name, O_RDWR)
         defer { system_close(fd) }
         do {
             let (size, owner) = try system_fstat(fd)
@@ -90,10 +90,10 @@ package final class SharedMemorySegment: @unchecked Sendable {
         }
     }
 
-    /// Opens the existing segment `name` read-write.
-    private static func open(_ name: String) throws -> Int32 {
+    /// Opens the existing segment `name` with `flags` (`O_RDWR` or `O_RDONLY`).
+    private static func open(_ name: String, _ flags: Int32) throws -> Int32 {
         do {
-            return try system_shm_open(posixName(name), O_RDWR, 0o600)
+            return try system_shm_open(posixName(name), flags, 0o600)
         } catch where error.errno == ENOENT {
             throw UltraDictError(.cannotAttach, "shared memory '\(name)' does not exist", underlying: error)
         } catch {
@@ -103,14 +103,7 @@ package final class SharedMemorySegment: @unchecked Sendable {
 
     /// The user that owns the existing segment `name`; throws `cannotAttach` if there is none.
     package static func owner(of name: String) throws -> uid_t {
-        let fd: Int32
-        do {
-            fd = try system_shm_open(posixName(name), O_RDONLY, 0o600)
-        } catch where error.errno == ENOENT {
-            throw UltraDictError(.cannotAttach, "shared memory '\(name)' does not exist", underlying: error)
-        } catch {
-            throw openFailure(error, "cannot open shared memory '\(name)'")
-        }
+        let fd = try open(name, O_RDONLY)
         defer { system_close(fd) }
         do {
             return try system_fstat(fd).owner

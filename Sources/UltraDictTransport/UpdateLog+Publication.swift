@@ -1,0 +1,121 @@
+import Atomics
+import UltraDictCore
+
+// Full dumps: their publication, and the repair of one whose writer died (lock held).
+extension UpdateLog {
+    /// Publishes a full dump of `payload` and starts the stream over.
+    ///
+    /// Order: a fresh dump name recorded as pending (with the dump it replaces); the dump written
+    /// whole to that new segment with its checksum trailer; sequence odd; the dump copied into
+    /// the static segment, or its name published; position reset to 0; counter incremented;
+    /// sequence even; the replaced dump (or the static dump's shadow) unlinked; the pending
+    /// fields cleared. A writer that dies anywhere leaves either the previous state or a complete
+    /// pending dump that ``repairInterruptedPublication()`` publishes, and no segment that the
+    /// next publication does not remove. Throws `fullDumpMemoryFull`, changing nothing, if a
+    /// static dump is too small.
+    package func publishFullDump(_ payload: [UInt8], cursor: inout LogCursor) throws {
+        let needed = Frame.dumpSize(payloadCount: payload.count)
+        if let staticDump, needed > staticDump.size {
+            throw UltraDictError(.fullDumpMemoryFull, "full dump of '\(name)' needs \(needed) bytes but fullDumpSize is \(staticDump.size)")
+        }
+        guard payload.count <= Int(UInt32.max) - Frame.headerSize - DumpTrailer.size else {
+            throw UltraDictError(.invalidArgument, "full dump of '\(name)' would be \(payload.count) bytes, more than 4 GiB")
+        }
+        discardAbandonedPublication()
+        let counter = control.fullDumpCounter &+ 1
+        control.replacedDumpName = staticDump == nil ? (try? control.fullDumpName()) ?? nil : nil
+        let dump = try createPendingDump(size: needed)
+        payload.withUnsafeBytes { Frame.writeDump($0, counter: counter, at: dump.base) }
+        atomicMemoryFence(ordering: .releasing)
+        control.beginPublication()
+        complete(dump, length: payload.count, counter: counter)
+        cursor = LogCursor(counter: counter, position: 0)
+    }
+
+    /// Publishes the pending `dump` from the sequence word's odd step on. Every step is
+    /// idempotent, so a repair runs them all again.
+    private func complete(_ dump: SharedMemorySegment, length: Int, counter: UInt32) {
+        if let staticDump {
+            staticDump.base.copyMemory(from: dump.base, byteCount: Frame.dumpSize(payloadCount: length))
+        } else {
+            control.publishFullDumpName(dump.name)
+        }
+        atomicMemoryFence(ordering: .releasing)
+        control.publishStreamPosition(0)
+        control.publishFullDumpCounter(counter)
+        control.lastSnapshotSize = length
+        control.endPublication()
+        if staticDump != nil {
+            control.unlinkDump(dump.name)  // It was only the static dump's shadow.
+        } else if let replaced = control.replacedDumpName, replaced != dump.name {
+            control.unlinkDump(replaced)
+        }
+        control.pendingDumpName = nil
+        control.replacedDumpName = nil
+    }
+
+    /// Removes what a writer that died outside a publication's odd window left in the pending
+    /// fields: its pending dump if the publication never began (or was a static dump's shadow),
+    /// the replaced dump if it ended.
+    private func discardAbandonedPublication() {
+        guard let pending = control.pendingDumpName else { return }
+        if staticDump == nil, (try? control.fullDumpName()) == pending {
+            if let replaced = control.replacedDumpName, replaced != pending { control.unlinkDump(replaced) }
+        } else {
+            control.unlinkDump(pending)
+        }
+        control.pendingDumpName = nil
+        control.replacedDumpName = nil
+    }
+
+    /// Creates a new dump segment under a random `psm_xxxxxxxx` name, recorded as pending before
+    /// the segment exists, so that a writer that dies right after creating it leaves it named.
+    private func createPendingDump(size: Int) throws -> SharedMemorySegment {
+        while true {
+            let name = SegmentName.random()
+            control.pendingDumpName = name
+            do {
+                return try SharedMemorySegment.create(name: name, size: size)
+            } catch UltraDictError.alreadyExists {
+                continue  // Another dump took that name: draw again.
+            } catch {
+                control.pendingDumpName = nil
+                throw error
+            }
+        }
+    }
+
+    /// Whether a full dump's publication was left unfinished (the sequence word is odd).
+    @usableFromInline
+    package var isPublicationInterrupted: Bool { control.sequence & 1 == 1 }
+
+    /// Finishes a publication whose writer died, with the lock held.
+    ///
+    /// The pending dump is complete (it was checksummed and named before the sequence word went
+    /// odd), so the publication is carried to its end. Without a usable pending dump (a hostile
+    /// field), the dump in place must still be the previous, intact one, and the previous state
+    /// stands. Returns `false` when neither holds: the caller must then publish a full dump of
+    /// its own, complete state.
+    package func repairInterruptedPublication() -> Bool {
+        guard isPublicationInterrupted else { return true }
+        let counter = control.fullDumpCounter
+        if let pending = control.pendingDumpName, let dump = try? attachDump(pending),
+           let contents = try? DumpContents(dump), let trailer = contents.intactTrailer,
+           trailer.counter == counter &+ 1 || trailer.counter == counter,
+           Frame.dumpSize(payloadCount: contents.payload.count) <= staticDump?.size ?? .max {
+            complete(dump, length: contents.payload.count, counter: trailer.counter)
+            return true
+        }
+        // No usable pending dump: the previous state stands if the dump in place is intact (its
+        // trailer matches the current counter, or it is a trailer-less Python dump of its own).
+        guard let current = staticDump ?? (try? control.fullDumpName()).flatMap({ $0.flatMap { try? attachDump($0) } }) else {
+            // No dump was ever published (counter 0), or it is missing.
+            control.endPublication()
+            return counter == 0
+        }
+        guard let contents = try? DumpContents(current),
+              contents.trailer == nil ? staticDump == nil : contents.intactTrailer?.counter == counter else { return false }
+        control.endPublication()
+        return true
+    }
+}
