@@ -100,6 +100,12 @@ package enum NestedDictionaries {
     /// The register's name for the root `rootName` (`ROOT_register`).
     package static func registerName(ofRoot rootName: String) -> String { rootName + NestedTree.registerSuffix }
 
+    /// Whether `name` has the shape of a nested dictionary of the root `rootName`'s tree: the only
+    /// names read from its register that are ever followed.
+    package static func isNestedName(_ name: String, ofRoot rootName: String) -> Bool {
+        NestedTree.isChildName(name, prefix: NestedTree.childNamePrefix(ofRoot: rootName))
+    }
+
     /// Unlinks the nested dictionaries registered for the root `rootName` (only names of this
     /// tree's child shape) and the register; returns the names of the segments' dictionaries it
     /// removed (nested dictionaries and the register). Does nothing and returns [] when there is

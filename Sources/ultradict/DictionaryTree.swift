@@ -13,9 +13,10 @@ struct DictionaryTree {
     /// The register and the nested dictionaries it lists that exist, the register first; empty
     /// for a dictionary without recursion or without a register.
     ///
-    /// The names come from the register, untrusted: they are shown, and kept from `clean` while
-    /// the tree lives, but never unlinked by name here (``unlink()`` leaves that to
-    /// `NestedDictionaries.unlinkRegistered(rootName:)`, which follows only nested names).
+    /// The names come from the register, untrusted: only those of the tree's nested shape
+    /// (`NestedDictionaries.isNestedName(_:ofRoot:)`) are shown and kept from `clean` while the
+    /// tree lives, and none is unlinked by name here (``unlink()`` leaves that to
+    /// `NestedDictionaries.unlinkRegistered(rootName:)`, which follows the same names).
     let nested: [InspectedDictionary]
 
     /// The tree of `root`, reading its register if it has one.
@@ -33,7 +34,7 @@ struct DictionaryTree {
         var feed = ChangeFeed(log: log, serializer: MessagePackSerializer())
         _ = try? feed.changes()
         let listed = feed.entries.keys.compactMap { key -> String? in
-            guard case .string(let name) = key, name != rootName, name != registerName else { return nil }
+            guard case .string(let name) = key, NestedDictionaries.isNestedName(name, ofRoot: rootName) else { return nil }
             return name
         }
         return [registerName] + listed.sorted()

@@ -115,6 +115,11 @@ struct CommandLineNestedTests {
         try makePythonStyleDictionary(name, recurse: true)
         try makeRegister(of: name, listing: [other.name])
 
+        let list = try #require(try parseJSON(try ultradict("list").lastLine) as? [[String: Any]])
+        let root = list.first { $0["name"] as? String == name }
+        #expect(root?["nested"] as? [String] == [name + "_register"], "a name of another shape is not shown as nested")
+        #expect(list.first { $0["name"] as? String == other.name }?["root"] is NSNull, "nor counted in the tree")
+
         let result = try ultradict("unlink", name)
         #expect(result.lastLine == #"["\#(name)","\#(name)_memory","\#(name)_register","\#(name)_register_memory"]"#, "\(result.errors)")
         #expect(segments(of: name).isEmpty)
