@@ -286,6 +286,13 @@ do {
         _ = readLine()
         say("count \(d.count)")
 
+    case "write-after-close":  // write-after-close NAME: creates NAME, closes it, then writes through the subscript, which traps
+        let d = try attach(String.self, Int.self, create: true)
+        d.close()
+        say("closed")
+        d["k"] = 1
+        say("the write after close did not trap")
+
     case "exit-hook":  // exit-hook NAME HOW: creates NAME (recursive, one nested dictionary), keeps it in a global, says "created", ends as HOW says
         let d = try attach(UltraValue.self, UltraValue.self, create: true, recurse: true)
         d["tree"] = ["leaf": 1]
