@@ -21,8 +21,9 @@ struct UltraDictCommand: CommandPlugin {
         process.executableURL = tool.url
         process.arguments = arguments
         if let output = swiftPMStandardOutput() { process.standardOutput = output }
+        // Before the tool starts, so that no interrupt falls between; passed on while it runs.
+        let forwarders = forwardInterrupts(to: process)
         try process.run()
-        let forwarders = forwardInterrupts(to: process.processIdentifier)
         process.waitUntilExit()
         forwarders.forEach { $0.cancel() }
         // The tool has printed its own one-line error; pass its exit status on.
@@ -43,14 +44,18 @@ func swiftPMStandardOutput() -> FileHandle? {
     #endif
 }
 
-/// Passes on to the tool (`pid`) the signals with which SwiftPM stops the plugin on Ctrl-C:
-/// Foundation starts the tool in a process group of its own, which a terminal's Ctrl-C does not
-/// reach, so without this a `watch` would outlive SwiftPM.
-func forwardInterrupts(to pid: Int32) -> [any DispatchSourceSignal] {
+/// Passes on to the tool, while it runs, the signals with which SwiftPM stops the plugin on
+/// Ctrl-C: Foundation starts the tool in a process group of its own, which a terminal's Ctrl-C
+/// does not reach, so without this a `watch` would outlive SwiftPM. One that comes before the
+/// tool runs ends the plugin.
+func forwardInterrupts(to tool: Process) -> [any DispatchSourceSignal] {
     [SIGINT, SIGTERM, SIGHUP].map { signalNumber in
         signal(signalNumber, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-        source.setEventHandler { kill(pid, signalNumber) }
+        source.setEventHandler {
+            guard tool.isRunning else { exit(128 + signalNumber) }
+            kill(tool.processIdentifier, signalNumber)
+        }
         source.resume()
         return source
     }

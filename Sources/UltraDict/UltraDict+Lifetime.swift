@@ -4,7 +4,8 @@ import UltraDictTransport
 extension UltraDict {
     // MARK: Lifetime
 
-    /// Closes the handle: unlinks the segments if ``autoUnlink`` is set or `unlink` is true, and
+    /// Closes the handle: unlinks the segments if `unlink` is true, or if ``autoUnlink`` is set
+    /// and this is the process that opened the handle (a forked child's copy never unlinks), and
     /// releases this handle's copy of the entries.
     ///
     /// After it, the throwing forms (``value(forKey:)``, ``updateValue(_:forKey:)``,
@@ -19,8 +20,10 @@ extension UltraDict {
         storage = [:]
         lastReadError = closedError()
         updateExitCleanup()
-        if unlink || autoUnlink { log.unlinkSegments() }
-        nesting?.close(unlinkingTree: unlink || autoUnlink)
+        // A forked child that closes (or drops) a handle it inherited leaves its parent's dictionary alone.
+        let unlinks = unlink || (autoUnlink && openingPID == ProcessIdentity.currentPID)
+        if unlinks { log.unlinkSegments() }
+        nesting?.close(unlinkingTree: unlinks)
     }
 
     /// Closes the handle and unlinks every segment of the dictionary; other processes keep their
@@ -31,7 +34,11 @@ extension UltraDict {
     /// dictionaries and their register when it is a recursive root; returns whether it existed.
     @discardableResult
     public static func unlink(name: String) throws -> Bool {
-        NestedDictionaries.unlinkRegistered(rootName: name)
+        try SegmentName.validate(name)
+        // Only a root whose control block records recursion has a register: `NAME_register` of
+        // another dictionary may be a dictionary of its own.
+        let control = (try? SharedMemorySegment.attach(name: name, minimumSize: ControlLayout.size)).map(ControlBlock.init)
+        if control?.recurseFlag == true { NestedDictionaries.unlinkRegistered(rootName: name) }
         return try UpdateLog.unlinkSegments(name: name)
     }
 

@@ -20,19 +20,27 @@ extension UltraDict {
         return try nesting.child(named: name)
     }
 
-    /// The whole dictionary as plain values: nested dictionaries are copied, recursively, as `.dictionary`.
+    /// The whole dictionary as plain values: nested dictionaries are copied, recursively, as
+    /// `.dictionary`. A reference that leads back to a dictionary it is nested in, or nesting
+    /// deeper than ``UltraValue/maximumDepth`` (only a hostile writer makes either), throws
+    /// `corruptSharedMemory`.
     public func deepCopy() throws -> [Key: UltraValue] {
+        try deepCopy(along: [])
+    }
+
+    /// ``deepCopy()`` of a dictionary reached through the nested dictionaries named in `path`.
+    func deepCopy(along path: [String]) throws -> [Key: UltraValue] {
         try refresh()
         var copy: [Key: UltraValue] = [:]
         copy.reserveCapacity(storage.count)
-        for (key, value) in storage { copy[key] = try resolvedTree(valueConverter.encode(value)) }
+        for (key, value) in storage { copy[key] = try resolvedTree(valueConverter.encode(value), along: path) }
         return copy
     }
 
     /// `value` with a nested dictionary's reference replaced by its contents, recursively.
     @usableFromInline
     func resolved(_ value: Value) throws -> Value {
-        try valueConverter.decode(resolvedTree(valueConverter.encode(value)))
+        try valueConverter.decode(resolvedTree(valueConverter.encode(value), along: []))
     }
 
     /// ``resolved(_:)`` for the subscript, which cannot throw: on failure, the value as stored, and ``lastReadError`` says why.
@@ -47,9 +55,20 @@ extension UltraDict {
         }
     }
 
-    private func resolvedTree(_ tree: UltraValue) throws -> UltraValue {
+    private func resolvedTree(_ tree: UltraValue, along path: [String]) throws -> UltraValue {
         guard let nesting, let name = tree.nestedReferenceName else { return tree }
-        return .dictionary(try nesting.child(named: name).deepCopy())
+        let path = try Self.extend(path, with: name, in: self.name)
+        return .dictionary(try nesting.child(named: name).deepCopy(along: path))
+    }
+
+    /// `path` with `name` appended, for a walk down nested dictionaries from `parent`; throws
+    /// `corruptSharedMemory` for a reference cycle or nesting deeper than ``UltraValue/maximumDepth``,
+    /// so that a hostile reference can neither recurse forever nor exhaust the stack.
+    private static func extend(_ path: [String], with name: String, in parent: String) throws -> [String] {
+        guard !path.contains(name), path.count < UltraValue.maximumDepth else {
+            throw UltraDictError(.corruptSharedMemory, "'\(parent)': the nested dictionary '\(name)' is nested in itself, or nested more than \(UltraValue.maximumDepth) deep")
+        }
+        return path + [name]
     }
 
     /// `value` resolved, or as stored when the nested dictionary it refers to cannot be read (another
@@ -96,10 +115,11 @@ extension UltraDict {
         return previous
     }
 
-    /// Releases the nested dictionaries that `values` refer to (lock held).
+    /// Releases the nested dictionaries that `values` refer to (lock held), reached through the
+    /// nested dictionaries named in `path`.
     @usableFromInline
-    func releaseNested(in values: some Sequence<Value>) throws {
-        for value in values { try release(valueConverter.encode(value)) }
+    func releaseNested(in values: some Sequence<Value>, along path: [String] = []) throws {
+        for value in values { try release(valueConverter.encode(value), along: path) }
     }
 
     /// Creates a nested dictionary, registered first so that no segment escapes the register.
@@ -119,13 +139,15 @@ extension UltraDict {
     }
 
     /// Unlinks the nested dictionary `reference` refers to, with the ones nested in it, and
-    /// removes them from the register; does nothing for another value.
-    private func release(_ reference: UltraValue) throws {
+    /// removes them from the register; does nothing for another value, nor for one that `path`
+    /// (the dictionaries being released around it) already holds: a cycle is released once.
+    private func release(_ reference: UltraValue, along path: [String] = []) throws {
         // A name of another shape did not come from this package: it is never opened or unlinked.
-        guard let nesting, let name = reference.nestedReferenceName, nesting.tree.isChildName(name) else { return }
+        guard let nesting, let name = reference.nestedReferenceName, nesting.tree.isChildName(name), !path.contains(name) else { return }
+        let path = try Self.extend(path, with: name, in: self.name)
         // Another process may have released it already: then only the register entry may remain.
         if let child = nesting.children.removeValue(forKey: name) ?? (try? nesting.tree.open(name, false, nesting.tree)) {
-            try child.withLock { child in try child.releaseNested(in: child.storage.values) }
+            try child.withLock { child in try child.releaseNested(in: child.storage.values, along: path) }
             child.close(unlink: true)
         }
         try nesting.tree.register.removeValue(forKey: name)

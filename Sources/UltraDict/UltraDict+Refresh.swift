@@ -72,20 +72,24 @@ extension UltraDict {
     /// rethrow it at once, without copying the stream again. A bad record stays in the stream
     /// until the next full dump, so a handle stuck behind one recovers when a writer dumps.
     @usableFromInline
-    func applyPublishedChanges(since start: LogCursor? = nil, _ apply: (LogChanges) throws -> Void) throws {
+    func applyPublishedChanges(
+        since start: LogCursor? = nil, repairing: Bool = true, _ apply: (LogChanges) throws -> Void
+    ) throws {
         let control = log.control
         let published = LogCursor(counter: control.fullDumpCounter, position: control.streamPosition)
         if start == nil, let failedRead, failedRead.published == published { throw failedRead.error }
         let changes: LogChanges
         do {
             changes = try log.readChanges(since: start ?? cursor)
-        } catch LogError.publicationInterrupted {
+        } catch LogError.publicationInterrupted where repairing {
             // A writer died mid-publication: repair it under the lock, taking it over if it is dead.
             try lock.withLock(timeout: .seconds(1), stealAfterTimeout: true) {
                 if log.isPublicationInterrupted { try repairPublication() }
             }
-            if start != nil || !log.isCurrent(cursor) { try applyPublishedChanges(since: start, apply) }
+            if start != nil || !log.isCurrent(cursor) { try applyPublishedChanges(since: start, repairing: false, apply) }
             return
+        } catch LogError.publicationInterrupted {
+            throw UltraDictError(.corruptSharedMemory, "'\(name)': a full dump's publication was left unfinished again right after a repair; some process keeps breaking the protocol")
         } catch {
             throw rememberFailedRead(error, at: published)
         }
@@ -101,10 +105,15 @@ extension UltraDict {
         lastReadError = nil
     }
 
-    /// Remembers that reading the state `published` failed with `error`, and returns the error.
+    /// Remembers that reading the state `published` failed with `error`, when the bytes are at
+    /// fault (`corruptSharedMemory`, `serialization`, `typeMismatch`); returns the error. A
+    /// failure of the machine (descriptors, memory, a dump being replaced) is not remembered:
+    /// the next read tries again.
     private func rememberFailedRead(_ error: any Error, at published: LogCursor) -> UltraDictError {
         let error = error as? UltraDictError ?? UltraDictError(.corruptSharedMemory, "'\(name)': \(error)")
-        failedRead = FailedRead(published: published, error: error)
+        if [.corruptSharedMemory, .serialization, .typeMismatch].contains(error.code) {
+            failedRead = FailedRead(published: published, error: error)
+        }
         return error
     }
 

@@ -69,6 +69,8 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     public var autoUnlink: Bool {
         didSet { updateExitCleanup() }
     }
+    /// The process that opened this handle: only it auto-unlinks, never a forked child.
+    let openingPID = ProcessIdentity.currentPID
 
     /// Why the last lock-free refresh failed, if it did; cleared by the next successful one.
     /// After ``close(unlink:)``, `alreadyClosed`.

@@ -67,7 +67,10 @@ package final class SharedMemorySegment: @unchecked Sendable {
         let fd = try open(name, O_RDWR)
         defer { system_close(fd) }
         do {
-            let (size, owner) = try system_fstat(fd)
+            let (size, owner, isRegularFile) = try system_fstat(fd)
+            guard isRegularFile else {
+                throw UltraDictError(.corruptSharedMemory, "'\(name)' in the shared-memory directory is not a shared-memory segment (a FIFO, a device or a directory)")
+            }
             let user = system_geteuid()
             if let requiredOwner, owner != requiredOwner {
                 throw UltraDictError(
@@ -90,10 +93,12 @@ package final class SharedMemorySegment: @unchecked Sendable {
         }
     }
 
-    /// Opens the existing segment `name` with `flags` (`O_RDWR` or `O_RDONLY`).
+    /// Opens the existing segment `name` with `flags` (`O_RDWR` or `O_RDONLY`), never waiting:
+    /// `/dev/shm` is writable by every user, and a FIFO planted under a segment's name would
+    /// otherwise block the open forever.
     private static func open(_ name: String, _ flags: Int32) throws -> Int32 {
         do {
-            return try system_shm_open(posixName(name), flags, 0o600)
+            return try system_shm_open(posixName(name), flags | O_NONBLOCK, 0o600)
         } catch where error.errno == ENOENT {
             throw UltraDictError(.cannotAttach, "shared memory '\(name)' does not exist", underlying: error)
         } catch {
@@ -138,7 +143,7 @@ package final class SharedMemorySegment: @unchecked Sendable {
 
     /// Whether a segment named `name` exists.
     package static func exists(name: String) -> Bool {
-        guard let fd = try? system_shm_open(posixName(name), O_RDONLY, 0o600) else { return false }
+        guard let fd = try? system_shm_open(posixName(name), O_RDONLY | O_NONBLOCK, 0o600) else { return false }
         system_close(fd)
         return true
     }

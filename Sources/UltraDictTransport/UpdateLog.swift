@@ -202,6 +202,9 @@ package final class UpdateLog: @unchecked Sendable {
         while true {
             defer { attempt += 1 }
             if attempt > 0 { Backoff.pause(attempt) }
+            guard attempt <= attempts else {
+                throw UltraDictError(.corruptSharedMemory, "'\(name)': the shared state changed under each of \(attempts) copies; a writer publishes faster than this reader can copy, or keeps moving the sequence word")
+            }
             let sequence = control.sequence
             if sequence & 1 == 1 && !ignoringInterruptedPublication {
                 if attempt >= attempts { throw LogError.publicationInterrupted }

@@ -43,6 +43,13 @@ struct ExitHookTests {
         #expect(segments(of: name).isEmpty)  // the child's own dictionary went at its exit, the parent's at the parent's
     }
 
+    @Test func aForkedChildThatClosesItsCopyOfTheHandleLeavesTheParentsDictionary() throws {
+        let name = uniqueName()
+        let result = try runExitHook(name, "fork-close")
+        #expect(result.status == 0 && result.lines == ["created", "after the child's close: present"], "\(result.errors)")
+        #expect(segments(of: name).isEmpty)  // the parent's exit unlinks it
+    }
+
     @Test func autoUnlinkTurnedOffBeforeExitKeepsTheDictionary() throws {
         let name = uniqueName()
         defer { _ = try? UltraDict<UltraValue, UltraValue>.unlink(name: name) }

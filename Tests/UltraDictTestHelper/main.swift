@@ -328,6 +328,16 @@ do {
             waitpid(child, &status, 0)
             let again = try UltraDict<UltraValue, UltraValue>(name: name, create: false, recurse: true)
             say("after the child's exit: \(try again.value(forKey: "tree") == ["leaf": 1] ? "present" : "changed")")
+        case "fork-close":  // a forked child closes its copy of the creator's handle and exits; then the parent looks and returns
+            let child = fork()
+            if child == 0 {
+                d.close()
+                _exit(0)
+            }
+            var status: Int32 = 0
+            waitpid(child, &status, 0)
+            let again = try UltraDict<UltraValue, UltraValue>(name: name, create: false, recurse: true)
+            say("after the child's close: \(try again.value(forKey: "tree") == ["leaf": 1] ? "present" : "changed")")
         default: fail("unknown ending \(rest[0])")
         }
 

@@ -85,3 +85,35 @@ struct NestedNameTests {
         try expectIntact(other)
     }
 }
+
+/// What the review of the hardening found in nested dictionaries: references that lead back to
+/// where they start, and `NAME_register` of a dictionary without recursion.
+@Suite("Nested references and registers, continued")
+struct NestedCycleTests {
+    @Test func aReferenceCycleThrowsAndIsReleasedOnce() throws {
+        let root = try UltraDict<UltraValue, UltraValue>(name: uniqueName(), recurse: true)
+        defer { root.unlink(); #expect(segments(of: root.name).isEmpty) }
+        root["a"] = ["x": 1]
+        let child = try #require(try root.nested("a"))
+        let loop = UltraValue.nestedReference(to: child.name)
+        _ = try child.write(.set("back", loop), key: "back", value: loop)  // as a hostile writer would: a refers to itself
+
+        let reader = try UltraDict<UltraValue, UltraValue>(name: root.name, create: false, recurse: true)
+        expectError(.corruptSharedMemory) { try reader.deepCopy() }
+        expectError(.corruptSharedMemory) { try reader.value(forKey: "a") }
+        #expect(reader["a"] == UltraValue.nestedReference(to: child.name) && reader.lastReadError?.code == .corruptSharedMemory)
+        try reader.removeAll()  // releases a, whose reference to itself is not followed again
+        #expect(segments(of: child.name).isEmpty)
+    }
+
+    @Test func unlinkingAPlainDictionaryByNameLeavesADictionaryNamedLikeARegister() throws {
+        let name = uniqueName()
+        let plain = try UltraDict<String, Int>(name: name, autoUnlink: false)
+        plain.close()
+        let lookalike = try UltraDict<String, Int>(name: name + "_register")
+        defer { lookalike.unlink() }
+        lookalike["kept"] = 1
+        #expect(try UltraDict<String, Int>.unlink(name: name))
+        #expect(try UltraDict<String, Int>(name: lookalike.name, create: false)["kept"] == 1)
+    }
+}

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Testing
 import UltraDict
+import UltraDictTransport
 
 /// The messages a logger sent, in order.
 final class CapturedLog: @unchecked Sendable {
@@ -143,5 +144,21 @@ struct ReadFailureTests {
         #expect { try UltraDict<String, Int>(name: scores.name, create: false) } throws: { error in
             (error as? UltraDictError)?.code == .typeMismatch && (error as? UltraDictError)?.message == message
         }
+    }
+}
+
+/// A read that fails for a reason of the machine, not of the bytes, is tried again at once.
+@Suite("Transient read failures")
+struct TransientReadFailureTests {
+    @Test func aFailureOfTheMachineIsNotRemembered() throws {
+        let writer = try UltraDict<String, Int>(name: uniqueName())
+        defer { writer.unlink() }
+        let reader = try UltraDict<String, Int>(name: writer.name, create: false)
+        writer["a"] = 1
+        try writer.dump()  // the reader must open the new dump: a shm_open
+        let fault = SystemCallFault("shm_open", errno: EMFILE)
+        SystemCallFault.inject(fault) { expectError(.tooManyOpenFiles) { try reader.value(forKey: "a") } }
+        #expect(fault.hitCount >= 1)
+        #expect(try reader.value(forKey: "a") == 1)  // nothing new was published, and the read is tried again
     }
 }

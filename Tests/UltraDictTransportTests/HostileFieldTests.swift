@@ -219,3 +219,18 @@ struct ForeignControlBlockTests {
         expectError(.foreignOwner) { try UpdateLog.attach(name: log.name, allowingForeignOwner: true) }
     }
 }
+
+/// Opens that a hostile process tries to keep waiting end at once.
+@Suite("Bounded waits", .timeLimit(.minutes(1)))
+struct BoundedWaitTests {
+    @Test func aFIFOUnderASegmentsNameIsRefusedWithoutWaiting() throws {
+        let name = uniqueName()
+        #expect(mkfifo("/dev/shm/" + name, 0o600) == 0)
+        defer { unlink("/dev/shm/" + name) }
+        expectError(.corruptSharedMemory) { try SharedMemorySegment.attach(name: name) }
+        expectError(.corruptSharedMemory) { try UpdateLog.attach(name: name) }
+        #expect(SharedMemorySegment.exists(name: name))
+        #expect(try SharedMemorySegment.owner(of: name) == geteuid())
+        #expect(try UpdateLog.unlinkSegments(name: name))  // the name is the dictionary's own
+    }
+}

@@ -55,11 +55,12 @@ func system_ftruncate(_ fd: Int32, _ size: Int) throws(SystemCallError) {
     _ = try retryingInterrupts("ftruncate") { ftruncate(fd, off_t(size)) }
 }
 
-/// Calls `fstat(fd)` and returns the file's size in bytes and its owner's user id.
-func system_fstat(_ fd: Int32) throws(SystemCallError) -> (size: Int, owner: uid_t) {
+/// Calls `fstat(fd)` and returns the file's size in bytes, its owner's user id, and whether it
+/// is a regular file (as every shared-memory segment is).
+func system_fstat(_ fd: Int32) throws(SystemCallError) -> (size: Int, owner: uid_t, isRegularFile: Bool) {
     var info = stat()
     _ = try retryingInterrupts("fstat") { fstat(fd, &info) }
-    return (Int(info.st_size), info.st_uid)
+    return (Int(info.st_size), info.st_uid, info.st_mode & S_IFMT == S_IFREG)
 }
 
 /// Calls `mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)`.
