@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import ArgumentParser
 import UltraDict
 import UltraDictTransport
@@ -121,8 +126,9 @@ struct CleanCommand: ParsableCommand {
             created with recursion goes with its register and nested dictionaries, when nobody uses \
             any of them either; they are never removed on their own while it exists. A full-dump \
             segment psm_xxxxxxxx is removed when no dictionary's control block names it (as its \
-            current, pending or replaced dump) and nobody uses it: a Python writer that died \
-            between creating and publishing a dump leaves one. Each entry is {"kind": "dictionary" \
+            current, pending or replaced dump), nobody uses it, and it belongs to the user running \
+            the command (also for root: another user's psm_ segment may be any Python program's): \
+            a Python writer that died between creating and publishing a dump leaves one. Each entry is {"kind": "dictionary" \
             or "dump", "name", "segments"}. A process that attaches a dictionary while it is being \
             removed keeps what it mapped. Run as the owner of the segments or as root: processes \
             whose /proc entries cannot be read are not seen.
@@ -167,7 +173,8 @@ struct CleanCommand: ParsableCommand {
         }
         if unreadable.isEmpty {
             for dump in directory.dumpSegmentNames where dump.hasPrefix(prefix) && !namedDumps.contains(dump) {
-                guard let segment = directory.segments[dump], users.pids(using: segment).isEmpty else { continue }
+                // Another user's `psm_` segment may be any Python program's shared memory: only its owner cleans it.
+                guard let segment = directory.segments[dump], segment.owner == geteuid(), users.pids(using: segment).isEmpty else { continue }
                 if try dryRun || SharedMemorySegment.unlink(name: dump) {
                     removed.append(Self.entry(kind: "dump", name: dump, segments: [dump]))
                 }

@@ -15,6 +15,8 @@ struct SharedMemoryDirectory {
         /// The inode, which tells this segment from a deleted one of the same name that a
         /// process still maps.
         var inode: UInt64
+        /// The user id that owns it.
+        var owner: UInt32
     }
 
     /// Every segment, by name.
@@ -35,8 +37,9 @@ struct SharedMemoryDirectory {
             guard let attributes = try? manager.attributesOfItem(atPath: Self.path + "/" + name),
                   attributes[.type] as? FileAttributeType == .typeRegular,
                   let size = (attributes[.size] as? NSNumber)?.intValue,
-                  let inode = (attributes[.systemFileNumber] as? NSNumber)?.uint64Value else { continue }
-            segments[name] = Segment(name: name, size: size, inode: inode)
+                  let inode = (attributes[.systemFileNumber] as? NSNumber)?.uint64Value,
+                  let owner = (attributes[.ownerAccountID] as? NSNumber)?.uint32Value else { continue }
+            segments[name] = Segment(name: name, size: size, inode: inode, owner: owner)
         }
         self.segments = segments
     }

@@ -226,6 +226,17 @@ struct CommandLineTests {
         #expect(segments(of: mapped) == [mapped])
     }
 
+    @Test(.enabled(if: geteuid() == 0, "chown needs root"))
+    func cleanLeavesAnotherUsersOrphanedDump() throws {
+        // A `psm_` segment of another user may be any Python program's shared memory.
+        let orphan = "psm_" + String(format: "%08x", UInt32.random(in: .min ... .max))
+        #expect(FileManager.default.createFile(atPath: "/dev/shm/\(orphan)", contents: Data(count: 64)))
+        defer { try? FileManager.default.removeItem(atPath: "/dev/shm/\(orphan)") }
+        #expect(chown("/dev/shm/\(orphan)", 65534, 65534) == 0)
+        #expect(try ultradict("clean", "--prefix", orphan).lastLine == "[]")
+        #expect(segments(of: orphan) == [orphan])
+    }
+
     @Test func cleanTellsAPythonDictionaryNamedLikeADumpFromADump() throws {
         // Python names a dictionary without a name as it names dumps, psm_xxxxxxxx.
         let name = "psm_" + String(format: "%08x", UInt32.random(in: .min ... .max))
