@@ -242,7 +242,7 @@ public struct JSONSerializer: UltraDictSerializer {
     private static func parse<Result>(_ bytes: UnsafeRawBufferPointer, _ body: (OpaquePointer?) throws -> Result) throws -> Result {
         guard let start = bytes.baseAddress, !bytes.isEmpty else { throw failure("empty input") }
         guard bytes.count < Int32.max else { throw failure("\(bytes.count) bytes exceed json-c's 2 GiB limit") }
-        try checkText(bytes)
+        try JSONTextCheck.check(bytes)
         guard let tokener = json_tokener_new_ex(tokenerDepth) else { throw failure("json_tokener_new_ex failed (out of memory)") }
         defer { json_tokener_free(tokener) }
         json_tokener_set_flags(tokener, JSON_TOKENER_STRICT)
@@ -310,7 +310,7 @@ public struct JSONSerializer: UltraDictSerializer {
         return Base64.decode(string(of: member))
     }
 
-    /// The text of a json-c string, which ``checkText(_:)`` and json-c's escape decoding keep valid UTF-8.
+    /// The text of a json-c string, which ``JSONTextCheck`` and json-c's escape decoding keep valid UTF-8.
     private static func string(of object: OpaquePointer?) -> String {
         guard let start = json_object_get_string(object) else { return "" }
         let count = Int(json_object_get_string_len(object))
@@ -328,98 +328,9 @@ public struct JSONSerializer: UltraDictSerializer {
         if let number = UInt64(text), String(number) == text { return .uint(number) }
         return nil
     }
-
-    // MARK: The text check
-
-    /// One pass over the input for what json-c would accept silently: malformed UTF-8 (json-c's
-    /// check lets surrogates and overlong forms through), NUL bytes, integers outside
-    /// `Int64.min ... UInt64.max` (json-c's `strtoll` would saturate them), and object keys
-    /// containing `\u0000` (json-c would cut them). Grammar errors are json-c's to find.
-    private static func checkText(_ bytes: UnsafeRawBufferPointer) throws {
-        var index = 0
-        while index < bytes.count {
-            switch bytes[index] {
-            case UInt8(ascii: "\""): index = try skipString(bytes, at: index)
-            case UInt8(ascii: "-"), UInt8(ascii: "0") ... UInt8(ascii: "9"): index = try skipNumber(bytes, at: index)
-            case 0: throw failure("a NUL byte at offset \(index)")
-            case 0x80...: throw failure("a non-ASCII byte outside a string at offset \(index)")
-            default: index += 1
-            }
-        }
-    }
-
-    /// The offset after the string that starts with the quote at `start`; checks its UTF-8 and that
-    /// it is not an object key containing `\u0000`.
-    private static func skipString(_ bytes: UnsafeRawBufferPointer, at start: Int) throws -> Int {
-        var index = start + 1
-        var containsNUL = false
-        while true {
-            guard index < bytes.count else { throw failure("unterminated string at offset \(start)") }
-            switch bytes[index] {
-            case UInt8(ascii: "\""):
-                index += 1
-                if containsNUL {
-                    var next = index
-                    while next < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[next]) { next += 1 }
-                    if next < bytes.count, bytes[next] == UInt8(ascii: ":") {
-                        throw failure("the object key at offset \(start) contains \\u0000, which json-c cannot keep")
-                    }
-                }
-                return index
-            case UInt8(ascii: "\\"):
-                containsNUL = containsNUL || (index + 5 < bytes.count && bytes[index + 1 ... index + 5].elementsEqual("u0000".utf8))
-                index += 2
-            case 0: throw failure("a NUL byte at offset \(index)")
-            case 0 ..< 0x80: index += 1
-            default: index = try skipUTF8Sequence(bytes, at: index)
-            }
-        }
-    }
-
-    /// The offset after the well-formed UTF-8 sequence of two to four bytes starting at `start`.
-    private static func skipUTF8Sequence(_ bytes: UnsafeRawBufferPointer, at start: Int) throws -> Int {
-        let (length, second): (Int, ClosedRange<UInt8>) = switch bytes[start] {
-        case 0xC2 ... 0xDF: (2, 0x80 ... 0xBF)
-        case 0xE0: (3, 0xA0 ... 0xBF)                       // no overlong forms
-        case 0xE1 ... 0xEC, 0xEE ... 0xEF: (3, 0x80 ... 0xBF)
-        case 0xED: (3, 0x80 ... 0x9F)                       // no surrogates
-        case 0xF0: (4, 0x90 ... 0xBF)
-        case 0xF1 ... 0xF3: (4, 0x80 ... 0xBF)
-        case 0xF4: (4, 0x80 ... 0x8F)                       // nothing above U+10FFFF
-        default: throw failure("malformed UTF-8 at offset \(start)")
-        }
-        guard start + length <= bytes.count, second.contains(bytes[start + 1]),
-            bytes[start + 2 ..< start + length].allSatisfy({ $0 & 0xC0 == 0x80 }) else {
-            throw failure("malformed UTF-8 at offset \(start)")
-        }
-        return start + length
-    }
-
-    /// The offset after the number that starts at `start`; an integer (no `.`, no exponent) must
-    /// fit `Int64` when negative and `UInt64` otherwise.
-    private static func skipNumber(_ bytes: UnsafeRawBufferPointer, at start: Int) throws -> Int {
-        let digit = UInt8(ascii: "0") ... UInt8(ascii: "9")
-        var end = start
-        var isInteger = true
-        scan: while end < bytes.count {
-            switch bytes[end] {
-            case digit, UInt8(ascii: "-"), UInt8(ascii: "+"): break
-            case UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"): isInteger = false
-            default: break scan
-            }
-            end += 1
-        }
-        let isNegative = bytes[start] == UInt8(ascii: "-")
-        let digits = bytes[(isNegative ? start + 1 : start) ..< end].drop { $0 == UInt8(ascii: "0") }
-        guard isInteger, digits.allSatisfy(digit.contains) else { return end }  // json-c judges the rest
-        let limit = (isNegative ? "9223372036854775808" : "18446744073709551615").utf8
-        guard digits.count < limit.count || (digits.count == limit.count && !limit.lexicographicallyPrecedes(digits)) else {
-            throw failure("the integer at offset \(start) does not fit 64 bits")
-        }
-        return end
-    }
 }
 
-private func failure(_ what: String) -> UltraDictError {
+/// A `serialization` error of this serializer, saying `what`.
+func failure(_ what: String) -> UltraDictError {
     UltraDictError(.serialization, "json: \(what)")
 }
