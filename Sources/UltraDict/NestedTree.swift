@@ -69,9 +69,7 @@ final class NestedTree {
     /// memory (the register, references in values) are followed only when they have it, so
     /// that a hostile one can never make this process open or unlink another dictionary.
     static func isChildName(_ name: String, prefix: String) -> Bool {
-        guard name.hasPrefix(prefix) else { return false }
-        let digits = name.utf8.dropFirst(prefix.utf8.count)
-        return digits.count == childNameDigits && digits.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+        SegmentName.isRandomName(name, prefix: prefix, digits: childNameDigits)
     }
 
     /// Whether `name` has the shape of a nested dictionary's name in this tree (``isChildName(_:prefix:)``).
@@ -90,8 +88,7 @@ final class NestedTree {
 
     /// A fresh name for a nested dictionary: the prefix and 16 random hex digits.
     func newChildName() -> String {
-        let hex = String(UInt64.random(in: .min ... .max), radix: 16)
-        return childNamePrefix + String(repeating: "0", count: Self.childNameDigits - hex.count) + hex
+        SegmentName.random(prefix: childNamePrefix, digits: Self.childNameDigits)
     }
 }
 

@@ -184,17 +184,23 @@ package enum SegmentName {
     /// Whether `name` has the shape of a dynamic full dump's segment, `psm_` and 8 lowercase hex
     /// digits, as Python's `SharedMemory` and this package name them.
     package static func isDumpName(_ name: String) -> Bool {
-        let prefix = "psm_"
-        guard name.hasPrefix(prefix) else { return false }
-        let digits = name.utf8.dropFirst(prefix.utf8.count)
-        return digits.count == 8 && digits.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }
+        isRandomName(name, prefix: "psm_", digits: 8)
     }
 
-    /// A fresh random name with `prefix`, such as `psm_1a2b3c4d` (as Python's `SharedMemory` makes).
-    package static func random(prefix: String = "psm_") -> String {
+    /// Whether `name` is `prefix` followed by exactly `digits` lowercase hex digits, the shape of
+    /// ``random(prefix:digits:)``'s names.
+    package static func isRandomName(_ name: String, prefix: String, digits: Int) -> Bool {
+        guard name.hasPrefix(prefix) else { return false }
+        let suffix = name.utf8.dropFirst(prefix.utf8.count)
+        return suffix.count == digits && suffix.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }
+    }
+
+    /// A fresh random name: `prefix` and `digits` (at most 16) lowercase hex digits, such as
+    /// `psm_1a2b3c4d` (as Python's `SharedMemory` makes).
+    package static func random(prefix: String = "psm_", digits: Int = 8) -> String {
         var generator = SystemRandomNumberGenerator()
-        let value = UInt32.random(in: .min ... .max, using: &generator)
+        let value = UInt64.random(in: .min ... .max, using: &generator) >> (64 - 4 * digits)
         let hex = String(value, radix: 16)
-        return prefix + String(repeating: "0", count: 8 - hex.count) + hex
+        return prefix + String(repeating: "0", count: digits - hex.count) + hex
     }
 }
