@@ -70,6 +70,13 @@ extension UpdateLog {
         let control = (try? SharedMemorySegment.attach(name: name, minimumSize: ControlLayout.size)).map(ControlBlock.init)
         return try unlink(segmentNames(of: name, control: control), control: control)
     }
+
+    /// Unlinks the segments of the dictionary whose control block `control` the caller attached
+    /// already (whoever owns it: the command-line tool inspects every user's); returns whether
+    /// its control segment still existed.
+    package static func unlinkSegments(of control: ControlBlock) throws -> Bool {
+        try unlink(segmentNames(of: control.segment.name, control: control), control: control)
+    }
 }
 
 extension ControlBlock {

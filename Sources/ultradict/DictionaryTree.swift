@@ -51,7 +51,7 @@ struct DictionaryTree {
     func unlink() throws -> [String] {
         let names = ([root] + nested).flatMap { UpdateLog.segmentNames(of: $0.name, control: $0.control).map(\.name) }
         let existing = names.filter { SharedMemorySegment.exists(name: $0) }
-        _ = try UpdateLog.unlinkSegments(name: root.name)
+        _ = try UpdateLog.unlinkSegments(of: root.control)
         if root.isRecursive { NestedDictionaries.unlinkRegistered(rootName: root.name) }
         return existing.filter { !SharedMemorySegment.exists(name: $0) }
     }

@@ -95,6 +95,21 @@ struct CommandLineTests {
         #expect(try ultradict("status", name).status == 0, "inspecting reads any user's dictionary")
     }
 
+    @Test(.enabled(if: geteuid() == 0, "chown needs root"))
+    func unlinkRemovesAnotherUsersDictionaryWithItsDump() throws {
+        let name = uniqueName()
+        let d: UltraDict<String, Int> = try createDictionary(name, serializer: "msgpack")
+        d["a"] = 1
+        try d.dump()
+        let dump = try #require(try d.status().fullDumpName)
+        d.autoUnlink = false
+        d.close()
+        for segment in segments(of: name) + [dump] { #expect(chown("/dev/shm/" + segment, 65534, 65534) == 0) }
+
+        #expect(try ultradict("unlink", name).lastLine == #"["\#(name)","\#(name)_memory","\#(dump)"]"#)
+        #expect(segments(of: name).isEmpty && segments(of: dump).isEmpty)
+    }
+
     @Test(arguments: serializerNames) func getSetAndDeleteAreSeenByTheCreator(serializer: String) throws {
         let held = try HeldDictionary(uniqueName(), serializer: serializer, entries: ["a", "1", "b", "two", "7", "seven"])
         let name = held.name
