@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Foundation
 import UltraDictTransport
 
 /// Unlinks, when the process exits normally, the dictionaries of the handles still open with
@@ -34,18 +35,17 @@ final class ExitCleanup: @unchecked Sendable {
     /// The one list, created (and the hook installed) on first use.
     static let shared = ExitCleanup()
 
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let mutex = NSLock()
     /// The open handles with auto-unlink set, guarded by `mutex`.
     private var entries: [ObjectIdentifier: Entry] = [:]
 
     private init() {
-        pthread_mutex_init(mutex, nil)
         pthread_atfork({ ExitCleanup.shared.lock() }, { ExitCleanup.shared.unlock() }, { ExitCleanup.shared.unlock() })
         atexit { ExitCleanup.shared.unlinkAtExit() }
     }
 
-    private func lock() { pthread_mutex_lock(mutex) }
-    private func unlock() { pthread_mutex_unlock(mutex) }
+    private func lock() { mutex.lock() }
+    private func unlock() { mutex.unlock() }
 
     /// Lists `handle`, whose dictionary is `log` (and its tree when `unlinksTree`), for the hook.
     func add(_ handle: ObjectIdentifier, log: UpdateLog, unlinksTree: Bool) {
