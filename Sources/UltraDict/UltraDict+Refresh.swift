@@ -50,7 +50,7 @@ extension UltraDict {
     public func load(force: Bool = false) throws {
         guard force else { return try refresh() }
         try ensureOpen()
-        try applyPublishedChanges(since: LogCursor(counter: 0, position: 0)) { try self.apply($0, reloading: true) }
+        try applyPublishedChanges(since: LogCursor(counter: 0, position: 0))
     }
 
     /// A read that had to start over this often says the writers dump faster than readers keep up.
@@ -60,33 +60,31 @@ extension UltraDict {
     @inlinable
     func refresh() throws {
         try ensureOpen()
-        if !log.isCurrent(cursor) { try applyPublishedChanges { try self.apply($0) } }
+        if !log.isCurrent(cursor) { try applyPublishedChanges() }
     }
 
     /// Reads what other processes published since `start` (by default this handle's cursor) and
-    /// hands it to `apply`: ``apply(_:reloading:)``, passed in from inlinable code so that the
-    /// decoding loop runs specialized for `Key` and `Value`.
+    /// applies it with ``applyChanges``, the decoding loop specialized for `Key` and `Value`: onto
+    /// nothing when `start` is given (a reload), else onto this handle's entries.
     ///
     /// A read that fails is remembered with the published state it was tried at: until a writer
     /// publishes again (the position or the full-dump counter moves), reads from the cursor
     /// rethrow it at once, without copying the stream again. A bad record stays in the stream
     /// until the next full dump, so a handle stuck behind one recovers when a writer dumps.
     @usableFromInline
-    func applyPublishedChanges(
-        since start: LogCursor? = nil, repairing: Bool = true, _ apply: (LogChanges) throws -> Void
-    ) throws {
+    func applyPublishedChanges(since start: LogCursor? = nil, repairing: Bool = true) throws {
         let control = log.control
         let published = LogCursor(counter: control.fullDumpCounter, position: control.streamPosition)
         if start == nil, let failedRead, failedRead.published == published { throw failedRead.error }
         let changes: LogChanges
         do {
-            changes = try log.readChanges(since: start ?? cursor)
+            changes = try log.readChanges(since: start ?? cursor, into: recordBuffer)
         } catch LogError.publicationInterrupted where repairing {
             // A writer died mid-publication: repair it under the lock, taking it over if it is dead.
             try lock.withLock(timeout: .seconds(1), stealAfterTimeout: true) {
                 if log.isPublicationInterrupted { try repairPublication() }
             }
-            if start != nil || !log.isCurrent(cursor) { try applyPublishedChanges(since: start, repairing: false, apply) }
+            if start != nil || !log.isCurrent(cursor) { try applyPublishedChanges(since: start, repairing: false) }
             return
         } catch LogError.publicationInterrupted {
             throw UltraDictError(.corruptSharedMemory, "'\(name)': a full dump's publication was left unfinished again right after a repair; some process keeps breaking the protocol")
@@ -97,12 +95,12 @@ extension UltraDict {
             logger.warning("full dumps replaced the data \(changes.retries) times while this handle read them; consider a larger bufferSize")
         }
         do {
-            try apply(changes)
+            try applyChanges(self, changes, start != nil)
         } catch {
             throw rememberFailedRead(error, at: changes.cursor)
         }
-        failedRead = nil
-        lastReadError = nil
+        if failedRead != nil { failedRead = nil }
+        if lastReadError != nil { lastReadError = nil }
     }
 
     /// Remembers that reading the state `published` failed with `error`, when the bytes are at
@@ -124,29 +122,50 @@ extension UltraDict {
     /// `reloading`, the entries stay as they were.
     @inlinable
     func apply(_ changes: LogChanges, reloading: Bool = false) throws {
-        let incremental = changes.snapshot == nil && !reloading
-        var next = incremental ? storage : [:]
-        if incremental { storage = [:] }  // Keep `next` uniquely referenced while it changes.
+        if changes.snapshot == nil && !reloading {
+            try applyRecords(of: changes, to: &storage)
+        } else {
+            var next: [Key: Value] = [:]
+            try changes.snapshot.map { try loadSnapshot($0, into: &next) }
+            try applyRecords(of: changes, to: &next)
+            storage = next
+        }
+        cursor = changes.cursor
+    }
+
+    /// Decodes the entries of a full snapshot's payload into `entries`.
+    @inlinable
+    func loadSnapshot(_ snapshot: [UInt8], into entries: inout [Key: Value]) throws {
         var failedKey: UltraValue?  // Set only on failure, so that the error can name the key.
         do {
-            try changes.snapshot?.withUnsafeBytes { bytes in
+            try snapshot.withUnsafeBytes { bytes in
                 try serializer.decodeSnapshot(bytes) { key, value in
                     do {
-                        next[try keyConverter.value(from: key)] = try valueConverter.value(from: value)
+                        entries[try keyConverter.value(from: key)] = try valueConverter.value(from: value)
                     } catch {
                         failedKey = key
                         throw error
                     }
                 }
             }
+        } catch {
+            throw applyError(error, key: failedKey)
+        }
+    }
+
+    /// Decodes the stream records of `changes` and applies them to `entries`, in order.
+    @inlinable
+    func applyRecords(of changes: LogChanges, to entries: inout [Key: Value]) throws {
+        var failedKey: UltraValue?  // Set only on failure, so that the error can name the key.
+        do {
             try changes.forEachRecord { payload in
                 let update = try serializer.decodeUpdate(payload)
                 do {
                     let key = try keyConverter.value(from: update.key)
                     if update.isSet {
-                        next[key] = try valueConverter.value(from: update.value)
+                        entries[key] = try valueConverter.value(from: update.value)
                     } else {
-                        next.removeValue(forKey: key)
+                        entries.removeValue(forKey: key)
                     }
                 } catch {
                     failedKey = update.key
@@ -154,11 +173,8 @@ extension UltraDict {
                 }
             }
         } catch {
-            if incremental { storage = next }
             throw applyError(error, key: failedKey)
         }
-        storage = next
-        cursor = changes.cursor
     }
 
     /// `error`, raised while applying changes, with the dictionary's name and the `key` of the

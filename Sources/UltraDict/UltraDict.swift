@@ -48,12 +48,20 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     @usableFromInline @exclusivity(unchecked) var storage: [Key: Value] = [:]
     @usableFromInline @exclusivity(unchecked) var cursor = LogCursor(counter: 0, position: 0)
     @usableFromInline @exclusivity(unchecked) var encodeBuffer: [UInt8] = []
+    /// Where each read copies the new records to, so that reads do not allocate.
+    let recordBuffer = RecordBuffer()
     @usableFromInline @exclusivity(unchecked) var isClosed = false
     @usableFromInline let log: UpdateLog
     @usableFromInline let serializer: any UltraDictSerializer
     @usableFromInline let keyConverter = UltraValueConverter<Key>()
     @usableFromInline let valueConverter = UltraValueConverter<Value>()
     @usableFromInline let lock: any UltraDictLock
+    /// Applies validated changes to this handle: ``apply(_:reloading:)``, which the inlinable
+    /// initializer replaces with its specialization for `Key` and `Value`, so that every read
+    /// path, inlinable or not, decodes records without generic dispatch.
+    @usableFromInline @exclusivity(unchecked) var applyChanges: (UltraDict, LogChanges, _ reloading: Bool) throws -> Void = {
+        try $0.apply($1, reloading: $2)
+    }
 
     /// Whether a `.dictionary` value stored here becomes a nested shared dictionary; fixed when the
     /// dictionary is created. The subscript, ``value(forKey:)`` and ``deepCopy()`` return nested
@@ -74,11 +82,11 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
 
     /// Why the last lock-free refresh failed, if it did; cleared by the next successful one.
     /// After ``close(unlink:)``, `alreadyClosed`.
-    public internal(set) var lastReadError: UltraDictError?
+    @exclusivity(unchecked) public internal(set) var lastReadError: UltraDictError?
 
     /// The last failed read of published changes, so that it is not tried again until a writer
-    /// publishes more (``applyPublishedChanges(since:_:)``).
-    var failedRead: FailedRead?
+    /// publishes more (``applyPublishedChanges(since:repairing:)``).
+    @exclusivity(unchecked) var failedRead: FailedRead?
 
     /// Where warnings go: a reader that fell behind the full dumps, a repaired publication, a
     /// read that failed behind the subscript. Labelled `UltraDict`, with the name as metadata.
@@ -122,8 +130,9 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
             name: name, create: create, bufferSize: bufferSize, fullDumpSize: fullDumpSize, autoUnlink: autoUnlink,
             serializer: serializer, lock: lock, recurse: recurse, allowingForeignOwner: allowingForeignOwner, tree: nil
         )
-        // Here rather than in the designated initializer: this one is inlinable, so loading what
-        // is already published (possibly a long stream) runs specialized for `Key` and `Value`.
+        // Here rather than in the designated initializer: this one is inlinable, so the closure is
+        // specialized for `Key` and `Value`, and so is loading what is already published.
+        applyChanges = { try $0.apply($1, reloading: $2) }
         try refresh()
     }
 
@@ -323,10 +332,16 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
         _ body: (UltraDict) throws -> Result
     ) throws -> Result {
         try ensureOpen()
-        return try lock.withLock(timeout: timeout, stealAfterTimeout: stealAfterTimeout) {
+        try lock.acquire(timeout: timeout, stealAfterTimeout: stealAfterTimeout)
+        do {
             if log.isPublicationInterrupted { try repairPublication() }
-            try refresh()
-            return try body(self)
+            if !log.isCurrent(cursor) { try applyPublishedChanges() }
+            let result = try body(self)
+            try lock.release()
+            return result
+        } catch {
+            try? lock.release()
+            throw error
         }
     }
 
@@ -384,7 +399,7 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
         guard cursor.counter == log.control.fullDumpCounter else {
             throw UltraDictError(.corruptSharedMemory, "'\(name)': a full dump's publication was left unfinished with no usable pending dump, and the previous snapshot cannot be read; this handle is too far behind to rebuild it")
         }
-        try apply(log.readChanges(since: cursor, ignoringInterruptedPublication: true))
+        try applyChanges(self, log.readChanges(since: cursor, into: recordBuffer, ignoringInterruptedPublication: true), false)
         try publishFullDump()
     }
 }

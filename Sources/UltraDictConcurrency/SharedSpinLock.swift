@@ -67,7 +67,7 @@ public final class SharedSpinLock: SharedMemoryLock {
         do {
             let me = LockOwner(threads.process)
             if tryTake(for: me) { return }
-            try wait(for: me, timeout: timeout.map { $0 - queued }, stealAfterTimeout: stealAfterTimeout)
+            try wait(for: me, timeout: timeout.map { $0 - (queued ?? .zero) }, stealAfterTimeout: stealAfterTimeout)
         } catch {
             threads.unlock()
             throw error

@@ -50,20 +50,20 @@ final class ThreadLock: @unchecked Sendable {
         inheritingThread.destroy()
     }
 
-    /// Takes one level, waiting at most `timeout` when one is given; returns how long it waited
-    /// (zero when the lock was free: then it reads no clock).
+    /// Takes one level, waiting at most `timeout` when one is given; returns how long it waited,
+    /// or `nil` when it did not wait (then it reads no clock).
     ///
     /// Throws `lockTimeout` after `timeout`, and `lockStolen` for the forking thread of a child
     /// forked while it held the lock (see the type's documentation).
     @discardableResult
-    func lock(timeout: Duration?) throws -> Duration {
+    func lock(timeout: Duration?) throws -> Duration? {
         let me = currentThread
         if owner.load(ordering: .relaxed) == me {
             holdCount += 1
-            return .zero
+            return nil
         }
         if inheritingThread.load(ordering: .relaxed) == me { throw forkError(action: "acquire it again") }
-        let waited = tryTake(for: me) ? .zero : try wait(for: me, timeout: timeout)
+        let waited = tryTake(for: me) ? nil : try wait(for: me, timeout: timeout)
         holdCount = 1
         return waited
     }

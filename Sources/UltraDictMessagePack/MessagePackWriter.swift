@@ -54,11 +54,31 @@ struct MessagePackWriter {
 
     /// Writes the update record `[isSet, key, value]` at the start of `destination`; returns its
     /// length, or `nil` (writing nothing) when it does not fit.
+    /// A record of scalars, strings or bytes that surely fits is stored in one pass, unmeasured.
     static func writeRecord(isSet: Bool, key: UltraValue, value: UltraValue, into destination: UnsafeMutableRawBufferPointer) throws -> Int? {
+        guard let base = destination.baseAddress else { return nil }
+        var cursor = base
+        if let keyBound = sizeBound(of: key), let valueBound = sizeBound(of: value), 2 + keyBound + valueBound <= destination.count {
+            storeRecord(isSet: isSet, key: key, value: value, at: &cursor)
+            return cursor - base
+        }
         let size = try recordSize(key: key, value: value)
-        guard size <= destination.count, var cursor = destination.baseAddress else { return nil }
+        guard size <= destination.count else { return nil }
         storeRecord(isSet: isSet, key: key, value: value, at: &cursor)
         return size
+    }
+
+    /// At most how many bytes `value` takes, when that is known without measuring: a scalar,
+    /// or a string or bytes (header and body); `nil` for a container. A bound within the room
+    /// left in a stream (under 4 GiB) also proves the length fits the 32-bit formats.
+    @inline(__always)
+    private static func sizeBound(of value: UltraValue) -> Int? {
+        switch value {
+        case .null, .bool, .int, .uint, .double: 9
+        case .string(let text): 5 + text.utf8.count
+        case .bytes(let data): 5 + data.count
+        case .array, .dictionary: nil
+        }
     }
 
     private static func recordSize(key: UltraValue, value: UltraValue) throws -> Int {

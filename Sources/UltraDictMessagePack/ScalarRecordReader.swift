@@ -8,38 +8,46 @@ import UltraDictCore
 /// a reserved byte, malformed or trailing bytes, invalid UTF-8) ``record(in:)`` returns `nil` and
 /// the full decoder reads the record or refuses it, so errors always come from one place.
 struct ScalarRecordReader {
-    private let bytes: UnsafeRawBufferPointer
-    private var position = 0
-
-    private init(_ bytes: UnsafeRawBufferPointer) {
-        self.bytes = bytes
-    }
+    private let base: UnsafeRawPointer
+    private let count: Int
+    private var position: Int
 
     /// The record in `bytes` when it is a valid scalar record spanning all of them, else `nil`.
     static func record(in bytes: UnsafeRawBufferPointer) -> UltraDictUpdate? {
-        var reader = ScalarRecordReader(bytes)
-        guard reader.field(UInt8.self) == 0x93, let flag = reader.scalar(), let key = reader.scalar(),
-              let value = reader.scalar(), reader.position == bytes.count else {
+        // The smallest record is four bytes: the array header and three one-byte scalars.
+        guard bytes.count >= 4, let base = bytes.baseAddress, base.load(as: UInt8.self) == 0x93 else { return nil }
+        var reader = ScalarRecordReader(base: base, count: bytes.count, position: 1)
+        guard let isSet = reader.flag(), let key = reader.scalar(), let value = reader.scalar(), reader.position == bytes.count else {
             return nil
         }
-        // `isSet` may be an int, as Python writes; one above Int64.max is refused by the full decoder.
-        switch flag {
-        case .bool(let isSet): return UltraDictUpdate(isSet: isSet, key: key, value: value)
-        case .int(let number): return UltraDictUpdate(isSet: number != 0, key: key, value: value)
-        default: return nil
+        return UltraDictUpdate(isSet: isSet, key: key, value: value)
+    }
+
+    /// The first field: a bool, or an int as Python may write (one above Int64.max is left to
+    /// the full decoder, which refuses it).
+    private mutating func flag() -> Bool? {
+        switch scalar() {
+        case .bool(let isSet): isSet
+        case .int(let number): number != 0
+        default: nil
         }
     }
 
-    /// The next `count` bytes, or `nil` when fewer are left.
-    private mutating func take(_ count: Int) -> UnsafeRawBufferPointer? {
-        guard count <= bytes.count - position else { return nil }
-        defer { position += count }
-        return UnsafeRawBufferPointer(rebasing: bytes[position ..< position + count])
+    /// The next `Field`, big-endian, or `nil` when fewer bytes are left.
+    @inline(__always)
+    private mutating func field<Field: FixedWidthInteger>(_: Field.Type) -> Field? {
+        let size = MemoryLayout<Field>.size
+        guard count - position >= size else { return nil }
+        defer { position += size }
+        return Field(bigEndian: base.loadUnaligned(fromByteOffset: position, as: Field.self))
     }
 
-    /// The next big-endian `Field`.
-    private mutating func field<Field: FixedWidthInteger>(_: Field.Type) -> Field? {
-        take(MemoryLayout<Field>.size).map { Field(bigEndian: $0.loadUnaligned(as: Field.self)) }
+    /// The next `length` bytes, or `nil` when fewer are left.
+    @inline(__always)
+    private mutating func take(_ length: Int) -> UnsafeRawBufferPointer? {
+        guard length <= count - position else { return nil }
+        defer { position += length }
+        return UnsafeRawBufferPointer(start: base + position, count: length)
     }
 
     /// The next value when it is a scalar, read as msgpack-c's objects are by the full decoder:

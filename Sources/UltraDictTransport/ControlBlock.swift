@@ -81,7 +81,7 @@ package final class ControlBlock: @unchecked Sendable {
     package let segment: SharedMemorySegment
     @usableFromInline let position: UnsafeAtomic<UInt32>
     @usableFromInline let counterAddress: UnsafeMutableRawPointer
-    let sequenceWord: UnsafeAtomic<UInt64>
+    @usableFromInline let sequenceWord: UnsafeAtomic<UInt64>
 
     /// Wraps a mapped control segment of at least ``ControlLayout/size`` bytes.
     package init(segment: SharedMemorySegment) {
@@ -122,7 +122,7 @@ package final class ControlBlock: @unchecked Sendable {
     }
 
     /// The sequence word (acquire): odd while a full dump is being published.
-    package var sequence: UInt64 { sequenceWord.load(ordering: .acquiring) }
+    @inlinable package var sequence: UInt64 { sequenceWord.load(ordering: .acquiring) }
 
     /// Publishes a new stream position (release).
     package func publishStreamPosition(_ value: UInt32) {

@@ -2,11 +2,12 @@ import UltraDictCore
 
 /// The 6-byte header that starts every stream record and full dump: `0xFF`, a u32
 /// little-endian payload length, `0xFF`.
+@usableFromInline
 package enum Frame {
     /// Bytes in a header.
-    package static let headerSize = 6
+    @usableFromInline package static let headerSize = 6
     /// The byte that opens and closes a header.
-    package static let marker: UInt8 = 0xFF
+    @usableFromInline package static let marker: UInt8 = 0xFF
 
     /// Writes a header for a payload of `length` bytes at `address`.
     package static func writeHeader(length: UInt32, at address: UnsafeMutableRawPointer) {
@@ -29,21 +30,48 @@ package enum Frame {
     /// Reads and checks a header at the start of `bytes`; returns the payload length, which is
     /// known to fit in `bytes` after the header.
     package static func payloadLength(in bytes: UnsafeRawBufferPointer, what: @autoclosure () -> String) throws -> Int {
+        guard let length = payloadLength(in: bytes, at: 0) else { throw headerError(in: bytes, what: what()) }
+        return length
+    }
+
+    /// The payload length of the header at `offset` in `bytes`, or `nil` when there is no valid
+    /// header there whose payload fits in `bytes`: the check of every header a reader meets.
+    @inlinable
+    package static func payloadLength(in bytes: UnsafeRawBufferPointer, at offset: Int) -> Int? {
+        guard offset >= 0, bytes.count - offset >= headerSize, let base = bytes.baseAddress else { return nil }
+        let header = base + offset
+        guard header.load(as: UInt8.self) == marker, header.load(fromByteOffset: 5, as: UInt8.self) == marker else { return nil }
+        let length = Int(UInt32(littleEndian: header.loadUnaligned(fromByteOffset: 1, as: UInt32.self)))
+        guard length > 0, length <= bytes.count - offset - headerSize else { return nil }
+        return length
+    }
+
+    /// Why there is no valid header at the start of `bytes`, for the error message.
+    @usableFromInline
+    static func headerError(in bytes: UnsafeRawBufferPointer, what: String) -> UltraDictError {
         guard bytes.count >= headerSize else {
-            throw UltraDictError(.corruptSharedMemory, "\(what()): \(bytes.count) bytes cannot hold a 6-byte header")
+            return UltraDictError(.corruptSharedMemory, "\(what): \(bytes.count) bytes cannot hold a 6-byte header")
         }
         guard bytes[0] == marker, bytes[5] == marker else {
-            throw UltraDictError(.corruptSharedMemory, "\(what()): header markers are \(bytes[0]), \(bytes[5]) instead of 0xFF")
+            return UltraDictError(.corruptSharedMemory, "\(what): header markers are \(bytes[0]), \(bytes[5]) instead of 0xFF")
         }
         let length = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 1, as: UInt32.self)))
-        guard length > 0, length <= bytes.count - headerSize else {
-            throw UltraDictError(.corruptSharedMemory, "\(what()): payload length \(length) does not fit the \(bytes.count - headerSize) bytes after the header")
+        return UltraDictError(.corruptSharedMemory, "\(what): payload length \(length) does not fit the \(bytes.count - headerSize) bytes after the header")
+    }
+
+    /// Whether the records in a run of stream bytes tile it exactly.
+    package static func recordsTile(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            guard let length = payloadLength(in: bytes, at: offset) else { return false }
+            offset += headerSize + length
         }
-        return length
+        return true
     }
 
     /// Calls `body` with each record's payload in a run of stream bytes, after checking that the
     /// records tile `bytes` exactly.
+    @inlinable
     package static func forEachPayload(
         in bytes: UnsafeRawBufferPointer,
         streamOffset: Int,
@@ -51,9 +79,12 @@ package enum Frame {
     ) throws {
         var offset = 0
         while offset < bytes.count {
-            let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
-            let length = try payloadLength(in: rest, what: "update stream record at byte \(streamOffset + offset)")
-            try body(UnsafeRawBufferPointer(rebasing: rest[headerSize..<(headerSize + length)]))
+            guard let length = payloadLength(in: bytes, at: offset), let base = bytes.baseAddress else {
+                throw headerError(
+                    in: UnsafeRawBufferPointer(rebasing: bytes[offset...]), what: "update stream record at byte \(streamOffset + offset)"
+                )
+            }
+            try body(UnsafeRawBufferPointer(start: base + offset + headerSize, count: length))
             offset += headerSize + length
         }
     }

@@ -87,6 +87,7 @@ extension UpdateLog {
 
     /// Whether a full dump's publication was left unfinished (the sequence word is odd).
     @usableFromInline
+    @inlinable
     package var isPublicationInterrupted: Bool { control.sequence & 1 == 1 }
 
     /// Finishes a publication whose writer died, with the lock held.
