@@ -24,8 +24,9 @@ let package = Package(
             path: "Benchmarks/UltraDictBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
-        // The Swift side of compare-python.sh.
-        .executableTarget(name: "BenchmarkWorker", dependencies: [ultraDict]),
+        // The Swift side of compare-python.sh, and msgpack-c for its baseline of loading a dump.
+        .executableTarget(name: "BenchmarkWorker", dependencies: [ultraDict, "CMsgPackBaseline"]),
+        .systemLibrary(name: "CMsgPackBaseline", pkgConfig: "msgpack", providers: [.apt(["libmsgpack-dev"])]),
     ],
     swiftLanguageModes: [.v6]
 )
