@@ -25,8 +25,9 @@ let package = Package(
             path: "Benchmarks/UltraDictBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
-        // The Swift side of compare-python.sh.
-        .executableTarget(name: "BenchmarkWorker", dependencies: [ultraDict]),
+        // The Swift side of compare-python.sh, and msgpack-c for its baseline of loading a dump.
+        .executableTarget(name: "BenchmarkWorker", dependencies: [ultraDict, "CMsgPackBaseline"]),
+        .systemLibrary(name: "CMsgPackBaseline", pkgConfig: "msgpack", providers: [.apt(["libmsgpack-dev"])]),
         // The executable that instruction-counts.sh runs under callgrind; no benchmark library,
         // so that it builds quickly.
         .executableTarget(name: "InstructionCounts", dependencies: [ultraDict]),

@@ -59,4 +59,6 @@ target("fresh-key write at 1,000,000 keys vs 1,000 keys (x)", sw["fresh_key_writ
 print(f"        (the same inserts into a plain Swift [Int: Int]: {sw['fresh_key_write_plain_1000000'] / sw['fresh_key_write_plain_1000']:.2f}x)")
 target("4-process locked counter vs Python (x faster)", py["locked_counter_4x25000"] / sw["locked_counter_4x25000"], 50)
 target("shared memory in use vs encoded snapshot (x)", sw["shared_memory_per_snapshot_byte"], 2.0, at_least=False)
+target("update(with:) of 1,000,000 entries vs encoding the snapshot alone (x)", sw["bulk_update_1000000"] / sw["bulk_encode_snapshot_1000000"], 2, at_least=False)
+target("attach to 1,000,000 keys vs msgpack-c unpack into [Int: Int] (x)", sw["bulk_attach_1000000"] / sw["bulk_msgpack_c_unpack_1000000"], 2, at_least=False)
 PY

@@ -133,13 +133,16 @@ extension UltraDict {
         cursor = changes.cursor
     }
 
-    /// Decodes the entries of a full snapshot's payload into `entries`.
+    /// Decodes the entries of a full snapshot's payload into `entries`, with room reserved first
+    /// for the count the serializer announces (``entriesToReserve(announced:payloadSize:)``).
     @inlinable
     func loadSnapshot(_ snapshot: [UInt8], into entries: inout [Key: Value]) throws {
         var failedKey: UltraValue?  // Set only on failure, so that the error can name the key.
         do {
             try snapshot.withUnsafeBytes { bytes in
-                try serializer.decodeSnapshot(bytes) { key, value in
+                try serializer.decodeSnapshot(bytes, announcing: { count in
+                    entries.reserveCapacity(Self.entriesToReserve(announced: count, payloadSize: bytes.count))
+                }) { key, value in
                     do {
                         entries[try keyConverter.value(from: key)] = try valueConverter.value(from: value)
                     } catch {

@@ -288,13 +288,6 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
         }
     }
 
-    /// Sets every entry of `other`, under one acquisition of the lock.
-    public func update(with other: [Key: Value]) throws {
-        try withLock { _ in
-            for (key, value) in other { try updateValue(value, forKey: key) }
-        }
-    }
-
     /// Removes every key, with one full dump.
     public func removeAll() throws {
         try withLock { _ in

@@ -97,6 +97,18 @@ public protocol UltraDictSerializer: Sendable {
     /// Decodes a full snapshot, calling `body` once per entry; by default decodes a value and
     /// requires a ``UltraValue/dictionary(_:)``.
     func decodeSnapshot(_ bytes: UnsafeRawBufferPointer, _ body: (UltraValue, UltraValue) throws -> Void) throws
+
+    /// Decodes a full snapshot as ``decodeSnapshot(_:_:)`` does, first calling `announce` once,
+    /// before any entry, with the number of entries the snapshot declares, so that the caller
+    /// makes room for them all at once instead of growing as they come. A serializer that learns
+    /// the number only after the entries announces nothing. The number is untrusted: a caller
+    /// never reserves room for more entries than `bytes` could hold. By default announces nothing
+    /// and calls ``decodeSnapshot(_:_:)``.
+    func decodeSnapshot(
+        _ bytes: UnsafeRawBufferPointer,
+        announcing announce: (Int) throws -> Void,
+        _ body: (UltraValue, UltraValue) throws -> Void
+    ) throws
 }
 
 extension UltraDictSerializer {
@@ -136,6 +148,15 @@ extension UltraDictSerializer {
             throw UltraDictError(.serialization, "a full snapshot must be a dictionary, got \(tree.kindName)")
         }
         for (key, value) in map { try body(key, value) }
+    }
+
+    /// Announces nothing and decodes with ``decodeSnapshot(_:_:)``.
+    public func decodeSnapshot(
+        _ bytes: UnsafeRawBufferPointer,
+        announcing announce: (Int) throws -> Void,
+        _ body: (UltraValue, UltraValue) throws -> Void
+    ) throws {
+        try decodeSnapshot(bytes, body)
     }
 }
 

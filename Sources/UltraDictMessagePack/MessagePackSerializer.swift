@@ -126,8 +126,19 @@ public struct MessagePackSerializer: UltraDictSerializer {
     /// Decodes a snapshot map with `msgpack_unpack_next`, handing over its entries one by one
     /// without building a dictionary.
     public func decodeSnapshot(_ bytes: UnsafeRawBufferPointer, _ body: (UltraValue, UltraValue) throws -> Void) throws {
+        try decodeSnapshot(bytes, announcing: { _ in }, body)
+    }
+
+    /// Decodes a snapshot map as ``decodeSnapshot(_:_:)`` does, announcing its number of entries
+    /// first: the map header's, which the bounds check has already held to the bytes left.
+    public func decodeSnapshot(
+        _ bytes: UnsafeRawBufferPointer,
+        announcing announce: (Int) throws -> Void,
+        _ body: (UltraValue, UltraValue) throws -> Void
+    ) throws {
         try Self.unpack(bytes) { root in
             guard root.type == MSGPACK_OBJECT_MAP else { throw failure("a full snapshot must be a map") }
+            try announce(Int(root.via.map.size))
             for entry in try Self.span(root.via.map.ptr, root.via.map.size) {
                 try body(Self.value(of: entry.key), Self.value(of: entry.val))
             }

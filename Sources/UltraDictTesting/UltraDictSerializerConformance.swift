@@ -29,6 +29,8 @@ import Testing
 ///   ``UltraDictUpdate/record``, for sets and deletes; `isSet` may be an int, as Python writes;
 ///   trees that are not records are refused; `encodeUpdate(_:inPlace:)`, when it writes, writes
 ///   the same bytes, and returns `nil` when they do not fit.
+/// - **Snapshots**: `decodeSnapshot` hands over the entries that `decode` finds, with or without
+///   an announcement; the announced count, if any, comes once, before the entries, and is theirs.
 /// - **Refusals are honest**: a value the serializer may not represent (tag-like dictionaries, a
 ///   key containing NUL) either throws ``UltraDictError/Code/serialization`` or round-trips.
 /// - **Malformed input** throws ``UltraDictError/Code/serialization``, never another error: the
@@ -63,6 +65,7 @@ public enum UltraDictSerializerConformance {
         checker.checkRoundTrips()
         checker.checkNesting()
         checker.checkUpdates()
+        checker.checkSnapshots()
         checker.checkTruncationsAndTrailingBytes()
         checker.fuzz(inputs: malformedInputs, seed: seed)
         return checker.failures
@@ -103,7 +106,7 @@ public enum UltraDictSerializerConformance {
 }
 
 /// Runs the checks on one serializer and collects failures, at most ``limit`` of each kind.
-private struct Checker<Serializer: UltraDictSerializer> {
+struct Checker<Serializer: UltraDictSerializer> {
     let serializer: Serializer
     let capabilities: UltraDictSerializerCapabilities
     var failures: [UltraDictSerializerConformance.Failure] = []

@@ -1,6 +1,7 @@
 // The Swift figures of compare-python.sh.
 //
 //   BenchmarkWorker compare                   prints "operation<TAB>ns" lines (see compare-python.sh)
+//   BenchmarkWorker bulk                      only the bulk lines of `compare` (BulkComparison)
 //   BenchmarkWorker increment NAME TIMES      locked increments of "counter" (its 4-process counter)
 import Foundation
 import UltraDict
@@ -14,7 +15,10 @@ case "increment":
     }
 case "compare":
     try PythonComparison.run()
+    try BulkComparison.run()
+case "bulk":
+    try BulkComparison.run()
 default:
-    FileHandle.standardError.write(Data("usage: BenchmarkWorker compare, or increment NAME TIMES\n".utf8))
+    FileHandle.standardError.write(Data("usage: BenchmarkWorker compare, bulk, or increment NAME TIMES\n".utf8))
     exit(2)
 }
