@@ -1,0 +1,131 @@
+import UltraDictConcurrency
+import UltraDictCore
+import UltraDictTransport
+
+/// The write side: sets, removals, full dumps and the lock, all of them under the dictionary's lock.
+extension UltraDict {
+    /// Sets `value` for `key` in every process; returns the previous value.
+    @inlinable @discardableResult
+    public func updateValue(_ value: Value, forKey key: Key) throws -> Value? {
+        if recurse { return try updateNestedValue(value, forKey: key) }
+        return try write(.set(keyConverter.tree(for: key), valueConverter.tree(for: value)), key: key, value: value)
+    }
+
+    /// Removes `key` in every process; returns the removed value, or `nil` (writing nothing) if absent.
+    @inlinable @discardableResult
+    public func removeValue(forKey key: Key) throws -> Value? {
+        try withLock { _ in
+            guard storage[key] != nil else { return nil }
+            if recurse { return try removeNestedValue(forKey: key) }
+            return try write(.delete(keyConverter.tree(for: key)), key: key, value: nil)
+        }
+    }
+
+    /// Removes every key, with one full dump.
+    public func removeAll() throws {
+        try withLock { _ in
+            let previous = storage
+            storage.removeAll()
+            do {
+                try publishFullDump()
+            } catch {
+                storage = previous
+                throw error
+            }
+            if recurse { try releaseNested(in: previous.values) }
+        }
+    }
+
+    /// Writes a full dump of the whole dictionary now and starts the stream over (Python's
+    /// `dump()`). Writers do this by themselves when the stream is full; call it to make later
+    /// attachers load one snapshot instead of replaying the stream. Costs time linear in the size.
+    @inlinable
+    public func dump() throws {
+        try withLock { _ in try publishFullDump() }
+    }
+
+    /// Runs `body` holding the dictionary's lock, so that a read-modify-write is atomic:
+    /// `try d.withLock { d in d["counter", default: 0] += 1 }`.
+    ///
+    /// - Parameters:
+    ///   - timeout: how long to wait for the lock; `nil` waits forever. Throws `lockTimeout` after it.
+    ///   - stealAfterTimeout: after the timeout, take the lock over if its owner is dead.
+    ///   - body: runs with the lock held; it receives this dictionary.
+    @inlinable
+    public func withLock<Result>(
+        timeout: Duration? = nil,
+        stealAfterTimeout: Bool = false,
+        _ body: (UltraDict) throws -> Result
+    ) throws -> Result {
+        try ensureOpen()
+        try lock.acquire(timeout: timeout, stealAfterTimeout: stealAfterTimeout)
+        do {
+            if log.isPublicationInterrupted { try repairPublication() }
+            if !log.isCurrent(cursor) { try applyPublishedChanges() }
+            let result = try body(self)
+            try lock.release()
+            return result
+        } catch {
+            try? lock.release()
+            throw error
+        }
+    }
+
+    /// Applies a change under the lock: `storage[key] = value` here, and the record in the stream
+    /// (or a full dump when it does not fit). On failure the local change is undone, so this
+    /// handle never differs from the others. Returns the previous value.
+    @inlinable
+    func write(_ update: UltraDictUpdate, key: Key, value: Value?) throws -> Value? {
+        try withLock { _ in
+            // Usually the serializer encodes the record straight into the stream; when it cannot
+            // (no room before the next dump, or no in-place encoder) it goes through the buffer.
+            if try log.append(cursor: &cursor, encoding: { try serializer.encodeUpdate(update, inPlace: $0) }) {
+                return value.map { storage.updateValue($0, forKey: key) } ?? storage.removeValue(forKey: key)
+            }
+            encodeBuffer.removeAll(keepingCapacity: true)
+            try serializer.encodeUpdate(update, into: &encodeBuffer)
+            let previous = value.map { storage.updateValue($0, forKey: key) } ?? storage.removeValue(forKey: key)
+            if !log.append(encodeBuffer, cursor: &cursor) {
+                do {
+                    try publishFullDump()
+                } catch {
+                    storage[key] = previous
+                    throw error
+                }
+            }
+            return previous
+        }
+    }
+
+    /// Writes the whole local dictionary as a full dump (lock held). Inlinable, so that a write
+    /// that dumps runs the loop over the entries specialized for `Key` and `Value`.
+    @inlinable
+    func publishFullDump() throws {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(log.expectedSnapshotSize)
+        try serializer.encodeSnapshot(count: storage.count, into: &bytes) { entry in
+            for (key, value) in storage { try entry(keyConverter.tree(for: key), valueConverter.tree(for: value)) }
+        }
+        try publish(fullDump: bytes)
+    }
+
+    /// Publishes an encoded full dump (lock held).
+    @usableFromInline
+    func publish(fullDump bytes: [UInt8]) throws {
+        try log.publishFullDump(bytes, cursor: &cursor)
+    }
+
+    /// Finishes a full dump whose writer died (lock held).
+    @usableFromInline
+    func repairPublication() throws {
+        logger.warning("a writer died while publishing a full dump; repairing it")
+        if log.repairInterruptedPublication() { return }
+        // Neither a pending dump nor the dump in place is usable (only a writer that does not
+        // follow the protocol leaves that): rebuild the snapshot from this handle, if it is current.
+        guard cursor.counter == log.control.fullDumpCounter else {
+            throw UltraDictError(.corruptSharedMemory, "'\(name)': a full dump's publication was left unfinished with no usable pending dump, and the previous snapshot cannot be read; this handle is too far behind to rebuild it")
+        }
+        try applyChanges(self, log.readChanges(since: cursor, into: recordBuffer, ignoringInterruptedPublication: true), false)
+        try publishFullDump()
+    }
+}
