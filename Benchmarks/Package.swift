@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(name: "UltraDict", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // The suite, run by the benchmark plugin.
@@ -25,7 +26,10 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         // The Swift side of compare-python.sh.
-        .executableTarget(name: "BenchmarkWorker", dependencies: [ultraDict]),
+        .executableTarget(
+            name: "BenchmarkWorker",
+            dependencies: [ultraDict, .product(name: "Histogram", package: "hdrhistogram-swift")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
