@@ -6,6 +6,7 @@
 //                                             reads under a writer in another process (BusyWriterBenchmark)
 //   BenchmarkWorker paced-writer NAME RATE|full SECONDS [CPU]
 //                                             that writer (PacedWriter)
+//   BenchmarkWorker apply-vs-write            records applied against records written per second (ApplyVersusWrite)
 import Foundation
 import UltraDict
 
@@ -23,8 +24,10 @@ do {
         try BusyWriterBenchmark.run(arguments.dropFirst(2))
     case "paced-writer":
         try PacedWriter.run(arguments.dropFirst(2))
+    case "apply-vs-write":
+        try ApplyVersusWrite.run()
     default:
-        throw BenchmarkFailure("usage: BenchmarkWorker compare | increment NAME TIMES | busy-writer [--seconds S] [--pin] | paced-writer NAME RATE|full SECONDS [CPU]")
+        throw BenchmarkFailure("usage: BenchmarkWorker compare | increment NAME TIMES | busy-writer [--seconds S] [--pin] | paced-writer NAME RATE|full SECONDS [CPU] | apply-vs-write")
     }
 } catch {
     FileHandle.standardError.write(Data("BenchmarkWorker: \(error)\n".utf8))
