@@ -12,6 +12,7 @@ let package = Package(
     dependencies: [
         .package(name: "UltraDict", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // The suite, run by the benchmark plugin.
@@ -26,7 +27,10 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         // The Swift side of compare-python.sh, and msgpack-c for its baseline of loading a dump.
-        .executableTarget(name: "BenchmarkWorker", dependencies: [ultraDict, "CMsgPackBaseline"]),
+        .executableTarget(
+            name: "BenchmarkWorker",
+            dependencies: [ultraDict, "CMsgPackBaseline", .product(name: "Histogram", package: "hdrhistogram-swift")]
+        ),
         .systemLibrary(name: "CMsgPackBaseline", pkgConfig: "msgpack", providers: [.apt(["libmsgpack-dev"])]),
         // The executable that instruction-counts.sh runs under callgrind; no benchmark library,
         // so that it builds quickly.

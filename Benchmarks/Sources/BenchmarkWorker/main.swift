@@ -3,22 +3,37 @@
 //   BenchmarkWorker compare                   prints "operation<TAB>ns" lines (see compare-python.sh)
 //   BenchmarkWorker bulk                      only the bulk lines of `compare` (BulkComparison)
 //   BenchmarkWorker increment NAME TIMES      locked increments of "counter" (its 4-process counter)
+//   BenchmarkWorker busy-writer [--seconds S] [--pin]
+//                                             reads under a writer in another process (BusyWriterBenchmark)
+//   BenchmarkWorker paced-writer NAME RATE|full SECONDS [CPU]
+//                                             that writer (PacedWriter)
+//   BenchmarkWorker apply-vs-write            records applied against records written per second (ApplyVersusWrite)
 import Foundation
 import UltraDict
 
 let arguments = CommandLine.arguments
-switch arguments.dropFirst().first {
-case "increment":
-    let d = try UltraDict<String, Int>(name: arguments[2], create: false)
-    for _ in 0..<Int(arguments[3])! {
-        try d.withLock { d in d["counter", default: 0] += 1 }
+do {
+    switch arguments.dropFirst().first {
+    case "increment":
+        let d = try UltraDict<String, Int>(name: arguments[2], create: false)
+        for _ in 0..<Int(arguments[3])! {
+            try d.withLock { d in d["counter", default: 0] += 1 }
+        }
+    case "compare":
+        try PythonComparison.run()
+        try BulkComparison.run()
+    case "bulk":
+        try BulkComparison.run()
+    case "busy-writer":
+        try BusyWriterBenchmark.run(arguments.dropFirst(2))
+    case "paced-writer":
+        try PacedWriter.run(arguments.dropFirst(2))
+    case "apply-vs-write":
+        try ApplyVersusWrite.run()
+    default:
+        throw BenchmarkFailure("usage: BenchmarkWorker compare | bulk | increment NAME TIMES | busy-writer [--seconds S] [--pin] | paced-writer NAME RATE|full SECONDS [CPU] | apply-vs-write")
     }
-case "compare":
-    try PythonComparison.run()
-    try BulkComparison.run()
-case "bulk":
-    try BulkComparison.run()
-default:
-    FileHandle.standardError.write(Data("usage: BenchmarkWorker compare, bulk, or increment NAME TIMES\n".utf8))
-    exit(2)
+} catch {
+    FileHandle.standardError.write(Data("BenchmarkWorker: \(error)\n".utf8))
+    exit(error is BenchmarkFailure ? 2 : 1)
 }

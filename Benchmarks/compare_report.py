@@ -1,0 +1,121 @@
+"""The report of compare-python.sh: reads the results directory it fills (python.1..3 and
+swift.1..3 as `operation<TAB>value` lines, busy-writer and apply-vs-write as the tables
+BenchmarkWorker prints) and prints the comparison table, the two Swift-only tables, and one line
+per target: `<target> against <baseline>: measured X (goal Y) met|missed`.
+
+Targets against Python (and the other figures of `compare`) are judged on the median of the
+three runs' values; the busy-writer and apply-vs-write targets on their one run."""
+import statistics
+import sys
+from pathlib import Path
+
+RUNS = 3
+results = Path(sys.argv[1])
+
+
+def load(path):
+    """The `operation<TAB>value` lines of one run, as a dictionary."""
+    return {line.split("\t")[0]: float(line.split("\t")[1]) for line in path.open() if "\t" in line}
+
+
+def load_table(path):
+    """A BenchmarkWorker table: `#` lines are comments, the first other line names the columns,
+    each row is keyed by its first cell."""
+    lines = [line.split() for line in path.open() if line.strip() and not line.startswith("#")]
+    header, rows = lines[0], lines[1:]
+    return {row[0]: dict(zip(header, row)) for row in rows}
+
+
+python_runs = [load(results / f"python.{run}") for run in range(1, RUNS + 1)]
+swift_runs = [load(results / f"swift.{run}") for run in range(1, RUNS + 1)]
+
+
+def median(runs, operation):
+    """The median of `operation` over `runs`, or None when no run measured it."""
+    values = [run[operation] for run in runs if operation in run]
+    return statistics.median(values) if values else None
+
+
+def show(value, operation):
+    """A figure of `compare`: nanoseconds, seconds, bytes or a ratio of sizes."""
+    if value is None:
+        return "-"
+    if "byte" in operation:  # sizes and ratios of sizes, not times
+        return f"{value:,.2f}" if value < 100 else f"{value:,.0f} B"
+    return f"{value / 1e9:.3f} s" if value >= 1e7 else f"{value:,.1f} ns"
+
+
+print(f"Python UltraDict 0.0.6 against UltraDict for Swift, medians of {RUNS} runs each")
+print(f"{'operation':<32} {'Python 0.0.6':>14} {'Swift':>14} {'Python/Swift':>13}")
+for operation in sorted(set().union(*python_runs, *swift_runs)):
+    p, s = median(python_runs, operation), median(swift_runs, operation)
+    ratio = f"{p / s:.1f}x" if p and s else "-"
+    print(f"{operation:<32} {show(p, operation):>14} {show(s, operation):>14} {ratio:>13}")
+print()
+
+for name, title in (("busy-writer", "Reads under a busy writer (one run)"), ("apply-vs-write", "Applying against writing (one run)")):
+    print(title)
+    print((results / name).read_text())
+
+busy = load_table(results / "busy-writer")
+apply_vs_write = next(iter(load_table(results / "apply-vs-write").values()))
+
+
+def verdict(value, goal, at_least):
+    """`met` when `value` reaches `goal` (at least it, or at most it), else `missed`."""
+    return "met" if (value >= goal if at_least else value <= goal) else "missed"
+
+
+def target(what, baseline, value, goal, unit="", at_least=True, runs="one run"):
+    """Prints one target line: `<what> against <baseline>: measured X (goal Y) met|missed (runs)`."""
+    sign = ">=" if at_least else "<="
+    print(f"{what} against {baseline}: measured {value:,.2f}{unit} (goal {sign} {goal:,}{unit}) "
+          f"{verdict(value, goal, at_least)} ({runs})")
+
+
+def median_target(what, baseline, per_run, goal, unit="x", at_least=True):
+    """A target of `compare`, judged on the median of its value in each run (the runs listed)."""
+    values = [per_run(python, swift) for python, swift in zip(python_runs, swift_runs)]
+    runs = f"median of {RUNS} runs: " + ", ".join(f"{value:.2f}" for value in values)
+    target(what, baseline, statistics.median(values), goal, unit, at_least, runs)
+
+
+def busy_target(what, row, column, goal, asked_rate=None):
+    """A target read off the busy-writer table: judged only if the reader and the writer each had
+    a CPU at least 90% of the time and a paced writer achieved 90% of its rate; otherwise the
+    machine was busy with other work and the line says `inconclusive` instead of met or missed."""
+    figures = busy[row]
+    value = float(figures[column])
+    shares = [float(figures[cpu].rstrip("%")) for cpu in ("reader_cpu", "writer_cpu")]
+    rate = float(figures["writes/s"])
+    line = f"{what} against an absolute bound: measured {value:,.0f} ns (goal <= {goal:,} ns)"
+    circumstances = f"reader had {shares[0]:.0f}% of a CPU, writer {shares[1]:.0f}% and {rate:,.0f} writes/s; one run"
+    if min(shares) < 90 or (asked_rate and rate < 0.9 * asked_rate):
+        print(f"{line} inconclusive, the machine was busy ({circumstances})")
+    else:
+        print(f"{line} {verdict(value, goal, at_least=False)} ({circumstances})")
+
+
+print("Targets")
+median_target("read d[1] speed-up", "Python UltraDict 0.0.6", lambda p, s: p["read"] / s["read"], 35)
+median_target("read d[1] slowdown", "a plain Swift [Int: Int]", lambda p, s: s["read"] / s["read_plain"], 1.25, at_least=False)
+median_target("int write speed-up", "Python UltraDict 0.0.6 with its default lock", lambda p, s: p["write_int"] / s["write_int"], 40)
+median_target("int write speed-up", "Python UltraDict 0.0.6 with shared_lock=True", lambda p, s: p["write_int_shared_lock"] / s["write_int"], 250)
+median_target("1 KB string write speed-up", "Python UltraDict 0.0.6", lambda p, s: p["write_1kb_string"] / s["write_1kb_string"], 100)
+median_target("fresh-key write slowdown at 1,000,000 keys", "the same at 1,000 keys",
+              lambda p, s: s["fresh_key_write_1000000"] / s["fresh_key_write_1000"], 1.5, at_least=False)
+plain = statistics.median(s["fresh_key_write_plain_1000000"] / s["fresh_key_write_plain_1000"] for s in swift_runs)
+print(f"    (the same inserts into a plain Swift [Int: Int]: {plain:.2f}x)")
+median_target("4-process locked counter speed-up", "Python UltraDict 0.0.6",
+              lambda p, s: p["locked_counter_4x25000"] / s["locked_counter_4x25000"], 50)
+median_target("shared memory in use, bytes per byte,", "the encoded snapshot",
+              lambda p, s: s["shared_memory_per_snapshot_byte"], 2.0, unit="", at_least=False)
+median_target("update(with:) of 1,000,000 entries", "encoding the same snapshot alone",
+              lambda p, s: s["bulk_update_1000000"] / s["bulk_encode_snapshot_1000000"], 2, at_least=False)
+median_target("attach to 1,000,000 keys", "msgpack-c unpacking the same bytes into a plain [Int: Int]",
+              lambda p, s: s["bulk_attach_1000000"] / s["bulk_msgpack_c_unpack_1000000"], 2, at_least=False)
+busy_target("read p99 under a writer at 1,000,000 writes/s", "1000000/s", "p99_ns", 200, asked_rate=1_000_000)
+busy_target("read p99.9 under a writer at 1,000,000 writes/s", "1000000/s", "p99.9_ns", 5_000, asked_rate=1_000_000)
+busy_target("read p50 under a writer at full speed", "full", "p50_ns", 10_000)
+target("records applied per second", "records written per second by a writer at full speed",
+       float(apply_vs_write["ratio"]), 2, unit="x")
