@@ -25,11 +25,18 @@ struct ScalarRecordReader {
 
     /// The first field: a bool, or an int as Python may write (one above Int64.max is left to
     /// the full decoder, which refuses it).
+    @inline(__always)
     private mutating func flag() -> Bool? {
+        // A bool, as this package writes it, without building a value.
+        switch base.load(fromByteOffset: position, as: UInt8.self) {
+        case 0xc3: position += 1; return true
+        case 0xc2: position += 1; return false
+        default: break
+        }
         switch scalar() {
-        case .bool(let isSet): isSet
-        case .int(let number): number != 0
-        default: nil
+        case .bool(let isSet): return isSet
+        case .int(let number): return number != 0
+        default: return nil
         }
     }
 
@@ -52,6 +59,7 @@ struct ScalarRecordReader {
 
     /// The next value when it is a scalar, read as msgpack-c's objects are by the full decoder:
     /// every int normalized (``UltraValue/unsigned(_:)``), float 32 widened to double.
+    @inline(__always)
     private mutating func scalar() -> UltraValue? {
         guard let marker = field(UInt8.self) else { return nil }
         switch marker {
