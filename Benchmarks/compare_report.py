@@ -18,12 +18,15 @@ def load(path):
     return {line.split("\t")[0]: float(line.split("\t")[1]) for line in path.open() if "\t" in line}
 
 
-def load_table(path):
-    """A BenchmarkWorker table: `#` lines are comments, the first other line names the columns,
-    each row is keyed by its first cell."""
-    lines = [line.split() for line in path.open() if line.strip() and not line.startswith("#")]
-    header, rows = lines[0], lines[1:]
-    return {row[0]: dict(zip(header, row)) for row in rows}
+def load_table(path, first_column):
+    """A BenchmarkWorker table: the line starting with `first_column` names the columns, and each
+    later line with as many cells is a row, keyed by its first cell. Other lines (`#` comments,
+    a warning the library logged) are not rows."""
+    lines = [line.split() for line in path.open()]
+    start = next(index for index, cells in enumerate(lines) if cells[:1] == [first_column])
+    header = lines[start]
+    return {cells[0]: dict(zip(header, cells)) for cells in lines[start + 1:]
+            if len(cells) == len(header) and not cells[0].startswith("#")}
 
 
 python_runs = [load(results / f"python.{run}") for run in range(1, RUNS + 1)]
@@ -57,8 +60,8 @@ for name, title in (("busy-writer", "Reads under a busy writer (one run)"), ("ap
     print(title)
     print((results / name).read_text())
 
-busy = load_table(results / "busy-writer")
-apply_vs_write = next(iter(load_table(results / "apply-vs-write").values()))
+busy = load_table(results / "busy-writer", "writer")
+apply_vs_write = next(iter(load_table(results / "apply-vs-write", "records").values()))
 
 
 def verdict(value, goal, at_least):
