@@ -78,7 +78,7 @@ extension UltraDict {
         if start == nil, let failedRead, failedRead.published == published { throw failedRead.error }
         let changes: LogChanges
         do {
-            changes = try log.readChanges(since: start ?? cursor, into: recordBuffer)
+            changes = try readChanges(since: start ?? cursor)
         } catch LogError.publicationInterrupted where repairing {
             // A writer died mid-publication: repair it under the lock, taking it over if it is dead.
             try lock.withLock(timeout: .seconds(1), stealAfterTimeout: true) {
@@ -95,12 +95,30 @@ extension UltraDict {
             logger.warning("full dumps replaced the data \(changes.retries) times while this handle read them; consider a larger bufferSize")
         }
         do {
-            try applyChanges(self, changes, start != nil)
+            try applyRead(changes, reloading: start != nil)
         } catch {
             throw rememberFailedRead(error, at: changes.cursor)
         }
         if failedRead != nil { failedRead = nil }
         if lastReadError != nil { lastReadError = nil }
+    }
+
+    /// Copies what was published since `start` into ``recordBuffer``; throws `invalidArgument`
+    /// when the handle is applying records from it already (a read from inside a key or value
+    /// type's decoding), which must not have its records overwritten.
+    func readChanges(since start: LogCursor, ignoringInterruptedPublication: Bool = false) throws -> LogChanges {
+        guard !isApplyingRecords else {
+            throw UltraDictError(.invalidArgument, "'\(name)' was read while it applied changes, from inside the decoding of a key or value; a handle cannot read itself while it decodes")
+        }
+        return try log.readChanges(since: start, into: recordBuffer, ignoringInterruptedPublication: ignoringInterruptedPublication)
+    }
+
+    /// Applies changes that ``readChanges(since:ignoringInterruptedPublication:)`` copied, with
+    /// ``applyChanges``.
+    func applyRead(_ changes: LogChanges, reloading: Bool) throws {
+        isApplyingRecords = true
+        defer { isApplyingRecords = false }
+        try applyChanges(self, changes, reloading)
     }
 
     /// Remembers that reading the state `published` failed with `error`, when the bytes are at

@@ -125,7 +125,7 @@ extension UltraDict {
         guard cursor.counter == log.control.fullDumpCounter else {
             throw UltraDictError(.corruptSharedMemory, "'\(name)': a full dump's publication was left unfinished with no usable pending dump, and the previous snapshot cannot be read; this handle is too far behind to rebuild it")
         }
-        try applyChanges(self, log.readChanges(since: cursor, into: recordBuffer, ignoringInterruptedPublication: true), false)
+        try applyRead(readChanges(since: cursor, ignoringInterruptedPublication: true), reloading: false)
         try publishFullDump()
     }
 }

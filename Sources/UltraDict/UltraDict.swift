@@ -50,6 +50,9 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     @usableFromInline @exclusivity(unchecked) var encodeBuffer: [UInt8] = []
     /// Where each read copies the new records to, so that reads do not allocate.
     let recordBuffer = RecordBuffer()
+    /// Whether records in ``recordBuffer`` are being applied: a read from inside (a key or value
+    /// type's decoding reading this handle) must not refill the buffer under them.
+    @exclusivity(unchecked) var isApplyingRecords = false
     @usableFromInline @exclusivity(unchecked) var isClosed = false
     @usableFromInline let log: UpdateLog
     @usableFromInline let serializer: any UltraDictSerializer
