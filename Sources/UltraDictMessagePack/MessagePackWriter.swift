@@ -58,7 +58,8 @@ struct MessagePackWriter {
     static func writeRecord(isSet: Bool, key: UltraValue, value: UltraValue, into destination: UnsafeMutableRawBufferPointer) throws -> Int? {
         guard let base = destination.baseAddress else { return nil }
         var cursor = base
-        if let keyBound = sizeBound(of: key), let valueBound = sizeBound(of: value), 2 + keyBound + valueBound <= destination.count {
+        if let keyBound = sizeBound(of: key), let valueBound = sizeBound(of: value),
+           2 + keyBound + valueBound <= min(destination.count, Int(UInt32.max)) {
             storeRecord(isSet: isSet, key: key, value: value, at: &cursor)
             return cursor - base
         }
@@ -69,8 +70,8 @@ struct MessagePackWriter {
     }
 
     /// At most how many bytes `value` takes, when that is known without measuring: a scalar,
-    /// or a string or bytes (header and body); `nil` for a container. A bound within the room
-    /// left in a stream (under 4 GiB) also proves the length fits the 32-bit formats.
+    /// or a string or bytes (header and body); `nil` for a container. A bound under 4 GiB also
+    /// proves the length fits the 32-bit formats.
     @inline(__always)
     private static func sizeBound(of value: UltraValue) -> Int? {
         switch value {

@@ -192,9 +192,11 @@ package final class ControlBlock: @unchecked Sendable {
         (Int32(bitPattern: load(UInt32.self, at: ControlLayout.creatorPID)), load(UInt64.self, at: ControlLayout.creatorStartTime))
     }
 
-    /// Payload bytes of the last full dump a writer of this package published, 0 if none.
+    /// Payload bytes of the last full dump a writer of this package published, 0 if none. The
+    /// field is untrusted: it reads as at most 2^32-1, the largest payload a frame's u32 length
+    /// can hold, so that sums and products of it cannot overflow.
     package var lastSnapshotSize: Int {
-        get { Int(clamping: load(UInt64.self, at: ControlLayout.lastSnapshotSize)) }
+        get { Int(min(load(UInt64.self, at: ControlLayout.lastSnapshotSize), UInt64(UInt32.max))) }
         set { store(UInt64(newValue), at: ControlLayout.lastSnapshotSize) }
     }
 
