@@ -78,13 +78,14 @@ extension UltraDictLock {
         _ body: () throws -> Result
     ) throws -> Result {
         try acquire(timeout: timeout, stealAfterTimeout: stealAfterTimeout)
+        let result: Result
         do {
-            let result = try body()
-            try release()
-            return result
+            result = try body()
         } catch {
             try? release()
             throw error
         }
+        try release()
+        return result
     }
 }
