@@ -48,7 +48,7 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     @usableFromInline @exclusivity(unchecked) var storage: [Key: Value] = [:]
     @usableFromInline @exclusivity(unchecked) var cursor = LogCursor(counter: 0, position: 0)
     @usableFromInline @exclusivity(unchecked) var encodeBuffer: [UInt8] = []
-    /// Where each read copies the new records to, so that reads do not allocate.
+    /// Where each read copies the new records to, kept rather than allocated per read.
     let recordBuffer = RecordBuffer()
     /// Whether records in ``recordBuffer`` are being applied: a read from inside (a key or value
     /// type's decoding reading this handle) must not refill the buffer under them.

@@ -29,7 +29,7 @@ extension UpdateLog {
     ///
     /// - Parameters:
     ///   - buffer: where the stream records are copied; the changes returned view it, so they
-    ///     are valid until its next read. A reader keeps one, so that a read does not allocate.
+    ///     are valid until its next read. A reader keeps one, rather than allocating per read.
     ///   - ignoringInterruptedPublication: read through an odd sequence word; only for the lock
     ///     holder repairing a publication whose writer is dead.
     ///   - attempts: how many copies to take before giving up; ``readAttempts`` unless no writer
