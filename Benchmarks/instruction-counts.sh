@@ -26,7 +26,15 @@ fi
 bash "$here/../.ci/install-deps" >&2
 swift build -c release --package-path "$here" --product InstructionCounts >&2
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# A run that failed (an operation threw, valgrind died) leaves its dictionaries behind: the tool
+# removes those whose process is dead.
+cleanup() {
+    rm -rf "$work"
+    if compgen -G "/dev/shm/instruction_counts_*" >/dev/null; then
+        swift run -q --package-path "$here/.." ultradict clean --prefix instruction_counts_ >/dev/null 2>&1 || true
+    fi
+}
+trap cleanup EXIT
 # valgrind 3.19 cannot read the DWARF 5 that Swift emits; the symbol table is all it needs.
 objcopy --strip-debug "$(swift build -c release --package-path "$here" --show-bin-path)/InstructionCounts" "$work/InstructionCounts"
 # A fixed hash seed, so that the dictionaries' probes, and so the counts, repeat exactly.

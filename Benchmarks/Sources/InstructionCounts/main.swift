@@ -8,7 +8,8 @@ import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 let operation = arguments.count >= 2 ? Operation(rawValue: arguments[1]) : nil
-// The dictionaries are this process's own: they are unlinked when it exits.
+// The dictionaries are this process's own: they are unlinked when it exits normally, and by
+// instruction-counts.sh (`ultradict clean`) after a run that did not.
 let name = "instruction_counts_\(getpid())"
 if arguments == ["list"] {
     for operation in Operation.allCases { print(operation.rawValue) }
