@@ -8,22 +8,15 @@ import UltraDictCore
 /// that is not the dictionary's (`Docs/SECURITY.md`).
 @Suite("Hostile fields and names")
 struct HostileFieldTests {
-    let dynamicOptions = UpdateLog.Options(lockKind: .shared, serializerIdentifier: "test", recurse: false, bufferSize: 4096, fullDumpSize: nil)
-
     /// Writes `value` at byte `offset` of `log`'s control block, as another process would.
     func plant<T: FixedWidthInteger>(_ value: T, at offset: Int, in log: UpdateLog) {
         (log.control.segment.base + offset).storeBytes(of: value.littleEndian, as: T.self)
     }
 
-    /// Writes `name` into the 255-byte full-dump name field, NUL-padded.
-    func plantDumpName(_ name: String, in log: UpdateLog) {
-        log.control.publishFullDumpName(name)
-    }
-
     @Test(arguments: [UInt64.max, 64 << 30, UInt64(Int.max) + 1])
     func aHostileSnapshotSizeIsClampedToTheSegments(size: UInt64) throws {
         let name = uniqueName()
-        let writer = try UpdateLog.create(name: name, options: dynamicOptions)
+        let writer = try UpdateLog.create(name: name, options: options)
         defer { writer.unlinkSegments() }
         plant(size, at: ControlLayout.lastSnapshotSize, in: writer)
         #expect(writer.expectedSnapshotSize <= writer.bufferSize + 64)
@@ -36,7 +29,7 @@ struct HostileFieldTests {
 
     @Test func aDumpNameThatIsNotADumpIsNeverOpened() throws {
         let name = uniqueName()
-        let writer = try UpdateLog.create(name: name, options: dynamicOptions)
+        let writer = try UpdateLog.create(name: name, options: options)
         defer { writer.unlinkSegments() }
         // A segment of this user's that holds a well-formed dump: a reader must not load it.
         let victim = try SharedMemorySegment.create(name: uniqueName(), size: 64)
@@ -47,7 +40,7 @@ struct HostileFieldTests {
         let dump = try #require(try writer.control.fullDumpName())
         defer { _ = try? SharedMemorySegment.unlink(name: dump) }  // no longer named once the field is planted
         for planted in [victim.name, name, UpdateLog.streamName(name), "psm_1234567", "psm_ABCDEF12"] {
-            plantDumpName(planted, in: writer)
+            writer.control.publishFullDumpName(planted)
             let reader = try UpdateLog.attach(name: name)
             expectError(.corruptSharedMemory) { try reader.readChanges(since: LogCursor(counter: 0, position: 0), attempts: 2) }
         }
@@ -55,25 +48,25 @@ struct HostileFieldTests {
 
     @Test func unlinkingADictionaryNeverRemovesAnotherOne() throws {
         let name = uniqueName(), other = uniqueName()
-        let log = try UpdateLog.create(name: name, options: dynamicOptions)
-        let otherLog = try UpdateLog.create(name: other, options: dynamicOptions)
+        let log = try UpdateLog.create(name: name, options: options)
+        let otherLog = try UpdateLog.create(name: other, options: options)
         defer { otherLog.unlinkSegments(); #expect(segments(of: other).isEmpty) }
         for planted in [other, UpdateLog.streamName(other), UpdateLog.staticDumpName(other)] {
-            plantDumpName(planted, in: log)
+            log.control.publishFullDumpName(planted)
             #expect(try UpdateLog.unlinkSegments(name: name))
             #expect(SharedMemorySegment.exists(name: other) && SharedMemorySegment.exists(name: UpdateLog.streamName(other)))
-            _ = try UpdateLog.create(name: name, options: dynamicOptions)
+            _ = try UpdateLog.create(name: name, options: options)
         }
         let recreated = try UpdateLog.attach(name: name)
-        plantDumpName(other, in: recreated)
+        recreated.control.publishFullDumpName(other)
         recreated.unlinkSegments()
         #expect(SharedMemorySegment.exists(name: other) && segments(of: name).isEmpty)
     }
 
     @Test func pendingAndReplacedFieldsNameOnlyDumps() throws {
         let name = uniqueName(), other = uniqueName()
-        let log = try UpdateLog.create(name: name, options: dynamicOptions)
-        let otherLog = try UpdateLog.create(name: other, options: dynamicOptions)
+        let log = try UpdateLog.create(name: name, options: options)
+        let otherLog = try UpdateLog.create(name: other, options: options)
         defer { otherLog.unlinkSegments() }
         for offset in [ControlLayout.pendingDumpName, ControlLayout.replacedDumpName] {
             Array(other.utf8.prefix(15)).withUnsafeBytes { (log.control.segment.base + offset).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
@@ -87,16 +80,16 @@ struct HostileFieldTests {
 
     @Test func theCountersAlignedCopyIsNoLongerWritten() throws {
         let name = uniqueName()
-        let log = try UpdateLog.create(name: name, options: dynamicOptions)
+        let log = try UpdateLog.create(name: name, options: options)
         defer { log.unlinkSegments() }
         var cursor = LogCursor(counter: 0, position: 0)
         try log.publishFullDump([1], cursor: &cursor)
         #expect(log.control.segment.base.loadUnaligned(fromByteOffset: 336, as: UInt64.self) == 0)
     }
 
-    @Test func aPublicationLeavesTheSequenceWordEvenAndARepairIsIdempotent() throws {
+    @Test func beginningOrEndingAPublicationTwiceMovesTheSequenceWordOnce() throws {
         let name = uniqueName()
-        let log = try UpdateLog.create(name: name, options: dynamicOptions)
+        let log = try UpdateLog.create(name: name, options: options)
         defer { log.unlinkSegments() }
         var cursor = LogCursor(counter: 0, position: 0)
         try log.publishFullDump([1], cursor: &cursor)
@@ -185,12 +178,11 @@ struct ForeignControlBlockTests {
 
     /// This user's dictionary with a dynamic dump, and a foreign one whose dump name points at it.
     func plantedPair() throws -> (ours: UpdateLog, ourDump: String, foreign: String) {
-        let dynamic = UpdateLog.Options(lockKind: .shared, serializerIdentifier: "test", recurse: false, bufferSize: 256, fullDumpSize: nil)
-        let ours = try UpdateLog.create(name: uniqueName(), options: dynamic)
+        let ours = try UpdateLog.create(name: uniqueName(), options: options)
         var cursor = LogCursor(counter: 0, position: 0)
         try ours.publishFullDump([1, 2, 3], cursor: &cursor)
         let ourDump = try #require(try ours.control.fullDumpName())
-        let foreign = try UpdateLog.create(name: uniqueName(), options: dynamic)
+        let foreign = try UpdateLog.create(name: uniqueName(), options: options)
         foreign.control.publishFullDumpName(ourDump)
         foreign.control.publishFullDumpCounter(1)
         giveAway([foreign.name, UpdateLog.streamName(foreign.name)])
