@@ -38,10 +38,9 @@ enum PythonComparison {
         let counter = try UltraDict<String, Int>(name: uniqueName())
         defer { counter.unlink() }
         let start = ContinuousClock.now
-        let workers = try (0..<4).map { _ in try launch(["increment", counter.name, "25000"]) }
-        // Not `waitUntilExit()`: on Linux it polls its run loop every 50 ms, which rounds the
-        // figure up by as much; a finer poll of the exit costs nothing measurable.
-        for worker in workers { while worker.isRunning { usleep(100) } }
+        let workers = (0..<4).map { _ in Process.worker(["increment", counter.name, "25000"]) }
+        for worker in workers { try worker.run() }
+        for worker in workers { worker.waitForExit() }
         let elapsed = ContinuousClock.now - start
         guard counter["counter"] == 100_000 else { throw UltraDictError(.invalidArgument, "counter is \(counter["counter"] ?? 0), not 100000") }
         report("locked_counter_4x25000", elapsed.nanoseconds)
@@ -72,14 +71,6 @@ enum PythonComparison {
     }
 
     static func uniqueName() -> String { "udcompare_\(UInt32.random(in: .min ... .max))" }
-
-    static func launch(_ arguments: [String]) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-        process.arguments = arguments
-        try process.run()
-        return process
-    }
 }
 
 extension Duration {

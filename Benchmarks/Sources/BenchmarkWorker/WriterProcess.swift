@@ -11,16 +11,14 @@ final class WriterProcess {
         var cpuShare: Double
     }
 
-    private let process = Process()
+    private let process: Process
     private let input = Pipe()
     private let output = Pipe()
 
     /// Launches a writer of the dictionary `name` at `rate` for `seconds`, pinned to `cpu` when
     /// given, and returns once it has attached the dictionary.
     init(dictionary name: String, rate: WriteRate, seconds: Double, cpu: Int?) throws {
-        // This executable again, as the `increment` workers of `compare` are launched.
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-        process.arguments = ["paced-writer", name, rate.argument, String(seconds)] + (cpu.map { [String($0)] } ?? [])
+        process = .worker(["paced-writer", name, rate.argument, String(seconds)] + (cpu.map { [String($0)] } ?? []))
         process.standardInput = input
         process.standardOutput = output
         try process.run()
@@ -31,7 +29,7 @@ final class WriterProcess {
     deinit {
         guard process.isRunning else { return }
         process.terminate()
-        waitForExit()
+        process.waitForExit()
     }
 
     /// Tells the writer to start writing at `start`, a ``MonotonicClock`` reading.
@@ -43,7 +41,7 @@ final class WriterProcess {
     func finish() throws -> Report {
         let line = try readLine()
         let report = line.split(separator: " ").compactMap { Double($0) }
-        waitForExit()
+        process.waitForExit()
         guard process.terminationStatus == 0, report.count == 3, report[1] > 0 else {
             throw BenchmarkFailure("paced-writer exited with status \(process.terminationStatus), reporting '\(line)'")
         }
@@ -57,13 +55,7 @@ final class WriterProcess {
             if byte == UInt8(ascii: "\n") { return String(decoding: line, as: UTF8.self) }
             line.append(byte)
         }
-        waitForExit()
+        process.waitForExit()
         throw BenchmarkFailure("paced-writer exited with status \(process.terminationStatus) before it finished a line")
-    }
-
-    /// Waits until the writer has exited. Not `waitUntilExit()`: on Linux it polls its run loop
-    /// every 50 ms, which a finer poll of the exit avoids at no measurable cost.
-    private func waitForExit() {
-        while process.isRunning { usleep(100) }
     }
 }
