@@ -69,8 +69,9 @@ final class ExitCleanup: @unchecked Sendable {
         entries.removeAll()
         unlock()
         for entry in mine {
-            if entry.unlinksTree { NestedDictionaries.unlinkRegistered(rootName: entry.log.name) }
+            // The root first, as close(unlink:) does, so that nobody attaches it any more.
             entry.log.unlinkSegments()
+            if entry.unlinksTree { NestedDictionaries.unlinkRegistered(rootName: entry.log.name) }
         }
     }
 }

@@ -1,8 +1,7 @@
 import UltraDictCore
 import UltraDictTransport
 
-// Bulk paths: many entries written as one full dump instead of one record each, and the room a
-// full dump's entries get when it is loaded (``loadSnapshot(_:into:)``).
+// The bulk write: many entries written as one full dump instead of one record each.
 
 extension UltraDict {
     // MARK: Writing many entries
@@ -74,15 +73,4 @@ extension UltraDict {
     /// page) that the writer creates and every reader attaches. Measured, publishing an empty
     /// dump takes about as long as writing 200 to 500 records.
     static var dumpOverhead: Int { 4096 }
-
-    // MARK: Loading a full dump
-
-    /// Room to reserve for a snapshot that announces `announced` entries in `payloadSize` bytes.
-    /// The announcement is untrusted: never more entries than the bytes could hold, two bytes
-    /// each (a key and a value take at least a byte each in any format, MessagePack's smallest),
-    /// so that a hostile count cannot make a huge allocation.
-    @usableFromInline
-    static func entriesToReserve(announced: Int, payloadSize: Int) -> Int {
-        Swift.max(0, Swift.min(announced, payloadSize / 2))
-    }
 }

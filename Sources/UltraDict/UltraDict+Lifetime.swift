@@ -37,9 +37,11 @@ extension UltraDict {
         try SegmentName.validate(name)
         // Only a root whose control block records recursion has a register: `NAME_register` of
         // another dictionary may be a dictionary of its own.
+        // The root first, so that nobody attaches it (and makes a nested dictionary) any more.
         let control = (try? SharedMemorySegment.attach(name: name, minimumSize: ControlLayout.size)).map(ControlBlock.init)
+        let existed = try control.map(UpdateLog.unlinkSegments(of:)) ?? UpdateLog.unlinkSegments(name: name)
         if control?.recurseFlag == true { NestedDictionaries.unlinkRegistered(rootName: name) }
-        return try UpdateLog.unlinkSegments(name: name)
+        return existed
     }
 
     /// Whether ``close(unlink:)`` was called.

@@ -174,6 +174,15 @@ extension UltraDict {
         }
     }
 
+    /// Room to reserve for a snapshot that announces `announced` entries in `payloadSize` bytes.
+    /// The announcement is untrusted: never more entries than the bytes could hold, two bytes
+    /// each (a key and a value take at least a byte each in any format, MessagePack's smallest),
+    /// so that a hostile count cannot make a huge allocation.
+    @usableFromInline
+    static func entriesToReserve(announced: Int, payloadSize: Int) -> Int {
+        Swift.max(0, Swift.min(announced, payloadSize / 2))
+    }
+
     /// Decodes the stream records of `changes` and applies them to `entries`, in order.
     @inlinable
     func applyRecords(of changes: LogChanges, to entries: inout [Key: Value]) throws {
