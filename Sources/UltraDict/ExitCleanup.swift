@@ -26,6 +26,8 @@ final class ExitCleanup: @unchecked Sendable {
     private struct Entry {
         /// The dictionary's segments.
         let log: UpdateLog
+        /// Where they live.
+        let store: UltraDictStore
         /// Whether the handle is a recursive root, whose nested dictionaries and register go too.
         let unlinksTree: Bool
         /// The process that listed it.
@@ -47,10 +49,10 @@ final class ExitCleanup: @unchecked Sendable {
     private func lock() { mutex.lock() }
     private func unlock() { mutex.unlock() }
 
-    /// Lists `handle`, whose dictionary is `log` (and its tree when `unlinksTree`), for the hook.
-    func add(_ handle: ObjectIdentifier, log: UpdateLog, unlinksTree: Bool) {
+    /// Lists `handle`, whose dictionary is `log` in `store` (and its tree when `unlinksTree`), for the hook.
+    func add(_ handle: ObjectIdentifier, log: UpdateLog, store: UltraDictStore, unlinksTree: Bool) {
         lock()
-        entries[handle] = Entry(log: log, unlinksTree: unlinksTree, pid: getpid())
+        entries[handle] = Entry(log: log, store: store, unlinksTree: unlinksTree, pid: getpid())
         unlock()
     }
 
@@ -71,7 +73,7 @@ final class ExitCleanup: @unchecked Sendable {
         for entry in mine {
             // The root first, as close(unlink:) does, so that nobody attaches it any more.
             entry.log.unlinkSegments()
-            if entry.unlinksTree { NestedDictionaries.unlinkRegistered(rootName: entry.log.name) }
+            if entry.unlinksTree { NestedDictionaries.unlinkRegistered(rootName: entry.log.name, in: entry.store) }
         }
     }
 }

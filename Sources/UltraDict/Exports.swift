@@ -6,3 +6,4 @@
 @_exported import struct UltraDictTransport.LockWords
 @_exported import struct UltraDictTransport.LogCursor
 @_exported import struct UltraDictTransport.SystemCallError
+@_exported import enum UltraDictTransport.UltraDictStore

@@ -36,24 +36,21 @@ final class NestedTree {
     let open: (_ name: String, _ create: Bool, _ tree: NestedTree) throws -> UltraDict<UltraValue, UltraValue>
 
     /// Opens the register of the root `rootName` (creating it if this process created the root);
-    /// the register and every nested dictionary are attached `allowingForeignOwner` as the root was.
-    init<Serializer: UltraDictSerializer, Lock: SharedMemoryLock>(
-        rootName: String, isCreator: Bool, serializer: Serializer, lock: Lock.Type, bufferSize: Int, fullDumpSize: Int?,
-        allowingForeignOwner: Bool
-    ) throws {
+    /// the register and every nested dictionary live in the root's store, are attached with its
+    /// foreign-owner setting, and (nested ones) have its serializer, lock and sizes.
+    init(rootName: String, isCreator: Bool, configuration: UltraDictConfiguration) throws {
         guard rootName.utf8.count <= Self.maximumRootNameLength else {
             throw UltraDictError(.invalidArgument, "recurse: true needs a name of at most \(Self.maximumRootNameLength) UTF-8 bytes, got \(rootName.utf8.count)")
         }
         childNamePrefix = Self.childNamePrefix(ofRoot: rootName)
         register = try UltraDict(
-            name: NestedDictionaries.registerName(ofRoot: rootName), create: isCreator, autoUnlink: false, lock: lock,
-            allowingForeignOwner: allowingForeignOwner
+            name: NestedDictionaries.registerName(ofRoot: rootName), create: isCreator,
+            configuration: NestedDictionaries.registerConfiguration(lock: configuration.lock, of: configuration)
         )
+        var nestedConfiguration = configuration
+        nestedConfiguration.autoUnlink = false
         open = { name, create, tree in
-            let nested = try UltraDict<UltraValue, UltraValue>(
-                name: name, create: create, bufferSize: bufferSize, fullDumpSize: fullDumpSize, autoUnlink: false,
-                serializer: serializer, lock: lock, recurse: true, allowingForeignOwner: allowingForeignOwner, tree: tree
-            )
+            let nested = try UltraDict<UltraValue, UltraValue>(name: name, create: create, configuration: nestedConfiguration, tree: tree)
             try nested.refresh()
             return nested
         }
@@ -79,8 +76,9 @@ final class NestedTree {
     /// closes it; returns the names of the dictionaries removed.
     @discardableResult
     static func unlinkAll(listedIn register: UltraDict<String, Int>, childNamePrefix: String) -> [String] {
+        let store = register.log.store
         let removed = register.keys.filter { name in
-            isChildName(name, prefix: childNamePrefix) && (try? UpdateLog.unlinkSegments(name: name)) == true
+            isChildName(name, prefix: childNamePrefix) && (try? UpdateLog.unlinkSegments(name: name, in: store)) == true
         }
         register.unlink()
         return removed + [register.name]
@@ -97,6 +95,12 @@ package enum NestedDictionaries {
     /// The register's name for the root `rootName` (`ROOT_register`).
     package static func registerName(ofRoot rootName: String) -> String { rootName + NestedTree.registerSuffix }
 
+    /// The register's settings in the tree of a root opened with `root`: the default serializer
+    /// and sizes, the root's store and foreign-owner setting, `lock`, and never an auto-unlink.
+    static func registerConfiguration(lock: any SharedMemoryLock.Type, of root: UltraDictConfiguration) -> UltraDictConfiguration {
+        UltraDictConfiguration(lock: lock, autoUnlink: false, allowsForeignOwner: root.allowsForeignOwner, store: root.store)
+    }
+
     /// Whether `name` has the shape of a nested dictionary of the root `rootName`'s tree: the only
     /// names read from its register that are ever followed.
     package static func isNestedName(_ name: String, ofRoot rootName: String) -> Bool {
@@ -108,15 +112,17 @@ package enum NestedDictionaries {
     /// removed (nested dictionaries and the register). Does nothing and returns [] when there is
     /// no register. Costs one attach of the register and one unlink per registered name.
     @discardableResult
-    package static func unlinkRegistered(rootName: String) -> [String] {
+    package static func unlinkRegistered(rootName: String, in store: UltraDictStore = .sharedMemory) -> [String] {
         let registerName = registerName(ofRoot: rootName)
-        guard rootName.utf8.count <= NestedTree.maximumRootNameLength, SharedMemorySegment.exists(name: registerName) else { return [] }
+        let segments = store.segmentStore
+        guard rootName.utf8.count <= NestedTree.maximumRootNameLength, segments.exists(name: registerName) else { return [] }
         // The register has the root's lock kind, which the caller does not know.
-        let register = (try? UltraDict<String, Int>(name: registerName, create: false, autoUnlink: false, lock: SharedSpinLock.self))
-            ?? (try? UltraDict<String, Int>(name: registerName, create: false, autoUnlink: false, lock: ProcessLocalLock.self))
+        let base = UltraDictConfiguration(store: store)
+        let register = (try? UltraDict<String, Int>(name: registerName, create: false, configuration: registerConfiguration(lock: SharedSpinLock.self, of: base)))
+            ?? (try? UltraDict<String, Int>(name: registerName, create: false, configuration: registerConfiguration(lock: ProcessLocalLock.self, of: base)))
         guard let register else {
             // Unreadable: its names cannot be followed, but the register itself goes.
-            return (try? UpdateLog.unlinkSegments(name: registerName)) == true ? [registerName] : []
+            return (try? UpdateLog.unlinkSegments(name: registerName, in: segments)) == true ? [registerName] : []
         }
         return NestedTree.unlinkAll(listedIn: register, childNamePrefix: NestedTree.childNamePrefix(ofRoot: rootName))
     }

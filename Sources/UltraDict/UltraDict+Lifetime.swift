@@ -30,17 +30,19 @@ extension UltraDict {
     /// mappings but nobody can attach any more.
     public func unlink() { close(unlink: true) }
 
-    /// Unlinks the segments of the dictionary `name` (leftovers after a crash), with its nested
-    /// dictionaries and their register when it is a recursive root; returns whether it existed.
+    /// Unlinks the segments of the dictionary `name` in `store` (leftovers after a crash), with
+    /// its nested dictionaries and their register when it is a recursive root; returns whether
+    /// it existed.
     @discardableResult
-    public static func unlink(name: String) throws -> Bool {
+    public static func unlink(name: String, store: UltraDictStore = .sharedMemory) throws -> Bool {
         try SegmentName.validate(name)
         // Only a root whose control block records recursion has a register: `NAME_register` of
         // another dictionary may be a dictionary of its own.
         // The root first, so that nobody attaches it (and makes a nested dictionary) any more.
-        let control = (try? SharedMemorySegment.attach(name: name, minimumSize: ControlLayout.size)).map(ControlBlock.init)
-        let existed = try control.map(UpdateLog.unlinkSegments(of:)) ?? UpdateLog.unlinkSegments(name: name)
-        if control?.recurseFlag == true { NestedDictionaries.unlinkRegistered(rootName: name) }
+        let segments = store.segmentStore
+        let control = (try? segments.attach(name: name, minimumSize: ControlLayout.size)).map(ControlBlock.init)
+        let existed = try control.map(UpdateLog.unlinkSegments(of:)) ?? UpdateLog.unlinkSegments(name: name, in: segments)
+        if control?.recurseFlag == true { NestedDictionaries.unlinkRegistered(rootName: name, in: store) }
         return existed
     }
 
@@ -63,7 +65,7 @@ extension UltraDict {
     func updateExitCleanup() {
         let handle = ObjectIdentifier(self)
         if autoUnlink && !isClosed {
-            ExitCleanup.shared.add(handle, log: log, unlinksTree: nesting?.isRoot == true)
+            ExitCleanup.shared.add(handle, log: log, store: configuration.store, unlinksTree: nesting?.isRoot == true)
         } else {
             ExitCleanup.shared.remove(handle)
         }

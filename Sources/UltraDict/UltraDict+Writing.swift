@@ -88,13 +88,11 @@ extension UltraDict {
             encodeBuffer.removeAll(keepingCapacity: true)
             try serializer.encodeUpdate(update, into: &encodeBuffer)
             let previous = value.map { storage.updateValue($0, forKey: key) } ?? storage.removeValue(forKey: key)
-            if !log.append(encodeBuffer, cursor: &cursor) {
-                do {
-                    try publishFullDump()
-                } catch {
-                    storage[key] = previous
-                    throw error
-                }
+            do {
+                if try !log.append(encodeBuffer, cursor: &cursor) { try publishFullDump() }
+            } catch {
+                storage[key] = previous
+                throw error
             }
             return previous
         }
@@ -122,7 +120,7 @@ extension UltraDict {
     @usableFromInline
     func repairPublication() throws {
         logger.warning("a writer died while publishing a full dump; repairing it")
-        if log.repairInterruptedPublication() { return }
+        if try log.repairInterruptedPublication() { return }
         // Neither a pending dump nor the dump in place is usable (only a writer that does not
         // follow the protocol leaves that): rebuild the snapshot from this handle, if it is current.
         guard cursor.counter == log.control.fullDumpCounter else {

@@ -34,13 +34,13 @@ import UltraDictTransport
 /// A handle is not thread-safe: give each thread its own handle (they share one process-wide
 /// mutex per dictionary, so their writes serialize).
 public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
-    /// The default capacity of the update stream: 64 MiB. tmpfs spends memory only on the pages
-    /// touched, and a writer dumps once the stream has grown as large as the last snapshot, so
-    /// the stream in use stays near the snapshot's size.
-    public static var defaultBufferSize: Int { 64 << 20 }
+    /// The default capacity of the update stream: 64 MiB (``UltraDictConfiguration/defaultBufferSize``).
+    public static var defaultBufferSize: Int { UltraDictConfiguration.defaultBufferSize }
 
     /// The dictionary's name: its control segment's POSIX name without the leading `/`.
     public let name: String
+    /// The settings this handle was opened with (its ``autoUnlink`` may have changed since).
+    public let configuration: UltraDictConfiguration
 
     // The hot paths are inlinable, so that they are specialized for `Key` and `Value` in the
     // caller's module; the state they use is therefore `@usableFromInline`, and exclusivity of
@@ -95,7 +95,26 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     /// read that failed behind the subscript. Labelled `UltraDict`, with the name as metadata.
     public var logger: Logger
 
-    /// Opens a dictionary.
+    /// Opens a dictionary with the settings of `configuration`.
+    ///
+    /// - Parameters:
+    ///   - name: the shared name; `nil` makes a random one (read it back from ``name``). 1 to 240
+    ///     UTF-8 bytes, no `/`.
+    ///   - create: `true` to create (throws `alreadyExists` if it exists), `false` to attach
+    ///     (throws `cannotAttach` if it does not), `nil` for either.
+    ///   - configuration: the serializer, lock, sizes, store and the rest.
+    @inlinable
+    public convenience init(name: String? = nil, create: Bool? = nil, configuration: UltraDictConfiguration) throws {
+        try self.init(name: name, create: create, configuration: configuration, tree: nil)
+        // Here rather than in the designated initializer: this one is inlinable, so the closure is
+        // specialized for `Key` and `Value`, and so is loading what is already published.
+        applyChanges = { try $0.apply($1, reloading: $2) }
+        try refresh()
+    }
+
+    /// Opens a dictionary in POSIX shared memory: the short form of
+    /// ``init(name:create:configuration:)`` for the common cases, such as
+    /// `UltraDict<String, Int>(name: "scores")`.
     ///
     /// - Parameters:
     ///   - name: the shared name; `nil` makes a random one (read it back from ``name``). 1 to 240
@@ -129,66 +148,59 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
         recurse: Bool = false,
         allowingForeignOwner: Bool = false
     ) throws {
-        try self.init(
-            name: name, create: create, bufferSize: bufferSize, fullDumpSize: fullDumpSize, autoUnlink: autoUnlink,
-            serializer: serializer, lock: lock, recurse: recurse, allowingForeignOwner: allowingForeignOwner, tree: nil
-        )
-        // Here rather than in the designated initializer: this one is inlinable, so the closure is
-        // specialized for `Key` and `Value`, and so is loading what is already published.
-        applyChanges = { try $0.apply($1, reloading: $2) }
-        try refresh()
+        try self.init(name: name, create: create, configuration: UltraDictConfiguration(
+            serializer: serializer, lock: lock, bufferSize: bufferSize, fullDumpSize: fullDumpSize, autoUnlink: autoUnlink,
+            recurse: recurse, allowsForeignOwner: allowingForeignOwner
+        ))
     }
 
     /// Opens a dictionary without loading its contents (the caller then calls ``refresh()``); a
     /// nested one (`tree` set) joins its root's tree instead of being a root.
     @usableFromInline
-    init<Serializer: UltraDictSerializer, Lock: SharedMemoryLock>(
-        name: String?, create: Bool?, bufferSize: Int, fullDumpSize: Int?, autoUnlink: Bool?,
-        serializer: Serializer, lock: Lock.Type, recurse: Bool, allowingForeignOwner: Bool, tree: NestedTree?
-    ) throws {
-        guard !recurse || Value.self == UltraValue.self else {
+    init(name: String?, create: Bool?, configuration: UltraDictConfiguration, tree: NestedTree?) throws {
+        guard !configuration.recurse || Value.self == UltraValue.self else {
             throw UltraDictError(.invalidArgument, "recurse: true needs Value == UltraValue, got \(Value.self)")
         }
-        let options = UpdateLog.Options(
-            lockKind: Lock.kind, serializerIdentifier: Serializer.identifier, recurse: recurse,
-            bufferSize: bufferSize, fullDumpSize: fullDumpSize
-        )
+        let store = configuration.store.segmentStore
+        let options = configuration.logOptions
+        let allowsForeignOwner = configuration.allowsForeignOwner
         let log: UpdateLog
         switch (create, name) {
         case (true, _), (nil, nil):
-            log = try UpdateLog.create(name: name ?? SegmentName.random(prefix: "ultradict_"), options: options)
+            log = try UpdateLog.create(name: name ?? SegmentName.random(prefix: "ultradict_"), options: options, in: store)
         case (false, let name?):
-            log = try UpdateLog.attach(name: name, allowingForeignOwner: allowingForeignOwner)
+            log = try UpdateLog.attach(name: name, in: store, allowingForeignOwner: allowsForeignOwner)
         case (nil, let name?):
             do {
-                log = try UpdateLog.create(name: name, options: options)
+                log = try UpdateLog.create(name: name, options: options, in: store)
             } catch UltraDictError.alreadyExists {
-                log = try UpdateLog.attach(name: name, allowingForeignOwner: allowingForeignOwner)
+                log = try UpdateLog.attach(name: name, in: store, allowingForeignOwner: allowsForeignOwner)
             }
         case (false, nil):
             throw UltraDictError(.invalidArgument, "create: false needs the name of the dictionary to attach")
         }
-        try Self.checkParameters(of: log, lockKind: Lock.kind, serializer: Serializer.identifier, recurse: recurse)
+        try Self.checkParameters(of: log, options: options)
         self.name = log.name
         self.log = log
-        self.serializer = serializer
-        self.lock = Lock(name: log.name, words: log.control.lockWords)
-        self.autoUnlink = autoUnlink ?? log.isCreator
+        self.configuration = configuration
+        self.serializer = configuration.serializer
+        self.lock = configuration.lock.init(name: log.name, words: log.control.lockWords)
+        self.autoUnlink = configuration.autoUnlink ?? log.isCreator
         var logger = Logger(label: "UltraDict")
         logger[metadataKey: "dictionary"] = .string(log.name)
         self.logger = logger
-        self.recurse = recurse
+        self.recurse = configuration.recurse
         if recurse {
             nesting = try Nesting(
-                tree: tree ?? NestedTree(rootName: log.name, isCreator: log.isCreator, serializer: serializer, lock: lock,
-                                         bufferSize: bufferSize, fullDumpSize: fullDumpSize, allowingForeignOwner: allowingForeignOwner),
+                tree: tree ?? NestedTree(rootName: log.name, isCreator: log.isCreator, configuration: configuration),
                 isRoot: tree == nil
             )
         }
         updateExitCleanup()
     }
 
-    private static func checkParameters(of log: UpdateLog, lockKind: UltraDictLockKind, serializer: String, recurse: Bool) throws {
+    private static func checkParameters(of log: UpdateLog, options: UpdateLog.Options) throws {
+        let (lockKind, serializer, recurse) = (options.lockKind, options.serializerIdentifier, options.recurse)
         let control = log.control
         let theirLock = control.lockKind ?? (control.sharedLockFlag ? .shared : .processLocal)
         guard theirLock == lockKind else {

@@ -41,8 +41,8 @@ public enum LockConformance {
     /// multi-process tests check for the built-in locks. Takes about half a second.
     public static func check<Lock: SharedMemoryLock>(_: Lock.Type) throws {
         let name = SegmentName.random(prefix: "udlockcheck_")
-        let control = ControlBlock(segment: try SharedMemorySegment.create(name: name, size: ControlLayout.size))
-        defer { _ = try? SharedMemorySegment.unlink(name: name) }
+        let control = ControlBlock(segment: try SharedMemoryStore().create(name: name, size: ControlLayout.size))
+        defer { _ = try? SharedMemoryStore().unlink(name: name) }
         let checker = Checker(first: Lock(name: name, words: control.lockWords), second: Lock(name: name, words: control.lockWords), words: control.lockWords)
         try checker.acquireAndRelease()
         try checker.releaseByNonHolder()

@@ -78,13 +78,13 @@ package enum ControlLayout {
 @usableFromInline
 package final class ControlBlock: @unchecked Sendable {
     /// The mapped control segment.
-    package let segment: SharedMemorySegment
+    package let segment: MappedSegment
     @usableFromInline let position: UnsafeAtomic<UInt32>
     @usableFromInline let counterAddress: UnsafeMutableRawPointer
     @usableFromInline let sequenceWord: UnsafeAtomic<UInt64>
 
     /// Wraps a mapped control segment of at least ``ControlLayout/size`` bytes.
-    package init(segment: SharedMemorySegment) {
+    package init(segment: MappedSegment) {
         precondition(segment.size >= ControlLayout.size, "control segment too small")
         self.segment = segment
         position = Self.atomic(segment.base, ControlLayout.streamPosition)
@@ -142,6 +142,11 @@ package final class ControlBlock: @unchecked Sendable {
     /// alone is not a fence: on AArch64 later plain stores may pass it). A reader that copies a
     /// byte stored after the fence, then issues an acquire fence, then loads the word, sees it odd
     /// or later (`Docs/FORMAT.md`, "Memory order"). Called with the lock held: only one writer.
+    /// Writes the control block to disk and waits, on a durable store (``MappedSegment/synchronize(_:)``).
+    package func synchronize() throws {
+        try segment.synchronize(0..<ControlLayout.size)
+    }
+
     package func beginPublication() {
         let value = sequenceWord.load(ordering: .relaxed)
         if value & 1 == 0 { sequenceWord.store(value &+ 1, ordering: .relaxed) }

@@ -40,42 +40,44 @@ extension UpdateLog {
 
     /// Unlinks every segment of this dictionary (``segmentNames(of:control:)``).
     package func unlinkSegments() {
-        _ = try? Self.unlink(Self.segmentNames(of: name, control: control), control: control)
+        _ = try? Self.unlink(Self.segmentNames(of: name, control: control), control: control, in: store)
     }
 
     /// Unlinks `segments`: the dictionary's own names as they are, dumps only when they belong
     /// to the control segment's owner (as it is now, else as it was mapped). Returns whether the
     /// control segment existed.
-    private static func unlink(_ segments: [(role: SegmentRole, name: String)], control: ControlBlock?) throws -> Bool {
+    private static func unlink(
+        _ segments: [(role: SegmentRole, name: String)], control: ControlBlock?, in store: any SegmentStore
+    ) throws -> Bool {
         guard let controlName = segments.first(where: { $0.role == .control })?.name else { return false }
-        let owner = (try? SharedMemorySegment.owner(of: controlName)) ?? control?.segment.owner
+        let owner = (try? store.owner(of: controlName)) ?? control?.segment.owner
         var existed = false
         for (role, name) in segments {
             switch role {
-            case .control: existed = try SharedMemorySegment.unlink(name: name)
-            case .stream, .staticFullDump: _ = try? SharedMemorySegment.unlink(name: name)
+            case .control: existed = try store.unlink(name: name)
+            case .stream, .staticFullDump: _ = try? store.unlink(name: name)
             case .fullDump, .pendingFullDump, .replacedFullDump:
-                if let owner { _ = try? SharedMemorySegment.unlink(name: name, ifOwnedBy: owner) }
+                if let owner { _ = try? store.unlink(name: name, ifOwnedBy: owner) }
             }
         }
         return existed
     }
 
-    /// Unlinks the segments of the dictionary `name` without attaching it as a dictionary;
+    /// Unlinks the segments of the dictionary `name` in `store` without attaching it as a dictionary;
     /// returns whether its control segment existed. When the control block cannot be read (a
     /// creator killed before sizing it, or another user's, whose names are not followed), only
     /// `NAME` and `NAME_memory` are unlinked.
-    package static func unlinkSegments(name: String) throws -> Bool {
+    package static func unlinkSegments(name: String, in store: any SegmentStore = SharedMemoryStore()) throws -> Bool {
         try SegmentName.validate(name)
-        let control = (try? SharedMemorySegment.attach(name: name, minimumSize: ControlLayout.size)).map(ControlBlock.init)
-        return try unlink(segmentNames(of: name, control: control), control: control)
+        let control = (try? store.attach(name: name, minimumSize: ControlLayout.size)).map(ControlBlock.init)
+        return try unlink(segmentNames(of: name, control: control), control: control, in: store)
     }
 
     /// Unlinks the segments of the dictionary whose control block `control` the caller attached
     /// already (whoever owns it: the command-line tool inspects every user's); returns whether
     /// its control segment still existed.
     package static func unlinkSegments(of control: ControlBlock) throws -> Bool {
-        try unlink(segmentNames(of: control.segment.name, control: control), control: control)
+        try unlink(segmentNames(of: control.segment.name, control: control), control: control, in: control.segment.store)
     }
 }
 
@@ -83,6 +85,6 @@ extension ControlBlock {
     /// Unlinks the dump segment `name` if it belongs to this control segment's owner: a dump
     /// name read from a control block never removes another user's segment (`Docs/SECURITY.md`).
     package func unlinkDump(_ name: String) {
-        _ = try? SharedMemorySegment.unlink(name: name, ifOwnedBy: segment.owner)
+        _ = try? segment.store.unlink(name: name, ifOwnedBy: segment.owner)
     }
 }

@@ -155,14 +155,14 @@ package struct DumpTrailer: Equatable {
 /// segment, the payload, and the trailer after it if there is one. Keeps the segment mapped.
 struct DumpContents {
     /// The segment the payload lies in.
-    let segment: SharedMemorySegment
+    let segment: MappedSegment
     /// The payload, inside the segment.
     let payload: UnsafeRawBufferPointer
     /// The checksum trailer after the payload, if there is one.
     let trailer: DumpTrailer?
 
     /// Reads `segment`'s header and trailer; throws `corruptSharedMemory` for an invalid header.
-    init(_ segment: SharedMemorySegment) throws {
+    init(_ segment: MappedSegment) throws {
         let bytes = UnsafeRawBufferPointer(start: segment.base, count: segment.size)
         let length = try Frame.payloadLength(in: bytes, what: "full dump '\(segment.name)'")
         self.segment = segment

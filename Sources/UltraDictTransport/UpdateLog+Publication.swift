@@ -13,6 +13,13 @@ extension UpdateLog {
     /// pending dump that ``repairInterruptedPublication()`` publishes, and no segment that the
     /// next publication does not remove. Throws `fullDumpMemoryFull`, changing nothing, if a
     /// static dump is too small.
+    ///
+    /// On a durable store each step reaches the disk before the next can: the dump's file and
+    /// its directory entry before the sequence word goes odd, the control block after it goes
+    /// odd and after it goes even, a static dump's copy before it goes even; the replaced dump
+    /// is removed only after. So after a power loss the files hold a state that a process crash
+    /// at that step would have left. A failed `msync` throws `systemCall`; from the odd step on
+    /// the publication is then left interrupted, for the next writer to repair.
     package func publishFullDump(_ payload: [UInt8], cursor: inout LogCursor) throws {
         let needed = Frame.dumpSize(payloadCount: payload.count)
         if let staticDump, needed > staticDump.size {
@@ -26,17 +33,20 @@ extension UpdateLog {
         control.replacedDumpName = staticDump == nil ? (try? control.fullDumpName()) ?? nil : nil
         let dump = try createPendingDump(size: needed)
         payload.withUnsafeBytes { Frame.writeDump($0, counter: counter, at: dump.base) }
+        try dump.synchronize()
         atomicMemoryFence(ordering: .releasing)
         control.beginPublication()
-        complete(dump, length: payload.count, counter: counter)
+        try complete(dump, length: payload.count, counter: counter)
         cursor = LogCursor(counter: counter, position: 0)
     }
 
     /// Publishes the pending `dump` from the sequence word's odd step on. Every step is
     /// idempotent, so a repair runs them all again.
-    private func complete(_ dump: SharedMemorySegment, length: Int, counter: UInt32) {
+    private func complete(_ dump: MappedSegment, length: Int, counter: UInt32) throws {
+        try control.synchronize()
         if let staticDump {
             staticDump.base.copyMemory(from: dump.base, byteCount: Frame.dumpSize(payloadCount: length))
+            try staticDump.synchronize(0..<Frame.dumpSize(payloadCount: length))
         } else {
             control.publishFullDumpName(dump.name)
         }
@@ -45,6 +55,7 @@ extension UpdateLog {
         control.publishFullDumpCounter(counter)
         control.lastSnapshotSize = length
         control.endPublication()
+        try control.synchronize()
         if staticDump != nil {
             control.unlinkDump(dump.name)  // It was only the static dump's shadow.
         } else if let replaced = control.replacedDumpName, replaced != dump.name {
@@ -70,12 +81,12 @@ extension UpdateLog {
 
     /// Creates a new dump segment under a random `psm_xxxxxxxx` name, recorded as pending before
     /// the segment exists, so that a writer that dies right after creating it leaves it named.
-    private func createPendingDump(size: Int) throws -> SharedMemorySegment {
+    private func createPendingDump(size: Int) throws -> MappedSegment {
         while true {
             let name = SegmentName.random()
             control.pendingDumpName = name
             do {
-                return try SharedMemorySegment.create(name: name, size: size)
+                return try store.create(name: name, size: size)
             } catch UltraDictError.alreadyExists {
                 continue  // Another dump took that name: draw again.
             } catch {
@@ -86,7 +97,6 @@ extension UpdateLog {
     }
 
     /// Whether a full dump's publication was left unfinished (the sequence word is odd).
-    @usableFromInline
     @inlinable
     package var isPublicationInterrupted: Bool { control.sequence & 1 == 1 }
 
@@ -96,15 +106,15 @@ extension UpdateLog {
     /// odd), so the publication is carried to its end. Without a usable pending dump (a hostile
     /// field), the dump in place must still be the previous, intact one, and the previous state
     /// stands. Returns `false` when neither holds: the caller must then publish a full dump of
-    /// its own, complete state.
-    package func repairInterruptedPublication() -> Bool {
+    /// its own, complete state. Throws only when a durable store cannot write a step to disk.
+    package func repairInterruptedPublication() throws -> Bool {
         guard isPublicationInterrupted else { return true }
         let counter = control.fullDumpCounter
         if let pending = control.pendingDumpName, let dump = try? attachDump(pending),
            let contents = try? DumpContents(dump), let trailer = contents.intactTrailer,
            trailer.counter == counter &+ 1 || trailer.counter == counter,
            Frame.dumpSize(payloadCount: contents.payload.count) <= staticDump?.size ?? .max {
-            complete(dump, length: contents.payload.count, counter: trailer.counter)
+            try complete(dump, length: contents.payload.count, counter: trailer.counter)
             return true
         }
         // No usable pending dump: the previous state stands if the dump in place is intact (its

@@ -104,7 +104,7 @@ extension UpdateLog {
         return try payload(of: attachDump(dumpName, minimumSize: Frame.headerSize), counter: counter)
     }
 
-    private func payload(of segment: SharedMemorySegment, counter: UInt32) throws -> [UInt8] {
+    private func payload(of segment: MappedSegment, counter: UInt32) throws -> [UInt8] {
         let dump = try DumpContents(segment)
         if let trailer = dump.trailer, trailer.counter == counter, dump.intactTrailer == nil {
             throw UltraDictError(.corruptSharedMemory, "full dump '\(segment.name)' does not match its checksum")

@@ -39,22 +39,26 @@ package final class UpdateLog: @unchecked Sendable {
 
     /// The dictionary's name (the control segment's).
     package let name: String
+    /// Where the segments live.
+    package var store: any SegmentStore { control.segment.store }
+    /// Whether a write waits until its record and the stream position are on disk (a durable store).
+    @usableFromInline let synchronizesWrites: Bool
     /// The control block.
     @usableFromInline package let control: ControlBlock
     /// The update stream.
-    let stream: SharedMemorySegment
+    let stream: MappedSegment
     /// The static full-dump segment, when `fullDumpSize` is set.
-    let staticDump: SharedMemorySegment?
+    let staticDump: MappedSegment?
     /// Whether this process created the segments.
     package let isCreator: Bool
-    /// Whether segments that another user owns are attached (see ``attach(name:allowingForeignOwner:)``).
+    /// Whether segments that another user owns are attached (see ``attach(name:in:allowingForeignOwner:)``).
     let allowsForeignOwner: Bool
 
     /// How often a lock-free read retries after racing a writer before it gives up.
     static let readAttempts = 1000
 
     private init(
-        name: String, control: ControlBlock, stream: SharedMemorySegment, staticDump: SharedMemorySegment?, isCreator: Bool,
+        name: String, control: ControlBlock, stream: MappedSegment, staticDump: MappedSegment?, isCreator: Bool,
         allowsForeignOwner: Bool = false
     ) {
         self.allowsForeignOwner = allowsForeignOwner
@@ -63,6 +67,7 @@ package final class UpdateLog: @unchecked Sendable {
         self.stream = stream
         self.staticDump = staticDump
         self.isCreator = isCreator
+        synchronizesWrites = control.segment.store.isDurable
     }
 
     /// The update stream segment's name for dictionary `name`.
@@ -72,8 +77,8 @@ package final class UpdateLog: @unchecked Sendable {
 
     // MARK: Create and attach
 
-    /// Creates the segments of a new dictionary; throws `alreadyExists` if `name` is taken.
-    package static func create(name: String, options: Options) throws -> UpdateLog {
+    /// Creates the segments of a new dictionary in `store`; throws `alreadyExists` if `name` is taken.
+    package static func create(name: String, options: Options, in store: any SegmentStore = SharedMemoryStore()) throws -> UpdateLog {
         try SegmentName.validate(name)
         guard options.bufferSize >= Frame.headerSize + 1, options.bufferSize <= Int(UInt32.max) else {
             throw UltraDictError(.invalidArgument, "bufferSize must be between 7 bytes and 4 GiB, got \(options.bufferSize)")
@@ -81,7 +86,7 @@ package final class UpdateLog: @unchecked Sendable {
         if let size = options.fullDumpSize, size < Frame.headerSize + 1 + DumpTrailer.size || size > Int(UInt32.max) {
             throw UltraDictError(.invalidArgument, "fullDumpSize must be between \(Frame.headerSize + 1 + DumpTrailer.size) bytes and 4 GiB, got \(size)")
         }
-        let controlSegment = try SharedMemorySegment.create(name: name, size: ControlLayout.size)
+        let controlSegment = try store.create(name: name, size: ControlLayout.size)
         var created = [name]
         do {
             let control = ControlBlock(segment: controlSegment)
@@ -95,17 +100,18 @@ package final class UpdateLog: @unchecked Sendable {
                 creatorPID: creator.pid,
                 creatorStartTime: creator.startTime
             )
-            var staticDump: SharedMemorySegment?
+            var staticDump: MappedSegment?
             if let size = options.fullDumpSize {
-                staticDump = try SharedMemorySegment.create(name: staticDumpName(name), size: size)
+                staticDump = try store.create(name: staticDumpName(name), size: size)
                 created.append(staticDumpName(name))
                 control.publishFullDumpName(staticDumpName(name))
             }
             // The stream is created last: an attacher that finds it knows the control block is complete.
-            let stream = try SharedMemorySegment.create(name: streamName(name), size: options.bufferSize)
+            try controlSegment.synchronize()
+            let stream = try store.create(name: streamName(name), size: options.bufferSize)
             return UpdateLog(name: name, control: control, stream: stream, staticDump: staticDump, isCreator: true)
         } catch {
-            for segment in created { _ = try? SharedMemorySegment.unlink(name: segment) }
+            for segment in created { _ = try? store.unlink(name: segment) }
             throw error
         }
     }
@@ -116,9 +122,9 @@ package final class UpdateLog: @unchecked Sendable {
     /// - Parameter allowingForeignOwner: attach a dictionary whose control segment another user
     ///   owns; otherwise it throws `foreignOwner`. Either way, every other segment (stream, dumps)
     ///   must belong to the control segment's owner.
-    package static func attach(name: String, allowingForeignOwner: Bool = false) throws -> UpdateLog {
+    package static func attach(name: String, in store: any SegmentStore = SharedMemoryStore(), allowingForeignOwner: Bool = false) throws -> UpdateLog {
         try SegmentName.validate(name)
-        let control = ControlBlock(segment: try SharedMemorySegment.attach(
+        let control = ControlBlock(segment: try store.attach(
             name: name, minimumSize: ControlLayout.size, allowingForeignOwner: allowingForeignOwner
         ))
         // A creator makes the stream last; give one that is still initializing a moment.
@@ -126,7 +132,7 @@ package final class UpdateLog: @unchecked Sendable {
         guard stream.size <= Int(UInt32.max) else {
             throw UltraDictError(.corruptSharedMemory, "update stream of '\(name)' has \(stream.size) bytes, more than 4 GiB")
         }
-        var staticDump: SharedMemorySegment?
+        var staticDump: MappedSegment?
         if control.staticFullDumpSize > 0 {
             staticDump = try attachMember(
                 staticDumpName(name), minimumSize: Frame.headerSize, of: control, allowingForeignOwner: allowingForeignOwner
@@ -140,7 +146,7 @@ package final class UpdateLog: @unchecked Sendable {
 
     /// Attaches the update stream of the dictionary `name`, giving a creator that is still
     /// initializing a moment (about 90 ms) to create it; only a missing stream is waited for.
-    private static func attachStream(of name: String, control: ControlBlock, allowingForeignOwner: Bool) throws -> SharedMemorySegment {
+    private static func attachStream(of name: String, control: ControlBlock, allowingForeignOwner: Bool) throws -> MappedSegment {
         var attempt = 0
         while true {
             do {
@@ -158,91 +164,20 @@ package final class UpdateLog: @unchecked Sendable {
     /// republish, a segment of its own user's.
     private static func attachMember(
         _ name: String, minimumSize: Int = 1, of control: ControlBlock, allowingForeignOwner: Bool
-    ) throws -> SharedMemorySegment {
-        try SharedMemorySegment.attach(
+    ) throws -> MappedSegment {
+        try control.segment.store.attach(
             name: name, minimumSize: minimumSize, allowingForeignOwner: allowingForeignOwner,
             requiredOwner: allowingForeignOwner ? control.segment.owner : nil
         )
     }
 
     /// Attaches the dump segment `name` (see ``attachMember(_:minimumSize:of:allowingForeignOwner:)``).
-    func attachDump(_ name: String, minimumSize: Int = 1) throws -> SharedMemorySegment {
+    func attachDump(_ name: String, minimumSize: Int = 1) throws -> MappedSegment {
         try Self.attachMember(name, minimumSize: minimumSize, of: control, allowingForeignOwner: allowsForeignOwner)
     }
 
     /// The stream's capacity in bytes.
     package var bufferSize: Int { stream.size }
-
-    // MARK: Writing (lock held)
-
-    /// The stream bytes below which a writer appends rather than dumps: the stream's capacity,
-    /// or sooner once the stream has grown as large as the last snapshot (at least
-    /// ``minimumCompactionSize``), so that the cost of dumps per write stays flat as the
-    /// dictionary grows — the compaction rule of a log-structured store.
-    package var compactionLimit: Int {
-        min(stream.size, max(Self.minimumCompactionSize, control.lastSnapshotSize))
-    }
-
-    /// Room to reserve for the next snapshot's encoding: the last snapshot's size (field 352,
-    /// untrusted) clamped to what the segments can hold, so that a hostile size never reaches an
-    /// allocation, plus a little. A hint only: a larger snapshot grows its buffer.
-    @usableFromInline
-    package var expectedSnapshotSize: Int {
-        min(control.lastSnapshotSize, staticDump?.size ?? stream.size) + 64
-    }
-
-    /// The stream never compacts below this many bytes: 1 MiB, so that small dictionaries with
-    /// large values do not pay for a dump every few writes.
-    package static let minimumCompactionSize = 1 << 20
-
-    /// Appends one record to the stream and publishes it; returns `false`, changing nothing, when
-    /// the stream has no room for it within ``compactionLimit`` (the caller then writes a full dump).
-    @usableFromInline
-    package func append(_ payload: [UInt8], cursor: inout LogCursor) -> Bool {
-        payload.withUnsafeBytes { payload in
-            append(cursor: &cursor) { room in
-                guard payload.count <= room.count else { return nil }
-                room.copyMemory(from: payload)
-                return payload.count
-            }
-        }
-    }
-
-    /// Appends one record that `encode` writes in place, into the stream's free room within
-    /// ``compactionLimit`` after the record's header, and publishes it. `encode` returns the
-    /// payload's length, or `nil` when it does not fit (or cannot be written in place): then this
-    /// returns `false` and publishes nothing. An error from `encode` is rethrown, also publishing
-    /// nothing; whatever `encode` wrote past the published position stays unread.
-    @inlinable
-    package func append(
-        cursor: inout LogCursor, encoding encode: (UnsafeMutableRawBufferPointer) throws -> Int?
-    ) rethrows -> Bool {
-        guard let (start, room) = roomToAppend, let length = try encode(room), length > 0, length <= room.count else {
-            return false
-        }
-        publishAppended(from: start, length: length, cursor: &cursor)
-        return true
-    }
-
-    /// Where the next record starts, and the room for its payload: none when the position is
-    /// out of bounds or not even a header fits below ``compactionLimit``.
-    @usableFromInline
-    var roomToAppend: (start: Int, room: UnsafeMutableRawBufferPointer)? {
-        let start = Int(control.streamPosition)
-        let end = min(compactionLimit, start + Frame.headerSize + Int(UInt32.max))
-        guard start <= stream.size, start + Frame.headerSize < end else { return nil }
-        return (start, UnsafeMutableRawBufferPointer(start: stream.base + start + Frame.headerSize, count: end - start - Frame.headerSize))
-    }
-
-    /// Frames the `length` payload bytes written after `start` and publishes the new position.
-    @usableFromInline
-    func publishAppended(from start: Int, length: Int, cursor: inout LogCursor) {
-        let end = start + Frame.headerSize + length
-        Frame.writeHeader(length: UInt32(length), at: stream.base + start)
-        control.publishStreamPosition(UInt32(end))
-        if cursor.position == UInt32(start) { cursor.position = UInt32(end) }
-    }
-
 }
 
 /// Conditions of the update log that its caller handles rather than reports.

@@ -50,10 +50,10 @@ struct DictionaryTree {
     /// of the segments removed. Processes that map them keep their mappings.
     func unlink() throws -> [String] {
         let names = ([root] + nested).flatMap { UpdateLog.segmentNames(of: $0.name, control: $0.control).map(\.name) }
-        let existing = names.filter { SharedMemorySegment.exists(name: $0) }
+        let existing = names.filter { SharedMemoryStore().exists(name: $0) }
         _ = try UpdateLog.unlinkSegments(of: root.control)
         if root.isRecursive { NestedDictionaries.unlinkRegistered(rootName: root.name) }
-        return existing.filter { !SharedMemorySegment.exists(name: $0) }
+        return existing.filter { !SharedMemoryStore().exists(name: $0) }
     }
 }
 

@@ -20,9 +20,9 @@ struct InspectedDictionary {
     /// open the dictionary); throws ``ToolError/notFound(_:)`` when there is none.
     init(name: String) throws {
         try SegmentName.validate(name)
-        let segment: SharedMemorySegment
+        let segment: MappedSegment
         do {
-            segment = try SharedMemorySegment.attach(name: name, minimumSize: ControlLayout.size, allowingForeignOwner: true)
+            segment = try SharedMemoryStore().attach(name: name, minimumSize: ControlLayout.size, allowingForeignOwner: true)
         } catch let error as UltraDictError where (error.underlying as? SystemCallError)?.errno == ENOENT {
             throw ToolError.notFound("no dictionary '\(name)'")
         }
@@ -54,7 +54,7 @@ struct InspectedDictionary {
 
     /// Whether the dictionary is the root of a tree: recursive, with its register `NAME_register`
     /// there. A nested dictionary is recursive without a register of its own.
-    var isTreeRoot: Bool { isRecursive && SharedMemorySegment.exists(name: NestedDictionaries.registerName(ofRoot: name)) }
+    var isTreeRoot: Bool { isRecursive && SharedMemoryStore().exists(name: NestedDictionaries.registerName(ofRoot: name)) }
 
     /// Whether the creator still runs, or `nil` when no creator is recorded (Python).
     var isCreatorAlive: Bool? {

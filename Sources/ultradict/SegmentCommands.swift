@@ -175,7 +175,7 @@ struct CleanCommand: ParsableCommand {
             for dump in directory.dumpSegmentNames where dump.hasPrefix(prefix) && !namedDumps.contains(dump) {
                 // Another user's `psm_` segment may be any Python program's shared memory: only its owner cleans it.
                 guard let segment = directory.segments[dump], segment.owner == geteuid(), users.pids(using: segment).isEmpty else { continue }
-                if try dryRun || SharedMemorySegment.unlink(name: dump) {
+                if try dryRun || SharedMemoryStore().unlink(name: dump) {
                     removed.append(Self.entry(kind: "dump", name: dump, segments: [dump]))
                 }
             }

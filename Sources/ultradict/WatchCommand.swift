@@ -61,7 +61,7 @@ struct WatchCommand: ParsableCommand {
                 // A writer died while publishing a full dump; the next writer repairs it.
             }
             polls += 1
-            if polls % Self.pollsPerExistenceCheck == 0, !SharedMemorySegment.exists(name: name) {
+            if polls % Self.pollsPerExistenceCheck == 0, !SharedMemoryStore().exists(name: name) {
                 warn("'\(name)' was unlinked; nothing more can change")
                 return
             }

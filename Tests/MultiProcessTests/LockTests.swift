@@ -64,7 +64,7 @@ struct LockTests {
         let name = uniqueName()
         let d: UltraDict<String, Int> = try createDictionary(name, serializer: "msgpack")
         defer { d.unlink(); #expect(segments(of: name).isEmpty) }
-        let words = ControlBlock(segment: try SharedMemorySegment.attach(name: name, minimumSize: ControlLayout.size)).lockWords
+        let words = ControlBlock(segment: try SharedMemoryStore().attach(name: name, minimumSize: ControlLayout.size)).lockWords
 
         // A live process that never touched the lock, standing for one that got a dead owner's pid.
         let unrelated = Process()

@@ -13,10 +13,10 @@ final class ScratchControlBlock {
 
     init() throws {
         name = SegmentName.random(prefix: "udlocktest_")
-        control = ControlBlock(segment: try SharedMemorySegment.create(name: name, size: ControlLayout.size))
+        control = ControlBlock(segment: try SharedMemoryStore().create(name: name, size: ControlLayout.size))
     }
 
-    deinit { _ = try? SharedMemorySegment.unlink(name: name) }
+    deinit { _ = try? SharedMemoryStore().unlink(name: name) }
 
     var words: LockWords { control.lockWords }
 

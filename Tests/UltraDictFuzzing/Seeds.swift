@@ -138,7 +138,7 @@ enum TransportSeeds {
     static func framing() throws -> [FuzzSeed] {
         let scratch = ScratchLog.shared
         var cursor = try freshDictionary()
-        for record in try records() { _ = scratch.log.append(record, cursor: &cursor) }
+        for record in try records() { _ = try scratch.log.append(record, cursor: &cursor) }
         let stream = Array(scratch.contents(of: scratch.stream).prefix(Int(cursor.position)))
         let snapshot = try snapshot()
         try scratch.log.publishFullDump(snapshot, cursor: &cursor)
@@ -209,13 +209,13 @@ enum TransportSeeds {
         var cursor = try freshDictionary()
         seeds.append(input("valid-fresh", start, false, false))
         let records = try records()
-        _ = log.append(records[0], cursor: &cursor)
+        _ = try log.append(records[0], cursor: &cursor)
         let afterFirst = cursor
-        for record in records.dropFirst() { _ = log.append(record, cursor: &cursor) }
+        for record in records.dropFirst() { _ = try log.append(record, cursor: &cursor) }
         seeds.append(input("valid-records-from-the-start", start, false, false))
         seeds.append(input("valid-records-from-the-second", afterFirst, false, false))
         try log.publishFullDump(snapshot(), cursor: &cursor)
-        for record in records.prefix(2) { _ = log.append(record, cursor: &cursor) }
+        for record in records.prefix(2) { _ = try log.append(record, cursor: &cursor) }
         seeds.append(input("valid-dump-and-records", start, false, false))
         seeds.append(input("valid-nothing-new", cursor, false, false))
         seeds.append(input("hostile-cursor-ahead-of-the-stream", LogCursor(counter: cursor.counter, position: cursor.position + 7), false, false))

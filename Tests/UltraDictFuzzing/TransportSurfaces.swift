@@ -70,9 +70,9 @@ enum TransportSurfaces {
         scratch.load(input.dump, into: scratch.dump)
         if input.repairsFirst, scratch.log.isPublicationInterrupted {
             // A pending-dump name that exists belongs to someone else: never repair with it.
-            if let pending = scratch.control.pendingDumpName, SharedMemorySegment.exists(name: pending) { return }
+            if let pending = scratch.control.pendingDumpName, SharedMemoryStore().exists(name: pending) { return }
             try attempt("UpdateLog.repairInterruptedPublication") {
-                let repaired = scratch.log.repairInterruptedPublication()
+                let repaired = try scratch.log.repairInterruptedPublication()
                 try require(!repaired || !scratch.log.isPublicationInterrupted, "a repair that succeeded left the publication unfinished")
             }
         }
@@ -112,15 +112,15 @@ enum TransportSurfaces {
         let scratch = ScratchLog.shared
         let log = scratch.log, control = scratch.control
         // A dump name of the input that exists belongs to someone else: never unlink it.
-        if [control.pendingDumpName, control.replacedDumpName].contains(where: { $0.map(SharedMemorySegment.exists) ?? false }) { return }
+        if [control.pendingDumpName, control.replacedDumpName].contains(where: { $0.map { SharedMemoryStore().exists(name: $0) } ?? false }) { return }
         try require(
             log.expectedSnapshotSize <= ScratchLog.dumpSize + 64 && log.compactionLimit <= ScratchLog.streamSize,
             "untrusted sizes escaped their clamp: expected snapshot \(log.expectedSnapshotSize), compaction limit \(log.compactionLimit)"
         )
         try attempt("UpdateLog writer") {
-            if log.isPublicationInterrupted, !log.repairInterruptedPublication() { return }
+            if log.isPublicationInterrupted, try !log.repairInterruptedPublication() { return }
             var cursor = LogCursor(counter: control.fullDumpCounter, position: control.streamPosition)
-            _ = log.append([0xC0], cursor: &cursor)
+            _ = try log.append([0xC0], cursor: &cursor)
             let payload = [UInt8](repeating: 0x90, count: min(log.expectedSnapshotSize, 32))
             try log.publishFullDump(payload, cursor: &cursor)
             try require(
@@ -212,9 +212,9 @@ final class ScratchLog: Sendable {
     /// makes it attach a segment that some other program owns.
     let log: UpdateLog
     /// A second mapping of the update stream, for writing inputs into it.
-    let stream: SharedMemorySegment
+    let stream: MappedSegment
     /// A second mapping of the static full dump.
-    let dump: SharedMemorySegment
+    let dump: MappedSegment
 
     /// The control block.
     var control: ControlBlock { log.control }
@@ -227,12 +227,12 @@ final class ScratchLog: Sendable {
         )
         defer { log.unlinkSegments() }
         self.log = log
-        stream = try SharedMemorySegment.attach(name: UpdateLog.streamName(name))
-        dump = try SharedMemorySegment.attach(name: UpdateLog.staticDumpName(name))
+        stream = try SharedMemoryStore().attach(name: UpdateLog.streamName(name))
+        dump = try SharedMemoryStore().attach(name: UpdateLog.staticDumpName(name))
     }
 
     /// Fills `segment` with the start of `bytes`, and zeros after them.
-    func load(_ bytes: some Collection<UInt8>, into segment: SharedMemorySegment) {
+    func load(_ bytes: some Collection<UInt8>, into segment: MappedSegment) {
         let target = UnsafeMutableRawBufferPointer(start: segment.base, count: segment.size)
         let source = bytes.prefix(segment.size)
         target.copyBytes(from: source)
@@ -240,7 +240,7 @@ final class ScratchLog: Sendable {
     }
 
     /// The bytes of `segment`.
-    func contents(of segment: SharedMemorySegment) -> [UInt8] {
+    func contents(of segment: MappedSegment) -> [UInt8] {
         Array(UnsafeRawBufferPointer(start: segment.base, count: segment.size))
     }
 }

@@ -22,7 +22,7 @@ struct HostileFieldTests {
         #expect(writer.expectedSnapshotSize <= writer.bufferSize + 64)
         #expect(writer.compactionLimit <= writer.bufferSize)
         var cursor = LogCursor(counter: 0, position: 0)
-        #expect(writer.append([1, 2, 3], cursor: &cursor))
+        #expect(try writer.append([1, 2, 3], cursor: &cursor))
         try writer.publishFullDump([4, 5], cursor: &cursor)
         #expect(writer.control.lastSnapshotSize == 2)
     }
@@ -32,13 +32,13 @@ struct HostileFieldTests {
         let writer = try UpdateLog.create(name: name, options: options)
         defer { writer.unlinkSegments() }
         // A segment of this user's that holds a well-formed dump: a reader must not load it.
-        let victim = try SharedMemorySegment.create(name: uniqueName(), size: 64)
-        defer { _ = try? SharedMemorySegment.unlink(name: victim.name) }
+        let victim = try SharedMemoryStore().create(name: uniqueName(), size: 64)
+        defer { _ = try? SharedMemoryStore().unlink(name: victim.name) }
         [UInt8](repeating: 7, count: 3).withUnsafeBytes { Frame.writeDump($0, counter: 1, at: victim.base) }
         var cursor = LogCursor(counter: 0, position: 0)
         try writer.publishFullDump([1], cursor: &cursor)
         let dump = try #require(try writer.control.fullDumpName())
-        defer { _ = try? SharedMemorySegment.unlink(name: dump) }  // no longer named once the field is planted
+        defer { _ = try? SharedMemoryStore().unlink(name: dump) }  // no longer named once the field is planted
         for planted in [victim.name, name, UpdateLog.streamName(name), "psm_1234567", "psm_ABCDEF12"] {
             writer.control.publishFullDumpName(planted)
             let reader = try UpdateLog.attach(name: name)
@@ -54,13 +54,13 @@ struct HostileFieldTests {
         for planted in [other, UpdateLog.streamName(other), UpdateLog.staticDumpName(other)] {
             log.control.publishFullDumpName(planted)
             #expect(try UpdateLog.unlinkSegments(name: name))
-            #expect(SharedMemorySegment.exists(name: other) && SharedMemorySegment.exists(name: UpdateLog.streamName(other)))
+            #expect(SharedMemoryStore().exists(name: other) && SharedMemoryStore().exists(name: UpdateLog.streamName(other)))
             _ = try UpdateLog.create(name: name, options: options)
         }
         let recreated = try UpdateLog.attach(name: name)
         recreated.control.publishFullDumpName(other)
         recreated.unlinkSegments()
-        #expect(SharedMemorySegment.exists(name: other) && segments(of: name).isEmpty)
+        #expect(SharedMemoryStore().exists(name: other) && segments(of: name).isEmpty)
     }
 
     @Test func pendingAndReplacedFieldsNameOnlyDumps() throws {
@@ -75,7 +75,7 @@ struct HostileFieldTests {
         var cursor = LogCursor(counter: 0, position: 0)
         try log.publishFullDump([1], cursor: &cursor)
         log.unlinkSegments()
-        #expect(SharedMemorySegment.exists(name: other) && segments(of: name).isEmpty)
+        #expect(SharedMemoryStore().exists(name: other) && segments(of: name).isEmpty)
     }
 
     @Test func theCountersAlignedCopyIsNoLongerWritten() throws {
@@ -200,7 +200,7 @@ struct ForeignControlBlockTests {
         let (ours, ourDump, foreign) = try plantedPair()
         defer { ours.unlinkSegments() }
         try UpdateLog.attach(name: foreign, allowingForeignOwner: true).unlinkSegments()
-        #expect(!SharedMemorySegment.exists(name: foreign) && SharedMemorySegment.exists(name: ourDump))
+        #expect(!SharedMemoryStore().exists(name: foreign) && SharedMemoryStore().exists(name: ourDump))
         #expect(try UpdateLog.attach(name: ours.name).readChanges(since: LogCursor(counter: 0, position: 0)).snapshot == [1, 2, 3])
     }
 
@@ -219,10 +219,10 @@ struct BoundedWaitTests {
         let name = uniqueName()
         #expect(mkfifo("/dev/shm/" + name, 0o600) == 0)
         defer { unlink("/dev/shm/" + name) }
-        expectError(.corruptSharedMemory) { try SharedMemorySegment.attach(name: name) }
+        expectError(.corruptSharedMemory) { try SharedMemoryStore().attach(name: name) }
         expectError(.corruptSharedMemory) { try UpdateLog.attach(name: name) }
-        #expect(SharedMemorySegment.exists(name: name))
-        #expect(try SharedMemorySegment.owner(of: name) == geteuid())
+        #expect(SharedMemoryStore().exists(name: name))
+        #expect(try SharedMemoryStore().owner(of: name) == geteuid())
         #expect(try UpdateLog.unlinkSegments(name: name))  // the name is the dictionary's own
     }
 }

@@ -28,22 +28,22 @@ let options = UpdateLog.Options(lockKind: .shared, serializerIdentifier: "test",
 struct SegmentTests {
     @Test func createAttachUnlink() throws {
         let name = uniqueName()
-        let created = try SharedMemorySegment.create(name: name, size: 100)
+        let created = try SharedMemoryStore().create(name: name, size: 100)
         created.base.storeBytes(of: 42, as: UInt8.self)
-        let attached = try SharedMemorySegment.attach(name: name)
+        let attached = try SharedMemoryStore().attach(name: name)
         #expect(attached.size == 100 && attached.base.load(as: UInt8.self) == 42)
-        expectError(.alreadyExists) { try SharedMemorySegment.create(name: name, size: 100) }
-        expectError(.corruptSharedMemory) { try SharedMemorySegment.attach(name: name, minimumSize: 101) }
-        #expect(try SharedMemorySegment.unlink(name: name))
-        #expect(try !SharedMemorySegment.unlink(name: name))
-        expectError(.cannotAttach) { try SharedMemorySegment.attach(name: name) }
+        expectError(.alreadyExists) { try SharedMemoryStore().create(name: name, size: 100) }
+        expectError(.corruptSharedMemory) { try SharedMemoryStore().attach(name: name, minimumSize: 101) }
+        #expect(try SharedMemoryStore().unlink(name: name))
+        #expect(try !SharedMemoryStore().unlink(name: name))
+        expectError(.cannotAttach) { try SharedMemoryStore().attach(name: name) }
         #expect(segments(of: name).isEmpty)
     }
 
     @Test func segmentsAreCreatedWithMode0600() throws {
         let name = uniqueName()
-        let segment = try SharedMemorySegment.create(name: name, size: 10)
-        defer { _ = try? SharedMemorySegment.unlink(name: segment.name) }
+        let segment = try SharedMemoryStore().create(name: name, size: 10)
+        defer { _ = try? SharedMemoryStore().unlink(name: segment.name) }
         let attributes = try FileManager.default.attributesOfItem(atPath: "/dev/shm/" + name)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
     }
@@ -120,14 +120,14 @@ struct UpdateLogTests {
         defer { writer.unlinkSegments(); #expect(segments(of: name).isEmpty) }
         let reader = try UpdateLog.attach(name: name)
         var writerCursor = LogCursor(counter: 0, position: 0)
-        #expect(writer.append([1, 2, 3], cursor: &writerCursor))
+        #expect(try writer.append([1, 2, 3], cursor: &writerCursor))
         #expect(!reader.isCurrent(LogCursor(counter: 0, position: 0)))
         var changes = try reader.readChanges(since: LogCursor(counter: 0, position: 0))
         var payloads: [[UInt8]] = []
         try changes.forEachRecord { payloads.append(Array($0)) }
         #expect(payloads == [[1, 2, 3]] && changes.snapshot == nil && changes.cursor == writerCursor)
 
-        #expect(!writer.append([UInt8](repeating: 0, count: 300), cursor: &writerCursor))
+        #expect(try !writer.append([UInt8](repeating: 0, count: 300), cursor: &writerCursor))
         try writer.publishFullDump([9, 9], cursor: &writerCursor)
         #expect(writerCursor == LogCursor(counter: 1, position: 0))
         changes = try reader.readChanges(since: changes.cursor)
@@ -145,9 +145,9 @@ struct UpdateLogTests {
         let first = try #require(try writer.control.fullDumpName())
         try writer.publishFullDump([2], cursor: &cursor)
         let second = try #require(try writer.control.fullDumpName())
-        #expect(first != second && !SharedMemorySegment.exists(name: first) && SharedMemorySegment.exists(name: second))
+        #expect(first != second && !SharedMemoryStore().exists(name: first) && SharedMemoryStore().exists(name: second))
         writer.unlinkSegments()
-        #expect(!SharedMemorySegment.exists(name: second))
+        #expect(!SharedMemoryStore().exists(name: second))
     }
 
     @Test func attachingNeverCreatesSegments() {
@@ -188,7 +188,7 @@ struct UpdateLogTests {
         // A dump whose header claims 4 GiB.
         var cursor = LogCursor(counter: 0, position: 0)
         try writer.publishFullDump([1, 2, 3], cursor: &cursor)
-        let dump = try SharedMemorySegment.attach(name: try #require(try writer.control.fullDumpName()))
+        let dump = try SharedMemoryStore().attach(name: try #require(try writer.control.fullDumpName()))
         Frame.writeHeader(length: .max, at: dump.base)
         expectError(.corruptSharedMemory) { try reader.readChanges(since: LogCursor(counter: 0, position: 0)) }
 
@@ -223,7 +223,7 @@ struct UpdateLogTests {
         let length = Frame.dumpSize(payloadCount: payload.count)
         let dumpName = SegmentName.random()
         let replaced = log.staticDump == nil ? try log.control.fullDumpName() : nil
-        var dump: SharedMemorySegment?
+        var dump: MappedSegment?
         let inPlace = { (bytes: Int) in
             if let staticDump = log.staticDump {
                 staticDump.base.copyMemory(from: dump!.base, byteCount: bytes)
@@ -239,7 +239,7 @@ struct UpdateLogTests {
                 log.control.pendingDumpName = dumpName
             },
             .dumpWritten: {
-                let segment = try SharedMemorySegment.create(name: dumpName, size: length)
+                let segment = try SharedMemoryStore().create(name: dumpName, size: length)
                 payload.withUnsafeBytes { Frame.writeDump($0, counter: log.control.fullDumpCounter + 1, at: segment.base) }
                 dump = segment
             },
@@ -249,7 +249,7 @@ struct UpdateLogTests {
             .positionReset: { log.control.publishStreamPosition(0) },
             .counterPublished: { log.control.publishFullDumpCounter(log.control.fullDumpCounter + 1) },
             .sequenceEven: { log.control.endPublication() },
-            .obsoleteUnlinked: { _ = try SharedMemorySegment.unlink(name: log.staticDump == nil ? replaced! : dumpName) },
+            .obsoleteUnlinked: { _ = try SharedMemoryStore().unlink(name: log.staticDump == nil ? replaced! : dumpName) },
             .pendingCleared: {
                 log.control.pendingDumpName = nil
                 log.control.replacedDumpName = nil
@@ -277,14 +277,14 @@ struct UpdateLogTests {
         defer { writer.unlinkSegments() }
         var cursor = firstCursor
         let firstDump = try writer.control.fullDumpName()!
-        #expect(writer.append([7], cursor: &cursor) && writer.append([8], cursor: &cursor))
+        #expect(try writer.append([7], cursor: &cursor) && writer.append([8], cursor: &cursor))
 
         let interrupted = try publish([5, 6, 7, 8, 9], on: writer, stoppingAfter: stop)
 
         // The survivor that takes the lock over repairs; a reader that was far behind then sees
         // the previous state (a publication that had not begun) or the new dump, never a mixture.
         let survivor = try UpdateLog.attach(name: name)
-        #expect(survivor.repairInterruptedPublication())
+        #expect(try survivor.repairInterruptedPublication())
         #expect(!survivor.isPublicationInterrupted)
         let changes = try survivor.readChanges(since: LogCursor(counter: 0, position: 0))
         var records: [[UInt8]] = []
@@ -301,7 +301,7 @@ struct UpdateLogTests {
         #expect(try UpdateLog.attach(name: name).readChanges(since: LogCursor(counter: 0, position: 0)).snapshot == [10, 11])
         let currentDump = try survivor.control.fullDumpName()!
         survivor.unlinkSegments()
-        let leftovers = [firstDump, interrupted, currentDump, name, UpdateLog.streamName(name)].filter { SharedMemorySegment.exists(name: $0) }
+        let leftovers = [firstDump, interrupted, currentDump, name, UpdateLog.streamName(name)].filter { SharedMemoryStore().exists(name: $0) }
         #expect(leftovers.isEmpty)
     }
 
@@ -312,13 +312,13 @@ struct UpdateLogTests {
         // A hostile process names a complete dump of 1,000 bytes as pending and makes the
         // sequence word odd: copying it in place would write past the 256-byte static dump.
         let payload = [UInt8](repeating: 7, count: 1000)
-        let pending = try SharedMemorySegment.create(name: SegmentName.random(), size: Frame.dumpSize(payloadCount: payload.count))
-        defer { _ = try? SharedMemorySegment.unlink(name: pending.name) }
+        let pending = try SharedMemoryStore().create(name: SegmentName.random(), size: Frame.dumpSize(payloadCount: payload.count))
+        defer { _ = try? SharedMemoryStore().unlink(name: pending.name) }
         payload.withUnsafeBytes { Frame.writeDump($0, counter: 2, at: pending.base) }
         writer.control.pendingDumpName = pending.name
         writer.control.beginPublication()
         // The dump in place is still the intact previous one: it stands.
-        #expect(writer.repairInterruptedPublication())
+        #expect(try writer.repairInterruptedPublication())
         #expect(try UpdateLog.attach(name: name).readChanges(since: LogCursor(counter: 0, position: 0)).snapshot == [1, 2, 3, 4])
     }
 
@@ -329,11 +329,11 @@ struct UpdateLogTests {
         // A hostile process (or a writer of no pending dump) overwrote the static dump in place
         // and made the sequence word odd: the previous snapshot is gone.
         writer.control.beginPublication()
-        let dump = try SharedMemorySegment.attach(name: UpdateLog.staticDumpName(name))
+        let dump = try SharedMemoryStore().attach(name: UpdateLog.staticDumpName(name))
         Frame.writeHeader(length: 40, at: dump.base)
         for offset in 0..<10 { (dump.base + Frame.headerSize + offset).storeBytes(of: 9, as: UInt8.self) }
         // The caller must rebuild it rather than keep the torn one.
-        #expect(!writer.repairInterruptedPublication())
+        #expect(try !writer.repairInterruptedPublication())
         #expect(writer.isPublicationInterrupted)
     }
 }

@@ -40,9 +40,55 @@ func system_shm_unlink(_ name: String) throws(SystemCallError) {
     _ = try retryingInterrupts("shm_unlink") { shm_unlink(name) }
 }
 
-/// Calls `open(path, flags)`.
-func system_open(_ path: String, _ flags: Int32) throws(SystemCallError) -> Int32 {
-    try retryingInterrupts("open") { open(path, flags) }
+/// Calls `open(path, flags, mode)`.
+func system_open(_ path: String, _ flags: Int32, _ mode: mode_t = 0) throws(SystemCallError) -> Int32 {
+    try retryingInterrupts("open") { open(path, flags, mode) }
+}
+
+/// Calls `unlink(path)`.
+func system_unlink(_ path: String) throws(SystemCallError) {
+    _ = try retryingInterrupts("unlink") { unlink(path) }
+}
+
+/// Calls `mkdir(path, mode)`; a directory that exists already is no error.
+func system_mkdir_if_missing(_ path: String, _ mode: mode_t) throws(SystemCallError) {
+    do {
+        _ = try retryingInterrupts("mkdir") { mkdir(path, mode) }
+    } catch where error.errno == EEXIST {
+        return
+    }
+}
+
+/// Calls `fsync(fd)`.
+func system_fsync(_ fd: Int32) throws(SystemCallError) {
+    _ = try retryingInterrupts("fsync") { fsync(fd) }
+}
+
+/// Calls `msync(address, count, MS_SYNC)`.
+func system_msync(_ address: UnsafeMutableRawPointer, _ count: Int) throws(SystemCallError) {
+    _ = try retryingInterrupts("msync") { msync(address, count, MS_SYNC) }
+}
+
+/// Calls `posix_fallocate(fd, 0, size)`, which returns its error instead of setting errno.
+func system_posix_fallocate(_ fd: Int32, _ size: Int) throws(SystemCallError) {
+    _ = try retryingInterrupts("posix_fallocate") {
+        let result = posix_fallocate(fd, 0, off_t(size))
+        if result != 0 { errno = result }
+        return result == 0 ? 0 : -1
+    }
+}
+
+/// Calls `opendir(path)` and `readdir` until the end: the names of the entries but `.` and `..`.
+func system_list_directory(_ path: String) throws(SystemCallError) -> [String] {
+    if let forced = SystemCallFault.forcedErrno(for: "opendir") { throw SystemCallError(call: "opendir", errno: forced) }
+    guard let directory = opendir(path) else { throw SystemCallError(call: "opendir", errno: errno) }
+    defer { closedir(directory) }
+    var names: [String] = []
+    while let entry = readdir(directory) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names
 }
 
 /// Calls `read(fd, buffer, count)` once; returns the bytes read, 0 at the end of the file.

@@ -1,0 +1,57 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A directory of files, one per segment, mapped `MAP_SHARED`: the dictionary outlives every
+/// process and a reboot (`Docs/FORMAT.md`, "The file store").
+package struct FileStore: SegmentStore {
+    package let directory: String
+    /// Which syncs a handle makes.
+    package let durability: UltraDictStore.Durability
+
+    /// The store of the files in `directory`.
+    package init(directory: String, durability: UltraDictStore.Durability) {
+        self.directory = directory
+        self.durability = durability
+    }
+
+    package func describe(_ name: String) -> String { "file '\(path(name))'" }
+
+    package var isDurable: Bool { durability == .synchronous }
+
+    /// The file of the segment `name`.
+    package func path(_ name: String) -> String {
+        directory.hasSuffix("/") ? directory + name : directory + "/" + name
+    }
+
+    /// Calls `open(path, flags | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC, 0600)`; on `O_CREAT`
+    /// first makes the directory (mode 0700) if it is missing.
+    package func openDescriptor(_ name: String, flags: Int32) throws(SystemCallError) -> Int32 {
+        if flags & O_CREAT != 0 { try system_mkdir_if_missing(directory, 0o700) }
+        return try system_open(path(name), flags | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC, 0o600)
+    }
+
+    /// Calls `ftruncate`, then `posix_fallocate`, so that the disk blocks are reserved now: a
+    /// write into a mapped page the disk has no room for would otherwise kill the process with
+    /// `SIGBUS`. A full disk fails here instead, with `ENOSPC`.
+    package func allocate(_ fd: Int32, size: Int) throws(SystemCallError) {
+        try system_ftruncate(fd, size)
+        try system_posix_fallocate(fd, size)
+    }
+
+    /// Calls `unlink(path)`, then syncs the directory when durable.
+    package func removeName(_ name: String) throws(SystemCallError) {
+        try system_unlink(path(name))
+        try synchronizeDirectory()
+    }
+
+    /// Calls `fsync` on the directory when the store is durable.
+    package func synchronizeDirectory() throws(SystemCallError) {
+        guard isDurable else { return }
+        let fd = try system_open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)
+        defer { system_close(fd) }
+        try system_fsync(fd)
+    }
+}
