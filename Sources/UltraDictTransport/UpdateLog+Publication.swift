@@ -33,7 +33,13 @@ extension UpdateLog {
         control.replacedDumpName = staticDump == nil ? (try? control.fullDumpName()) ?? nil : nil
         let dump = try createPendingDump(size: needed)
         payload.withUnsafeBytes { Frame.writeDump($0, counter: counter, at: dump.base) }
-        try dump.synchronize()
+        do {
+            try dump.synchronize()
+        } catch {
+            control.unlinkDump(dump.name)
+            control.pendingDumpName = nil
+            throw error
+        }
         atomicMemoryFence(ordering: .releasing)
         control.beginPublication()
         try complete(dump, length: payload.count, counter: counter)

@@ -22,14 +22,15 @@ struct DictionaryTree {
     /// The tree of `root`, reading its register if it has one.
     init(root: InspectedDictionary) {
         self.root = root
-        nested = root.isRecursive ? Self.nestedNames(ofRoot: root.name).compactMap { try? InspectedDictionary(name: $0) } : []
+        nested = root.isRecursive
+            ? Self.nestedNames(ofRoot: root.name, in: root.store).compactMap { try? InspectedDictionary(name: $0, in: root.store) } : []
     }
 
     /// The register of the root `rootName` and the names it lists, sorted; only the register
     /// when it cannot be read; none when it does not exist. Costs one read of the register.
-    private static func nestedNames(ofRoot rootName: String) -> [String] {
+    private static func nestedNames(ofRoot rootName: String, in store: UltraDictStore) -> [String] {
         let registerName = NestedDictionaries.registerName(ofRoot: rootName)
-        guard let log = try? UpdateLog.attach(name: registerName, allowingForeignOwner: true) else { return [] }
+        guard let log = try? UpdateLog.attach(name: registerName, in: store.segmentStore, allowingForeignOwner: true) else { return [] }
         // The register is an `UltraDict<String, Int>` with the default serializer.
         var feed = ChangeFeed(log: log, serializer: MessagePackSerializer())
         _ = try? feed.changes()
@@ -41,7 +42,7 @@ struct DictionaryTree {
     }
 
     /// The segments of every dictionary of the tree that exist in `directory`, the root's first.
-    func segments(in directory: SharedMemoryDirectory) -> [SharedMemoryDirectory.Segment] {
+    func segments(in directory: SegmentDirectory) -> [SegmentDirectory.Segment] {
         ([root] + nested).flatMap { $0.segments(in: directory).map(\.segment) }
     }
 
@@ -50,17 +51,18 @@ struct DictionaryTree {
     /// of the segments removed. Processes that map them keep their mappings.
     func unlink() throws -> [String] {
         let names = ([root] + nested).flatMap { UpdateLog.segmentNames(of: $0.name, control: $0.control).map(\.name) }
-        let existing = names.filter { SharedMemoryStore().exists(name: $0) }
+        let store = root.store.segmentStore
+        let existing = names.filter { store.exists(name: $0) }
         _ = try UpdateLog.unlinkSegments(of: root.control)
-        if root.isRecursive { NestedDictionaries.unlinkRegistered(rootName: root.name) }
-        return existing.filter { !SharedMemoryStore().exists(name: $0) }
+        if root.isRecursive { NestedDictionaries.unlinkRegistered(rootName: root.name, in: root.store) }
+        return existing.filter { !store.exists(name: $0) }
     }
 }
 
 extension DictionaryTree {
     /// The JSON members that `list` and `status` both print: the root's
     /// (``InspectedDictionary/summary(in:users:)``) and `nested`, the names of the tree's other dictionaries.
-    func summary(in directory: SharedMemoryDirectory, users: SegmentUsers) -> [(String, JSON)] {
+    func summary(in directory: SegmentDirectory, users: SegmentUsers) -> [(String, JSON)] {
         root.summary(in: directory, users: users) + [("nested", .array(nested.map { .string($0.name) }))]
     }
 }

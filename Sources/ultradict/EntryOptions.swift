@@ -49,6 +49,8 @@ struct EntryOptions<Use: IntegerKeyUse>: ParsableArguments {
     @Flag(help: "Attach a dictionary whose segments another user owns (refused by default: that user can change what is read).")
     var allowForeignOwner = false
 
+    @OptionGroup var location: StoreOptions
+
     /// The serializer of `dictionary`: the one it records, else `--serializer`, else MessagePack.
     func serializer(of dictionary: InspectedDictionary) throws -> any UltraDictSerializer {
         guard let recorded = try dictionary.control.serializerIdentifier() else {
@@ -68,7 +70,7 @@ struct EntryOptions<Use: IntegerKeyUse>: ParsableArguments {
     /// which has no register of its own, is refused: its root opens it). A dictionary whose
     /// writers use the process-local lock is refused `forWriting`: the tool could not exclude them.
     func open(_ name: String, forWriting: Bool = false) throws -> UltraDict<UltraValue, UltraValue> {
-        let dictionary = try InspectedDictionary(name: name)
+        let dictionary = try InspectedDictionary(name: name, in: location.store)
         let lockKind = dictionary.lockKind
         if forWriting && lockKind == .processLocal {
             throw ToolError.failure("'\(name)' uses the process-local lock: only threads of the process that writes it may write it")
@@ -79,32 +81,24 @@ struct EntryOptions<Use: IntegerKeyUse>: ParsableArguments {
         let lock: any SharedMemoryLock.Type = lockKind == .shared ? SharedSpinLock.self : ProcessLocalLock.self
         let serializer = try serializer(of: dictionary)
         return try explainingSerialization(dictionary) {
-            try Self.open(
-                name, create: false, serializer: serializer, lock: lock, recurse: dictionary.isRecursive, allowingForeignOwner: allowForeignOwner
-            )
+            try open(name, create: false, serializer: serializer, lock: lock, recurse: dictionary.isRecursive)
         }
     }
 
-    /// `UltraDict.init` with a serializer and a lock known at run time (existentials are opened here).
-    private static func open<Serializer: UltraDictSerializer, Lock: SharedMemoryLock>(
-        _ name: String,
-        create: Bool?,
-        serializer: Serializer,
-        lock: Lock.Type,
-        recurse: Bool,
-        allowingForeignOwner: Bool
+    /// Opens the dictionary `name` in the store of `--directory`, never unlinking it.
+    private func open(
+        _ name: String, create: Bool?, serializer: any UltraDictSerializer, lock: any SharedMemoryLock.Type, recurse: Bool
     ) throws -> UltraDict<UltraValue, UltraValue> {
-        try UltraDict(
-            name: name, create: create, autoUnlink: false, serializer: serializer, lock: lock, recurse: recurse,
-            allowingForeignOwner: allowingForeignOwner
-        )
+        try UltraDict(name: name, create: create, configuration: UltraDictConfiguration(
+            serializer: serializer, lock: lock, autoUnlink: false, recurse: recurse, allowsForeignOwner: allowForeignOwner, store: location.store
+        ))
     }
 
     /// Creates the dictionary `name` with `--serializer` (MessagePack by default) and the shared
     /// lock, or attaches it if another process just did; it stays when the tool exits.
     func create(_ name: String) throws -> UltraDict<UltraValue, UltraValue> {
         let chosen = (serializer ?? .msgpack).make(integerKeys: intKey)
-        return try Self.open(name, create: nil, serializer: chosen, lock: SharedSpinLock.self, recurse: false, allowingForeignOwner: allowForeignOwner)
+        return try open(name, create: nil, serializer: chosen, lock: SharedSpinLock.self, recurse: false)
     }
 
     /// Runs `body`, adding to a serialization failure of a dictionary that records no serializer

@@ -14,15 +14,17 @@ struct InspectedDictionary {
     let name: String
     /// Its control block.
     let control: ControlBlock
+    /// Where its segments live.
+    let store: UltraDictStore
 
     /// Attaches the control segment of the dictionary `name`, whoever owns it (inspecting and
     /// cleaning up read every user's; the commands that read entries check the owner when they
-    /// open the dictionary); throws ``ToolError/notFound(_:)`` when there is none.
-    init(name: String) throws {
+    /// open the dictionary) in `store`; throws ``ToolError/notFound(_:)`` when there is none.
+    init(name: String, in store: UltraDictStore) throws {
         try SegmentName.validate(name)
         let segment: MappedSegment
         do {
-            segment = try SharedMemoryStore().attach(name: name, minimumSize: ControlLayout.size, allowingForeignOwner: true)
+            segment = try store.segmentStore.attach(name: name, minimumSize: ControlLayout.size, allowingForeignOwner: true)
         } catch let error as UltraDictError where (error.underlying as? SystemCallError)?.errno == ENOENT {
             throw ToolError.notFound("no dictionary '\(name)'")
         }
@@ -30,6 +32,7 @@ struct InspectedDictionary {
             throw ToolError.failure("'\(name)' is not a dictionary: its segment has \(segment.size) bytes, a control segment \(ControlLayout.size)")
         }
         self.name = name
+        self.store = store
         self.control = ControlBlock(segment: segment)
     }
 
@@ -42,7 +45,7 @@ struct InspectedDictionary {
 
     /// The segments that make up the dictionary and exist in `directory`, with their roles
     /// (`UpdateLog.segmentNames(of:control:)`: only its own names and dump-shaped ones).
-    func segments(in directory: SharedMemoryDirectory) -> [(role: SegmentRole, segment: SharedMemoryDirectory.Segment)] {
+    func segments(in directory: SegmentDirectory) -> [(role: SegmentRole, segment: SegmentDirectory.Segment)] {
         UpdateLog.segmentNames(of: name, control: control).compactMap { role, name in
             directory.segments[name].map { (role, $0) }
         }
@@ -54,7 +57,7 @@ struct InspectedDictionary {
 
     /// Whether the dictionary is the root of a tree: recursive, with its register `NAME_register`
     /// there. A nested dictionary is recursive without a register of its own.
-    var isTreeRoot: Bool { isRecursive && SharedMemoryStore().exists(name: NestedDictionaries.registerName(ofRoot: name)) }
+    var isTreeRoot: Bool { isRecursive && store.segmentStore.exists(name: NestedDictionaries.registerName(ofRoot: name)) }
 
     /// Whether the creator still runs, or `nil` when no creator is recorded (Python).
     var isCreatorAlive: Bool? {
@@ -64,7 +67,7 @@ struct InspectedDictionary {
 
     /// The JSON members that `list` and `status` both print: name, implementation, serializer,
     /// lock kind, creator, segments and the processes using them.
-    func summary(in directory: SharedMemoryDirectory, users: SegmentUsers) -> [(String, JSON)] {
+    func summary(in directory: SegmentDirectory, users: SegmentUsers) -> [(String, JSON)] {
         let segments = segments(in: directory)
         let creator = control.creator
         let usedBy = Set(segments.flatMap { users.pids(using: $0.segment) }).sorted()

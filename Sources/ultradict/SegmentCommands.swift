@@ -7,11 +7,11 @@ import ArgumentParser
 import UltraDict
 import UltraDictTransport
 
-/// `ultradict list`: every dictionary in `/dev/shm`.
+/// `ultradict list`: every dictionary in `/dev/shm`, or in the directory of `--directory`.
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
-        abstract: "List every dictionary in /dev/shm, Swift's and Python's, as a JSON array.",
+        abstract: "List every dictionary in /dev/shm (or --directory), Swift's and Python's, as a JSON array.",
         discussion: """
             A dictionary is a 1000-byte segment NAME beside a segment NAME_memory. Each entry gives \
             its segments and their sizes, the serializer and creator when the creator recorded them \
@@ -22,14 +22,16 @@ struct ListCommand: ParsableCommand {
             """
     )
 
+    @OptionGroup var location: StoreOptions
+
     func run() throws {
-        let directory = try SharedMemoryDirectory()
-        let users = SegmentUsers()
+        let directory = try SegmentDirectory(of: location.store.segmentStore)
+        let users = SegmentUsers(of: directory)
         var trees: [DictionaryTree] = []
         var entries: [(name: String, members: [(String, JSON)])] = []
         for name in directory.dictionaryNames {
             do {
-                let tree = DictionaryTree(root: try InspectedDictionary(name: name))
+                let tree = DictionaryTree(root: try InspectedDictionary(name: name, in: location.store))
                 trees.append(tree)
                 entries.append((name, tree.summary(in: directory, users: users)))
             } catch let error as ToolError where error.status == ToolError.notFoundStatus {
@@ -56,9 +58,10 @@ struct StatusCommand: ParsableCommand {
     )
 
     @Argument(help: "The dictionary's name.") var name: String
+    @OptionGroup var location: StoreOptions
 
     func run() throws {
-        let dictionary = try InspectedDictionary(name: name)
+        let dictionary = try InspectedDictionary(name: name, in: location.store)
         let control = dictionary.control
         let own = control.hasOwnFields
         let lock = control.lockState
@@ -91,7 +94,8 @@ struct StatusCommand: ParsableCommand {
             ("publishing", own ? .bool(sequence & 1 == 1) : .null),
             ("streamCapacity", own ? .int(Int64(control.streamCapacity)) : .null),
         ]
-        let summary = DictionaryTree(root: dictionary).summary(in: try SharedMemoryDirectory(), users: SegmentUsers())
+        let directory = try SegmentDirectory(of: location.store.segmentStore)
+        let summary = DictionaryTree(root: dictionary).summary(in: directory, users: SegmentUsers(of: directory))
         printJSON(.object(summary + fields + [("problems", .array(problems))]))
     }
 }
@@ -109,13 +113,14 @@ struct UnlinkCommand: ParsableCommand {
     )
 
     @Argument(help: "The dictionary's name.") var name: String
+    @OptionGroup var location: StoreOptions
 
     func run() throws {
-        printJSON(.array(try DictionaryTree(root: InspectedDictionary(name: name)).unlink().map(JSON.string)))
+        printJSON(.array(try DictionaryTree(root: InspectedDictionary(name: name, in: location.store)).unlink().map(JSON.string)))
     }
 }
 
-/// `ultradict clean`: removes what crashed processes left in `/dev/shm`.
+/// `ultradict clean`: removes what crashed processes left in `/dev/shm` (or in `--directory`).
 struct CleanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clean",
@@ -141,18 +146,21 @@ struct CleanCommand: ParsableCommand {
     @Option(help: "Consider only dictionaries and dump segments whose names start with this prefix.")
     var prefix = ""
 
+    @OptionGroup var location: StoreOptions
+
     func run() throws {
         // The order matters: segments listed first, their users next, the dump names that control
         // blocks publish last. A writer holds a new dump mapped until it has published its name,
         // so a listed dump is either seen in use or seen named.
-        let directory = try SharedMemoryDirectory()
-        let users = SegmentUsers()
+        let store = location.store
+        let directory = try SegmentDirectory(of: store.segmentStore)
+        let users = SegmentUsers(of: directory)
         var namedDumps: Set<String> = []
         var unreadable: [String] = []
         var trees: [DictionaryTree] = []
         for name in directory.dictionaryNames {
             do {
-                let dictionary = try InspectedDictionary(name: name)
+                let dictionary = try InspectedDictionary(name: name, in: store)
                 namedDumps.formUnion(dictionary.segments(in: directory).map(\.segment.name))
                 trees.append(DictionaryTree(root: dictionary))
             } catch let error as ToolError where error.status == ToolError.notFoundStatus {
@@ -175,7 +183,7 @@ struct CleanCommand: ParsableCommand {
             for dump in directory.dumpSegmentNames where dump.hasPrefix(prefix) && !namedDumps.contains(dump) {
                 // Another user's `psm_` segment may be any Python program's shared memory: only its owner cleans it.
                 guard let segment = directory.segments[dump], segment.owner == geteuid(), users.pids(using: segment).isEmpty else { continue }
-                if try dryRun || SharedMemoryStore().unlink(name: dump) {
+                if try dryRun || store.segmentStore.unlink(name: dump) {
                     removed.append(Self.entry(kind: "dump", name: dump, segments: [dump]))
                 }
             }

@@ -37,8 +37,10 @@ struct WatchCommand: ParsableCommand {
     static let pollsPerExistenceCheck = 100
 
     func run() throws {
-        let dictionary = try InspectedDictionary(name: name)
-        var feed = ChangeFeed(log: try UpdateLog.attach(name: name, allowingForeignOwner: options.allowForeignOwner), serializer: try options.serializer(of: dictionary))
+        let store = options.location.store.segmentStore
+        let dictionary = try InspectedDictionary(name: name, in: options.location.store)
+        let log = try UpdateLog.attach(name: name, in: store, allowingForeignOwner: options.allowForeignOwner)
+        var feed = ChangeFeed(log: log, serializer: try options.serializer(of: dictionary))
         // Nested dictionaries are read through a handle of their root, which can open them; a
         // nested dictionary watched by its name prints those nested in it as their references.
         let root = dictionary.isTreeRoot ? try options.open(name) : nil
@@ -61,7 +63,7 @@ struct WatchCommand: ParsableCommand {
                 // A writer died while publishing a full dump; the next writer repairs it.
             }
             polls += 1
-            if polls % Self.pollsPerExistenceCheck == 0, !SharedMemoryStore().exists(name: name) {
+            if polls % Self.pollsPerExistenceCheck == 0, !store.exists(name: name) {
                 warn("'\(name)' was unlinked; nothing more can change")
                 return
             }

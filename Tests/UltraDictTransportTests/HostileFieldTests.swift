@@ -107,55 +107,75 @@ struct HostileFieldTests {
 /// calls (`SystemCallFault`): each becomes its own clear error at once, and nothing is left behind.
 @Suite("System call failures")
 struct SystemCallFailureTests {
-    @Test(arguments: [(EACCES, UltraDictError.Code.permissionDenied), (EPERM, .permissionDenied), (EMFILE, .tooManyOpenFiles), (ENFILE, .tooManyOpenFiles), (EIO, .systemCall)])
-    func attachFailuresOtherThanAMissingStreamAreNotRetried(errno: Int32, code: UltraDictError.Code) throws {
-        let name = uniqueName()
-        let log = try UpdateLog.create(name: name, options: options)
+    static let attachFailures: [(Int32, UltraDictError.Code)] = [(EACCES, .permissionDenied), (EPERM, .permissionDenied), (EMFILE, .tooManyOpenFiles), (ENFILE, .tooManyOpenFiles), (EIO, .systemCall)]
+
+    @Test(arguments: StoreKind.allCases, attachFailures)
+    func attachFailuresOtherThanAMissingStreamAreNotRetried(kind: StoreKind, failure: (errno: Int32, code: UltraDictError.Code)) throws {
+        let (name, scratch) = (uniqueName(), try ScratchStore(kind))
+        defer { scratch.remove() }
+        let log = try UpdateLog.create(name: name, options: options, in: scratch.store)
         defer { log.unlinkSegments() }
         // The control segment opens; the stream's open fails: no waiting for it to appear.
-        let fault = SystemCallFault("shm_open", errno: errno, after: 1)
-        SystemCallFault.inject(fault) { expectError(code) { try UpdateLog.attach(name: name) } }
+        let fault = SystemCallFault(scratch.openCall, errno: failure.errno, after: 1)
+        SystemCallFault.inject(fault) { expectError(failure.code) { try UpdateLog.attach(name: name, in: scratch.store) } }
         #expect(fault.hitCount == 1)
     }
 
-    @Test(arguments: [(EACCES, UltraDictError.Code.permissionDenied), (EMFILE, .tooManyOpenFiles), (ENOSPC, .systemCall)])
-    func createFailuresHaveTheirOwnErrors(errno: Int32, code: UltraDictError.Code) {
-        let name = uniqueName()
-        SystemCallFault.inject(SystemCallFault("shm_open", errno: errno)) {
-            expectError(code) { try UpdateLog.create(name: name, options: options) }
+    @Test(arguments: StoreKind.allCases, [(EACCES, UltraDictError.Code.permissionDenied), (EMFILE, .tooManyOpenFiles), (ENOSPC, .systemCall), (EEXIST, .alreadyExists)])
+    func createFailuresHaveTheirOwnErrors(kind: StoreKind, failure: (errno: Int32, code: UltraDictError.Code)) throws {
+        let (name, scratch) = (uniqueName(), try ScratchStore(kind))
+        defer { scratch.remove() }
+        SystemCallFault.inject(SystemCallFault(scratch.openCall, errno: failure.errno)) {
+            expectError(failure.code) { try UpdateLog.create(name: name, options: options, in: scratch.store) }
         }
-        #expect(segments(of: name).isEmpty)
+        #expect(scratch.segments(of: name).isEmpty)
     }
 
-    @Test(arguments: ["ftruncate", "mmap"])
-    func aCreateThatFailsAfterItsFirstSegmentLeavesNothing(call: String) {
-        let name = uniqueName()
-        // The control segment is made; sizing or mapping the stream fails.
-        SystemCallFault.inject(SystemCallFault(call, errno: ENOSPC, after: 1)) {
-            expectError(.systemCall) { try UpdateLog.create(name: name, options: options) }
+    /// The calls after a segment's open that can fail while a dictionary is created.
+    static let sizingCalls = [(StoreKind.sharedMemory, "ftruncate"), (.sharedMemory, "mmap"), (.files, "ftruncate"), (.files, "posix_fallocate"), (.files, "mmap"), (.files, "fsync"), (.files, "msync")]
+
+    @Test(arguments: sizingCalls)
+    func aCreateThatFailsAfterItsFirstSegmentLeavesNothing(kind: StoreKind, call: String) throws {
+        let (name, scratch) = (uniqueName(), try ScratchStore(kind))
+        defer { scratch.remove() }
+        // The control segment is made; sizing, mapping or syncing a later step fails (the one
+        // msync of a create is the control block's, after the control segment is made).
+        SystemCallFault.inject(SystemCallFault(call, errno: ENOSPC, after: call == "msync" ? 0 : 1)) {
+            expectError(.systemCall) { try UpdateLog.create(name: name, options: options, in: scratch.store) }
         }
-        #expect(segments(of: name).isEmpty)
+        #expect(scratch.segments(of: name).isEmpty)
     }
 
-    @Test func aDumpThatCannotBeCreatedChangesNothing() throws {
-        let name = uniqueName()
-        let log = try UpdateLog.create(name: name, options: options)
-        defer { log.unlinkSegments(); #expect(segments(of: name).isEmpty) }
+    @Test(arguments: StoreKind.allCases)
+    func aDumpThatCannotBeCreatedChangesNothing(kind: StoreKind) throws {
+        let (name, scratch) = (uniqueName(), try ScratchStore(kind))
+        defer { scratch.remove() }
+        let log = try UpdateLog.create(name: name, options: options, in: scratch.store)
+        defer { log.unlinkSegments(); #expect(scratch.segments(of: name).isEmpty) }
         var cursor = LogCursor(counter: 0, position: 0)
         try log.publishFullDump([1], cursor: &cursor)
         let before = cursor
-        for fault in [SystemCallFault("shm_open", errno: ENOSPC), SystemCallFault("ftruncate", errno: ENOSPC), SystemCallFault("mmap", errno: ENOMEM)] {
-            SystemCallFault.inject(fault) { expectError(.systemCall) { try log.publishFullDump([2], cursor: &cursor) } }
-            #expect(cursor == before && log.control.pendingDumpName == nil && !log.isPublicationInterrupted)
+        var faults = [(scratch.openCall, ENOSPC), (scratch.openCall, EMFILE), ("ftruncate", ENOSPC), ("mmap", ENOMEM)]
+        if kind == .files {
+            // The dump's blocks, its directory entry, and its own bytes, all before the publication.
+            faults += [("posix_fallocate", ENOSPC), ("fsync", EIO), ("msync", EIO)]
         }
-        let changes = try UpdateLog.attach(name: name).readChanges(since: LogCursor(counter: 0, position: 0))
+        for fault in faults.map({ SystemCallFault($0, errno: $1, times: 1) }) {
+            SystemCallFault.inject(fault) { expectError(fault.errno == EMFILE ? .tooManyOpenFiles : .systemCall) { try log.publishFullDump([2], cursor: &cursor) } }
+            #expect(fault.hitCount == 1, "\(fault.call) was not reached")
+            #expect(cursor == before && log.control.pendingDumpName == nil && !log.isPublicationInterrupted, "\(fault.call)")
+        }
+        let changes = try UpdateLog.attach(name: name, in: scratch.store).readChanges(since: LogCursor(counter: 0, position: 0))
         #expect(changes.snapshot == [1])
+        #expect(scratch.segments(of: "psm_").filter { $0 != (try? log.control.fullDumpName()) ?? nil }.isEmpty || kind == .sharedMemory)
     }
 
-    @Test func interruptedCallsAreRetried() throws {
-        let name = uniqueName()
-        let fault = SystemCallFault("shm_open", errno: EINTR, times: 3)
-        let log = try SystemCallFault.inject(fault) { try UpdateLog.create(name: name, options: options) }
+    @Test(arguments: StoreKind.allCases)
+    func interruptedCallsAreRetried(kind: StoreKind) throws {
+        let (name, scratch) = (uniqueName(), try ScratchStore(kind))
+        defer { scratch.remove() }
+        let fault = SystemCallFault(scratch.openCall, errno: EINTR, times: 3)
+        let log = try SystemCallFault.inject(fault) { try UpdateLog.create(name: name, options: options, in: scratch.store) }
         defer { log.unlinkSegments() }
         #expect(fault.hitCount == 3)
         let ftruncate = SystemCallFault("ftruncate", errno: EINTR, times: 2)

@@ -24,6 +24,10 @@ package final class SystemCallFault: Sendable {
         self.times = times
     }
 
+    /// How many calls of ``call`` this fault has seen so far, failed or let through (with
+    /// `times: 0` it only counts them).
+    package var callCount: Int { calls.load(ordering: .relaxed) }
+
     /// How many calls this fault has failed so far.
     package var hitCount: Int { min(max(calls.load(ordering: .relaxed) - spared, 0), times) }
 

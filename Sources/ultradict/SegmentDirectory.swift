@@ -1,10 +1,11 @@
 import Foundation
 import UltraDictTransport
 
-/// The POSIX shared-memory segments of this machine: on Linux, the files of `/dev/shm`.
-struct SharedMemoryDirectory {
-    /// Where Linux keeps POSIX shared memory (`shm_open("/NAME")` is the file `/dev/shm/NAME`).
-    static let path = "/dev/shm"
+/// The segments of a store: for POSIX shared memory on Linux, the files of `/dev/shm`; for a
+/// file store, the files of its directory.
+struct SegmentDirectory {
+    /// The directory, as `/proc` shows the paths of its files (symbolic links resolved).
+    let path: String
 
     /// One segment, as `stat` saw it when the directory was read.
     struct Segment: Hashable {
@@ -22,19 +23,21 @@ struct SharedMemoryDirectory {
     /// Every segment, by name.
     let segments: [String: Segment]
 
-    /// Reads the directory now; throws when it cannot be read (not Linux, or no permission).
-    init() throws {
+    /// Reads the directory of `store` now; throws when it cannot be read (not Linux, missing,
+    /// or no permission).
+    init(of store: any SegmentStore) throws {
         let manager = FileManager.default
+        path = URL(fileURLWithPath: store.directory).resolvingSymlinksInPath().path
         let names: [String]
         do {
-            names = try manager.contentsOfDirectory(atPath: Self.path)
+            names = try manager.contentsOfDirectory(atPath: path)
         } catch {
-            throw ToolError.failure("cannot read \(Self.path): \(error.localizedDescription)")
+            throw ToolError.failure("cannot read \(path): \(error.localizedDescription)")
         }
         var segments: [String: Segment] = [:]
         for name in names {
             // A segment unlinked since the listing has no attributes: it is not there any more.
-            guard let attributes = try? manager.attributesOfItem(atPath: Self.path + "/" + name),
+            guard let attributes = try? manager.attributesOfItem(atPath: path + "/" + name),
                   attributes[.type] as? FileAttributeType == .typeRegular,
                   let size = (attributes[.size] as? NSNumber)?.intValue,
                   let inode = (attributes[.systemFileNumber] as? NSNumber)?.uint64Value,

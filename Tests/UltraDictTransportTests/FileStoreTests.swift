@@ -1,0 +1,94 @@
+import Foundation
+import Testing
+import UltraDictCore
+@testable import UltraDictTransport
+
+/// The file store: a directory of files mapped `MAP_SHARED`, and its durability.
+@Suite("File store")
+struct FileStoreTests {
+    @Test func segmentsAreFilesOfModeSixHundredThatOutliveTheirMappings() throws {
+        let scratch = try ScratchStore(.files)
+        defer { scratch.remove() }
+        let name = uniqueName()
+        do {
+            let log = try UpdateLog.create(name: name, options: options, in: scratch.store)
+            var cursor = LogCursor(counter: 0, position: 0)
+            #expect(try log.append([1, 2, 3], cursor: &cursor))
+        }
+        #expect(Set(scratch.segments(of: name)) == [name, UpdateLog.streamName(name)])
+        let attributes = try FileManager.default.attributesOfItem(atPath: scratch.store.directory + "/" + name)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        let changes = try UpdateLog.attach(name: name, in: scratch.store).readChanges(since: LogCursor(counter: 0, position: 0))
+        var records: [[UInt8]] = []
+        try changes.forEachRecord { records.append(Array($0)) }
+        #expect(records == [[1, 2, 3]])
+    }
+
+    @Test func theDirectoryIsMadeOnCreateAndAMissingOneIsNotAttached() throws {
+        let scratch = try ScratchStore(.files)
+        defer { scratch.remove() }
+        let store = FileStore(directory: scratch.store.directory + "/new", durability: .buffered)
+        let name = uniqueName()
+        expectError(.cannotAttach) { try UpdateLog.attach(name: name, in: store) }
+        let log = try UpdateLog.create(name: name, options: options, in: store)
+        #expect(try UpdateLog.attach(name: name, in: store).name == log.name)
+        log.unlinkSegments()
+        #expect(try store.names().isEmpty)
+    }
+
+    @Test func aSymbolicLinkUnderASegmentsNameIsNeverFollowed() throws {
+        let scratch = try ScratchStore(.files)
+        defer { scratch.remove() }
+        let name = uniqueName()
+        let target = scratch.store.directory + "/target"
+        #expect(FileManager.default.createFile(atPath: target, contents: Data(count: ControlLayout.size)))
+        try FileManager.default.createSymbolicLink(atPath: scratch.store.directory + "/" + name, withDestinationPath: target)
+        expectError(.alreadyExists) { try UpdateLog.create(name: name, options: options, in: scratch.store) }
+        expectError(.systemCall) { try UpdateLog.attach(name: name, in: scratch.store) }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: target)) == Data(count: ControlLayout.size))
+    }
+
+    /// A synchronous store writes a record to disk before its position, and the position before
+    /// the append returns: a failed `msync` either publishes nothing or leaves the record for
+    /// this handle to read, never an acknowledged write that is not on disk.
+    @Test func aFailedSyncNeverAcknowledgesAWrite() throws {
+        let scratch = try ScratchStore(.files)
+        defer { scratch.remove() }
+        let name = uniqueName()
+        let log = try UpdateLog.create(name: name, options: options, in: scratch.store)
+        var cursor = LogCursor(counter: 0, position: 0)
+        // The record's msync fails: nothing is published.
+        SystemCallFault.inject(SystemCallFault("msync", errno: EIO, times: 1)) {
+            expectError(.systemCall) { try log.append([1], cursor: &cursor) }
+        }
+        #expect(log.control.streamPosition == 0 && cursor.position == 0)
+        // The position's msync fails: the record is published, and this handle's cursor stays before it.
+        SystemCallFault.inject(SystemCallFault("msync", errno: EIO, after: 1, times: 1)) {
+            expectError(.systemCall) { try log.append([2], cursor: &cursor) }
+        }
+        #expect(log.control.streamPosition > 0 && cursor.position == 0)
+        #expect(!log.isCurrent(cursor))
+    }
+
+    @Test(arguments: [UltraDictStore.Durability.buffered, .synchronous])
+    func eachDurabilitySyncsWhatItSays(durability: UltraDictStore.Durability) throws {
+        let scratch = try ScratchStore(.files)
+        defer { scratch.remove() }
+        let store = FileStore(directory: scratch.store.directory, durability: durability)
+        let name = uniqueName()
+        let log = try UpdateLog.create(name: name, options: options, in: store)
+        defer { log.unlinkSegments() }
+        var cursor = LogCursor(counter: 0, position: 0)
+        let msync = SystemCallFault("msync", errno: EIO, times: 0)
+        let fsync = SystemCallFault("fsync", errno: EIO, times: 0)
+        try SystemCallFault.inject(msync, fsync) {
+            #expect(try log.append([1], cursor: &cursor))
+            try log.publishFullDump([2], cursor: &cursor)
+        }
+        // A write: the record, then the position. A dump: the dump, the control block when the
+        // sequence goes odd and when it goes even; the new dump's directory entry, and the
+        // replaced dump's removal (none here: the first dump replaces nothing).
+        #expect(msync.callCount == (durability == .synchronous ? 5 : 0))
+        #expect(fsync.callCount == (durability == .synchronous ? 1 : 0))
+    }
+}
