@@ -25,8 +25,9 @@ for run in 1 2 3; do
     "$python" compare_python.py >"$results/python.$run"
     "$worker" compare >"$results/swift.$run"
 done
-echo "Reads under a busy writer, and applying against writing..." >&2
+echo "Reads under a busy writer, applying against writing, writes to each store..." >&2
 "$worker" busy-writer >"$results/busy-writer"
 "$worker" apply-vs-write >"$results/apply-vs-write"
+"$worker" store-writes >"$results/store-writes"
 
 "$python" compare_report.py "$results"

@@ -1,6 +1,6 @@
 """The report of compare-python.sh: reads the results directory it fills (python.1..3 and
-swift.1..3 as `operation<TAB>value` lines, busy-writer and apply-vs-write as the tables
-BenchmarkWorker prints) and prints the comparison table, the two Swift-only tables, and one line
+swift.1..3 as `operation<TAB>value` lines, busy-writer, apply-vs-write and store-writes as the tables
+BenchmarkWorker prints) and prints the comparison table, the three Swift-only tables, and one line
 per target: `<target> against <baseline>: measured X (goal Y) met|missed`.
 
 Targets against Python (and the other figures of `compare`) are judged on the median of the
@@ -56,7 +56,8 @@ for operation in sorted(set().union(*python_runs, *swift_runs)):
     print(f"{operation:<32} {show(p, operation):>14} {show(s, operation):>14} {ratio:>13}")
 print()
 
-for name, title in (("busy-writer", "Reads under a busy writer (one run)"), ("apply-vs-write", "Applying against writing (one run)")):
+for name, title in (("busy-writer", "Reads under a busy writer (one run)"), ("apply-vs-write", "Applying against writing (one run)"),
+                    ("store-writes", "Writes to each store (one run; ratio against shared memory)")):
     print(title)
     print((results / name).read_text())
 

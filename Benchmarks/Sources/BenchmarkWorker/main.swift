@@ -8,6 +8,7 @@
 //   BenchmarkWorker paced-writer NAME RATE|full SECONDS [CPU]
 //                                             that writer (PacedWriter)
 //   BenchmarkWorker apply-vs-write            records applied against records written per second (ApplyVersusWrite)
+//   BenchmarkWorker store-writes [DIRECTORY]  int writes to shared memory and to files in each durability (StoreWrites)
 import Foundation
 import UltraDict
 
@@ -30,8 +31,10 @@ do {
         try PacedWriter.run(arguments.dropFirst(2))
     case "apply-vs-write":
         try ApplyVersusWrite.run()
+    case "store-writes":
+        try StoreWrites.run(arguments.dropFirst(2))
     default:
-        throw BenchmarkFailure("usage: BenchmarkWorker compare | bulk | increment NAME TIMES | busy-writer [--seconds S] [--pin] | paced-writer NAME RATE|full SECONDS [CPU] | apply-vs-write")
+        throw BenchmarkFailure("usage: BenchmarkWorker compare | bulk | increment NAME TIMES | busy-writer [--seconds S] [--pin] | paced-writer NAME RATE|full SECONDS [CPU] | apply-vs-write | store-writes [DIRECTORY]")
     }
 } catch {
     FileHandle.standardError.write(Data("BenchmarkWorker: \(error)\n".utf8))
