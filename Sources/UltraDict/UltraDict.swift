@@ -5,7 +5,8 @@ import UltraDictCore
 import UltraDictMessagePack
 import UltraDictTransport
 
-/// A dictionary shared between processes through POSIX shared memory.
+/// A dictionary shared between processes through POSIX shared memory, or through a directory
+/// of mapped files that outlives every process and a reboot (``UltraDictConfiguration/store``).
 ///
 /// Every handle keeps a local `[Key: Value]` and the shared segments keep a log of changes: a
 /// write appends one serialized record to the update stream (a full dump of the whole dictionary
@@ -24,7 +25,13 @@ import UltraDictTransport
 ///
 /// The serializer and the lock are chosen when the dictionary is created (MessagePack and the
 /// shared spinlock by default) and recorded in shared memory; attaching with others throws
-/// `parameterMismatch`.
+/// `parameterMismatch`. Every setting can be given as one ``UltraDictConfiguration``:
+///
+/// ```swift
+/// let jobs = try UltraDict<String, Int>(
+///     name: "jobs", configuration: UltraDictConfiguration(store: .files(in: "/var/lib/jobs", durability: .synchronous))
+/// )
+/// ```
 ///
 /// Errors: every operation has a throwing form (``value(forKey:)``, ``updateValue(_:forKey:)``,
 /// ``removeValue(forKey:)``). The subscript cannot throw, so its **setter traps** on failure (a
@@ -215,82 +222,4 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     }
 
     deinit { close() }
-
-    // MARK: Reading
-
-    /// The value for `key`, after applying what other processes wrote; `nil` if absent.
-    ///
-    /// Setting a value writes it to shared memory and traps if that fails; use
-    /// ``updateValue(_:forKey:)`` and ``removeValue(forKey:)`` to handle errors.
-    @inlinable
-    public subscript(key: Key) -> Value? {
-        get {
-            refreshIfChanged()
-            return recurse ? resolvedReportingErrors(storage[key]) : storage[key]
-        }
-        set {
-            do {
-                if let newValue { try updateValue(newValue, forKey: key) } else { try removeValue(forKey: key) }
-            } catch {
-                preconditionFailure("UltraDict '\(name)': write of key \(key) failed: \(error)")
-            }
-        }
-    }
-
-    /// The value for `key`, or `defaultValue` when absent; setting writes as the plain subscript does,
-    /// so `d["counter", default: 0] += 1` works (inside ``withLock(timeout:stealAfterTimeout:_:)`` to be atomic).
-    @inlinable
-    public subscript(key: Key, default defaultValue: @autoclosure () -> Value) -> Value {
-        get { self[key] ?? defaultValue() }
-        set { self[key] = newValue }
-    }
-
-    /// The value for `key` after applying what other processes wrote; throws if they cannot be read.
-    public func value(forKey key: Key) throws -> Value? {
-        try refresh()
-        return recurse ? try storage[key].map(resolved) : storage[key]
-    }
-
-    /// The number of keys.
-    public var count: Int {
-        refreshIfChanged()
-        return storage.count
-    }
-
-    /// Whether there are no keys.
-    public var isEmpty: Bool { count == 0 }
-
-    /// The keys, in no particular order.
-    public var keys: [Key] {
-        refreshIfChanged()
-        return Array(storage.keys)
-    }
-
-    /// The values, in the order of ``keys``.
-    public var values: [Value] {
-        refreshIfChanged()
-        return Array(storage.values)
-    }
-
-    /// Whether `key` is present.
-    public func contains(_ key: Key) -> Bool {
-        refreshIfChanged()
-        return storage[key] != nil
-    }
-
-    /// A plain Swift copy of the whole dictionary as this handle sees it (Python's `.data`).
-    public var snapshot: [Key: Value] {
-        refreshIfChanged()
-        return storage
-    }
-}
-
-extension UltraDict: Sequence {
-    /// Iterates over a snapshot of the entries taken when iteration starts (none after ``close(unlink:)``).
-    public func makeIterator() -> Dictionary<Key, Value>.Iterator { snapshot.makeIterator() }
-}
-
-extension UltraDict: CustomStringConvertible {
-    /// The entries, like a Swift dictionary's description (`[:]` after ``close(unlink:)``).
-    public var description: String { snapshot.description }
 }
