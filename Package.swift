@@ -45,14 +45,15 @@ let package = Package(
         .systemLibrary(name: "CJSONC", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
         .target(name: "UltraDictJSON", dependencies: ["UltraDictCore", "CJSONC"]),
         .target(name: "UltraDictPropertyList", dependencies: ["UltraDictCore"]),
-        // The conformance check that serializer authors run from their own tests.
-        .target(name: "UltraDictTesting", dependencies: ["UltraDictCore"]),
 
         // MARK: The dictionary
         .target(
             name: "UltraDict",
             dependencies: ["UltraDictCore", "UltraDictTransport", "UltraDictConcurrency", "UltraDictMessagePack", atomics, logging]
         ),
+
+        // The conformance checks that serializer and lock authors run from their own tests.
+        .target(name: "UltraDictTesting", dependencies: ["UltraDictCore", "UltraDictConcurrency", "UltraDictTransport", atomics]),
 
         // MARK: Tools: the command-line tool, and the plugin that runs it as `swift package ultradict`
         .executableTarget(
@@ -92,7 +93,7 @@ let package = Package(
         .testTarget(name: "UltraDictPropertyListTests", dependencies: ["UltraDictPropertyList", "UltraDictTesting"]),
         .testTarget(
             name: "UltraDictTestingTests",
-            dependencies: ["UltraDictTesting", "UltraDictMessagePack", "UltraDictJSON", "UltraDictPropertyList", "CustomSerializer"]
+            dependencies: ["UltraDictTesting", "UltraDict", "UltraDictMessagePack", "UltraDictJSON", "UltraDictPropertyList", "CustomSerializer", atomics]
         ),
         .testTarget(name: "UltraDictTests", dependencies: ["UltraDict"]),
         // The entry points and seeds of the fuzz targets (Docs/FUZZING.md), and the test that replays their corpus.

@@ -86,7 +86,6 @@ extension UpdateLog {
     }
 
     /// Whether a full dump's publication was left unfinished (the sequence word is odd).
-    @usableFromInline
     @inlinable
     package var isPublicationInterrupted: Bool { control.sequence & 1 == 1 }
 
