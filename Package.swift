@@ -85,17 +85,19 @@ let package = Package(
             dependencies: ["UltraDict", "UltraDictTransport", "UltraDictJSON", "UltraDictPropertyList", argumentParser],
             path: "Tests/UltraDictSoak"
         ),
+        // Not API (leading underscore): the helpers that the test targets share.
+        .target(name: "_UltraDictTestSupport", dependencies: ["UltraDictCore"], path: "Tests/UltraDictTestSupport"),
         .testTarget(name: "UltraDictCoreTests", dependencies: ["UltraDictCore"]),
-        .testTarget(name: "UltraDictTransportTests", dependencies: ["UltraDictTransport"]),
-        .testTarget(name: "UltraDictConcurrencyTests", dependencies: ["UltraDictConcurrency", "UltraDictTransport"]),
+        .testTarget(name: "UltraDictTransportTests", dependencies: ["UltraDictTransport", "_UltraDictTestSupport"]),
+        .testTarget(name: "UltraDictConcurrencyTests", dependencies: ["UltraDictConcurrency", "UltraDictTransport", "_UltraDictTestSupport"]),
         .testTarget(name: "UltraDictMessagePackTests", dependencies: ["UltraDictMessagePack", "UltraDictTesting"]),
         .testTarget(name: "UltraDictJSONTests", dependencies: ["UltraDictJSON", "UltraDictTesting"]),
         .testTarget(name: "UltraDictPropertyListTests", dependencies: ["UltraDictPropertyList", "UltraDictTesting"]),
         .testTarget(
             name: "UltraDictTestingTests",
-            dependencies: ["UltraDictTesting", "UltraDict", "UltraDictMessagePack", "UltraDictJSON", "UltraDictPropertyList", "CustomSerializer", atomics]
+            dependencies: ["UltraDictTesting", "UltraDict", "UltraDictMessagePack", "UltraDictJSON", "UltraDictPropertyList", "CustomSerializer", "_UltraDictTestSupport", atomics]
         ),
-        .testTarget(name: "UltraDictTests", dependencies: ["UltraDict"]),
+        .testTarget(name: "UltraDictTests", dependencies: ["UltraDict", "_UltraDictTestSupport"]),
         // The entry points and seeds of the fuzz targets (Docs/FUZZING.md), and the test that replays their corpus.
         .target(
             name: "_UltraDictFuzzing",
@@ -103,7 +105,7 @@ let package = Package(
             path: "Tests/UltraDictFuzzing"
         ),
         .testTarget(name: "UltraDictFuzzingTests", dependencies: ["_UltraDictFuzzing"]),
-        .testTarget(name: "MultiProcessTests", dependencies: ["UltraDict", "UltraDictJSON", "UltraDictPropertyList"]),
+        .testTarget(name: "MultiProcessTests", dependencies: ["UltraDict", "UltraDictJSON", "UltraDictPropertyList", "_UltraDictTestSupport"]),
         // Needs the Python side in .venv (`bash .ci/install-deps`); its scripts are in Python/.
         .testTarget(name: "InteropTests", dependencies: ["UltraDict", "UltraDictJSON"], exclude: ["Python"]),
     ],

@@ -3,26 +3,7 @@ import Testing
 import UltraDict
 import UltraDictJSON
 import UltraDictPropertyList
-
-/// A fresh random dictionary name, so that runs never collide.
-func uniqueName(_ label: String = #function) -> String {
-    let prefix = label.prefix { $0.isLetter || $0.isNumber }
-    return "udtest_\(prefix)_\(UInt32.random(in: .min ... .max))"
-}
-
-/// The segments in `directory` (/dev/shm) whose name starts with `name` (the dictionary's own
-/// and derived ones).
-///
-/// When the directory cannot be listed, records an issue and returns one made-up name that says
-/// why, so that a leak check (`segments(of: name).isEmpty`) fails loudly rather than passing unseen.
-func segments(of name: String, in directory: String = "/dev/shm", sourceLocation: SourceLocation = #_sourceLocation) -> [String] {
-    do {
-        return try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasPrefix(name) }
-    } catch {
-        Issue.record(error, "cannot list \(directory), so the segments of '\(name)' cannot be checked", sourceLocation: sourceLocation)
-        return ["<cannot list \(directory): \(error)>"]
-    }
-}
+import _UltraDictTestSupport
 
 /// The directory holding the test bundle and the executables built beside it.
 let productsDirectory: URL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()

@@ -7,6 +7,7 @@ import Foundation
 import Testing
 import UltraDict
 import UltraDictTesting
+import _UltraDictTestSupport
 
 /// A lock written as a user would, against public API only (`import UltraDict`): the lock words
 /// are a documented, sufficient extension point.
@@ -19,39 +20,18 @@ struct CustomLockTests {
     /// Threads that write through the custom lock and threads that write through the built-in
     /// shared lock exclude each other through the lock words alone: no increment is lost.
     @Test func itGuardsARealDictionaryBesideTheBuiltInSharedLock() throws {
-        let name = "udtest_customlock_\(UInt32.random(in: .min ... .max))"
+        let name = uniqueName()
         let created = try UltraDict<String, Int>(name: name, lock: WordLock.self)
         defer { created.unlink() }
         let (threads, rounds) = (4, 200)
-        let group = DispatchGroup()
-        let failures = FailureList()
-        for index in 0..<threads {
-            group.enter()
-            Thread {
-                defer { group.leave() }
-                do {
-                    let handle = index % 2 == 0
-                        ? try UltraDict<String, Int>(name: name, create: false, lock: WordLock.self)
-                        : try UltraDict<String, Int>(name: name, create: false, lock: SharedSpinLock.self)
-                    for _ in 0..<rounds { try handle.withLock { d in d["count", default: 0] += 1 } }
-                } catch {
-                    failures.append(error)
-                }
-            }.start()
+        try runConcurrently(threads: threads) { index in
+            let handle = index % 2 == 0
+                ? try UltraDict<String, Int>(name: name, create: false, lock: WordLock.self)
+                : try UltraDict<String, Int>(name: name, create: false, lock: SharedSpinLock.self)
+            for _ in 0..<rounds { try handle.withLock { d in d["count", default: 0] += 1 } }
         }
-        group.wait()
-        #expect(failures.all.isEmpty, "\(failures.all)")
         #expect(created["count"] == threads * rounds)
     }
-}
-
-/// Errors collected from several threads.
-private final class FailureList: @unchecked Sendable {
-    private let lock = NSLock()
-    private var errors: [any Error] = []
-
-    func append(_ error: any Error) { lock.withLock { errors.append(error) } }
-    var all: [any Error] { lock.withLock { errors } }
 }
 
 /// A shared lock built on ``LockWords`` as Python UltraDict's protocol has it: the byte at 8 taken
