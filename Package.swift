@@ -45,6 +45,12 @@ let package = Package(
         .systemLibrary(name: "CJSONC", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
         .target(name: "UltraDictJSON", dependencies: ["UltraDictCore", "CJSONC"]),
         .target(name: "UltraDictPropertyList", dependencies: ["UltraDictCore"]),
+        // Not API (leading underscore): the serializers by identifier, for the tool and the tests.
+        .target(
+            name: "_UltraDictSerializerRegistry",
+            dependencies: ["UltraDictCore", "UltraDictMessagePack", "UltraDictJSON", "UltraDictPropertyList"],
+            path: "Sources/UltraDictSerializerRegistry"
+        ),
 
         // MARK: The dictionary
         .target(
@@ -58,7 +64,7 @@ let package = Package(
         // MARK: Tools: the command-line tool, and the plugin that runs it as `swift package ultradict`
         .executableTarget(
             name: "ultradict",
-            dependencies: ["UltraDict", "UltraDictTransport", "UltraDictJSON", "UltraDictPropertyList", argumentParser]
+            dependencies: ["UltraDict", "UltraDictTransport", "_UltraDictSerializerRegistry", argumentParser]
         ),
         .plugin(
             name: "UltraDictCommand",
@@ -77,12 +83,12 @@ let package = Package(
 
         // MARK: Tests
         .executableTarget(
-            name: "UltraDictTestHelper", dependencies: ["UltraDict", "UltraDictJSON", "UltraDictPropertyList"], path: "Tests/UltraDictTestHelper"
+            name: "UltraDictTestHelper", dependencies: ["UltraDict", "_UltraDictSerializerRegistry"], path: "Tests/UltraDictTestHelper"
         ),
         // The soak test: briefly in CI, for minutes by hand (Docs/RELIABILITY.md).
         .executableTarget(
             name: "UltraDictSoak",
-            dependencies: ["UltraDict", "UltraDictTransport", "UltraDictJSON", "UltraDictPropertyList", argumentParser],
+            dependencies: ["UltraDict", "UltraDictTransport", "_UltraDictSerializerRegistry", argumentParser],
             path: "Tests/UltraDictSoak"
         ),
         // Not API (leading underscore): the helpers that the test targets share.
@@ -105,7 +111,7 @@ let package = Package(
             path: "Tests/UltraDictFuzzing"
         ),
         .testTarget(name: "UltraDictFuzzingTests", dependencies: ["_UltraDictFuzzing"]),
-        .testTarget(name: "MultiProcessTests", dependencies: ["UltraDict", "UltraDictJSON", "UltraDictPropertyList", "_UltraDictTestSupport"]),
+        .testTarget(name: "MultiProcessTests", dependencies: ["UltraDict", "UltraDictJSON", "UltraDictPropertyList", "_UltraDictSerializerRegistry", "_UltraDictTestSupport"]),
         // Needs the Python side in .venv (`bash .ci/install-deps`); its scripts are in Python/.
         .testTarget(name: "InteropTests", dependencies: ["UltraDict", "UltraDictJSON"], exclude: ["Python"]),
     ],

@@ -190,7 +190,7 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
 
     private static func checkParameters(of log: UpdateLog, lockKind: UltraDictLockKind, serializer: String, recurse: Bool) throws {
         let control = log.control
-        let theirLock = control.lockKind ?? (control.sharedLockFlag ? .shared : .processLocal)
+        let theirLock = control.effectiveLockKind
         guard theirLock == lockKind else {
             throw UltraDictError(.parameterMismatch, "'\(log.name)' was created with the \(theirLock) lock; this handle asked for the \(lockKind) lock")
         }

@@ -164,6 +164,11 @@ package final class ControlBlock: @unchecked Sendable {
         hasOwnFields ? UltraDictLockKind(rawValue: load(UInt8.self, at: ControlLayout.lockKind)) : nil
     }
 
+    /// The lock the dictionary uses: the kind the creator recorded or, for a Python creator,
+    /// which records only the shared-lock flag, ``UltraDictLockKind/shared`` when that flag is set
+    /// and ``UltraDictLockKind/processLocal`` (Python's default lock) when not.
+    package var effectiveLockKind: UltraDictLockKind { lockKind ?? (sharedLockFlag ? .shared : .processLocal) }
+
     /// Python's shared-lock flag (byte 18 is `'1'`).
     package var sharedLockFlag: Bool { load(UInt8.self, at: ControlLayout.sharedLockFlag) == UInt8(ascii: "1") }
 

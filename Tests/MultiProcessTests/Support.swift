@@ -3,6 +3,7 @@ import Testing
 import UltraDict
 import UltraDictJSON
 import UltraDictPropertyList
+import _UltraDictSerializerRegistry
 import _UltraDictTestSupport
 
 /// The directory holding the test bundle and the executables built beside it.
@@ -75,7 +76,7 @@ func runHelpersConcurrently(_ argumentLists: [[String]], sourceLocation: SourceL
 }
 
 /// The serializers every multi-process test runs with, by the names the test helper takes.
-let serializerNames = ["msgpack", "json", "plist"]
+let serializerNames = SerializerRegistry.identifiers
 
 /// Creates a dictionary with the serializer named `serializer` (as the test helper names them),
 /// sharing nested dictionaries when `recurse` is set, with a static full dump of `fullDumpSize` bytes if given.
@@ -86,19 +87,8 @@ func createDictionary<Key, Value>(
     fullDumpSize: Int? = nil,
     recurse: Bool = false
 ) throws -> UltraDict<Key, Value> {
-    switch serializer {
-    case "msgpack":
-        return try UltraDict(
-            name: name, create: true, bufferSize: bufferSize, fullDumpSize: fullDumpSize, serializer: MessagePackSerializer(), recurse: recurse
-        )
-    case "json":
-        return try UltraDict(
-            name: name, create: true, bufferSize: bufferSize, fullDumpSize: fullDumpSize, serializer: JSONSerializer(keyType: Key.self), recurse: recurse
-        )
-    case "plist":
-        return try UltraDict(
-            name: name, create: true, bufferSize: bufferSize, fullDumpSize: fullDumpSize, serializer: PropertyListSerializer(), recurse: recurse
-        )
-    default: throw UltraDictError(.invalidArgument, "unknown serializer \(serializer)")
+    guard let chosen = SerializerRegistry.serializer(serializer, keyType: Key.self) else {
+        throw UltraDictError(.invalidArgument, "unknown serializer \(serializer)")
     }
+    return try UltraDict(name: name, create: true, bufferSize: bufferSize, fullDumpSize: fullDumpSize, serializer: chosen, recurse: recurse)
 }
