@@ -45,8 +45,12 @@ let package = Package(
         .systemLibrary(name: "CJSONC", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
         .target(name: "UltraDictJSON", dependencies: ["UltraDictCore", "CJSONC"]),
         .target(name: "UltraDictPropertyList", dependencies: ["UltraDictCore"]),
-        // The conformance check that serializer authors run from their own tests.
-        .target(name: "UltraDictTesting", dependencies: ["UltraDictCore"]),
+        // Not API (leading underscore): the serializers by identifier, for the tool and the tests.
+        .target(
+            name: "_UltraDictSerializerRegistry",
+            dependencies: ["UltraDictCore", "UltraDictMessagePack", "UltraDictJSON", "UltraDictPropertyList"],
+            path: "Sources/UltraDictSerializerRegistry"
+        ),
 
         // MARK: The dictionary
         .target(
@@ -54,10 +58,13 @@ let package = Package(
             dependencies: ["UltraDictCore", "UltraDictTransport", "UltraDictConcurrency", "UltraDictMessagePack", atomics, logging]
         ),
 
+        // The conformance checks that serializer and lock authors run from their own tests.
+        .target(name: "UltraDictTesting", dependencies: ["UltraDictCore", "UltraDictConcurrency", "UltraDictTransport", atomics]),
+
         // MARK: Tools: the command-line tool, and the plugin that runs it as `swift package ultradict`
         .executableTarget(
             name: "ultradict",
-            dependencies: ["UltraDict", "UltraDictTransport", "UltraDictJSON", "UltraDictPropertyList", argumentParser]
+            dependencies: ["UltraDict", "UltraDictTransport", "_UltraDictSerializerRegistry", argumentParser]
         ),
         .plugin(
             name: "UltraDictCommand",
@@ -76,25 +83,27 @@ let package = Package(
 
         // MARK: Tests
         .executableTarget(
-            name: "UltraDictTestHelper", dependencies: ["UltraDict", "UltraDictJSON", "UltraDictPropertyList"], path: "Tests/UltraDictTestHelper"
+            name: "UltraDictTestHelper", dependencies: ["UltraDict", "_UltraDictSerializerRegistry"], path: "Tests/UltraDictTestHelper"
         ),
         // The soak test: briefly in CI, for minutes by hand (Docs/RELIABILITY.md).
         .executableTarget(
             name: "UltraDictSoak",
-            dependencies: ["UltraDict", "UltraDictTransport", "UltraDictJSON", "UltraDictPropertyList", argumentParser],
+            dependencies: ["UltraDict", "UltraDictTransport", "_UltraDictSerializerRegistry", argumentParser],
             path: "Tests/UltraDictSoak"
         ),
+        // Not API (leading underscore): the helpers that the test targets share.
+        .target(name: "_UltraDictTestSupport", dependencies: ["UltraDictCore"], path: "Tests/UltraDictTestSupport"),
         .testTarget(name: "UltraDictCoreTests", dependencies: ["UltraDictCore"]),
-        .testTarget(name: "UltraDictTransportTests", dependencies: ["UltraDictTransport"]),
-        .testTarget(name: "UltraDictConcurrencyTests", dependencies: ["UltraDictConcurrency", "UltraDictTransport"]),
+        .testTarget(name: "UltraDictTransportTests", dependencies: ["UltraDictTransport", "_UltraDictTestSupport"]),
+        .testTarget(name: "UltraDictConcurrencyTests", dependencies: ["UltraDictConcurrency", "UltraDictTransport", "_UltraDictTestSupport"]),
         .testTarget(name: "UltraDictMessagePackTests", dependencies: ["UltraDictMessagePack", "UltraDictTesting"]),
         .testTarget(name: "UltraDictJSONTests", dependencies: ["UltraDictJSON", "UltraDictTesting"]),
         .testTarget(name: "UltraDictPropertyListTests", dependencies: ["UltraDictPropertyList", "UltraDictTesting"]),
         .testTarget(
             name: "UltraDictTestingTests",
-            dependencies: ["UltraDictTesting", "UltraDictMessagePack", "UltraDictJSON", "UltraDictPropertyList", "CustomSerializer"]
+            dependencies: ["UltraDictTesting", "UltraDict", "UltraDictMessagePack", "UltraDictJSON", "UltraDictPropertyList", "CustomSerializer", "_UltraDictTestSupport", atomics]
         ),
-        .testTarget(name: "UltraDictTests", dependencies: ["UltraDict"]),
+        .testTarget(name: "UltraDictTests", dependencies: ["UltraDict", "_UltraDictTestSupport"]),
         // The entry points and seeds of the fuzz targets (Docs/FUZZING.md), and the test that replays their corpus.
         .target(
             name: "_UltraDictFuzzing",
@@ -102,7 +111,7 @@ let package = Package(
             path: "Tests/UltraDictFuzzing"
         ),
         .testTarget(name: "UltraDictFuzzingTests", dependencies: ["_UltraDictFuzzing"]),
-        .testTarget(name: "MultiProcessTests", dependencies: ["UltraDict", "UltraDictJSON", "UltraDictPropertyList"]),
+        .testTarget(name: "MultiProcessTests", dependencies: ["UltraDict", "UltraDictJSON", "UltraDictPropertyList", "_UltraDictSerializerRegistry", "_UltraDictTestSupport"]),
         // Needs the Python side in .venv (`bash .ci/install-deps`); its scripts are in Python/.
         .testTarget(name: "InteropTests", dependencies: ["UltraDict", "UltraDictJSON"], exclude: ["Python"]),
     ],

@@ -7,3 +7,9 @@
 @_exported import struct UltraDictTransport.LogCursor
 @_exported import struct UltraDictTransport.SystemCallError
 @_exported import enum UltraDictTransport.UltraDictStore
+@_exported import struct UltraDictTransport.LockWord
+@_exported import struct UltraDictTransport.LockOwner
+// The memory orderings that the operations of `LockWord` take, for authors of a lock.
+@_exported import struct Atomics.AtomicLoadOrdering
+@_exported import struct Atomics.AtomicStoreOrdering
+@_exported import struct Atomics.AtomicUpdateOrdering

@@ -209,7 +209,7 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     private static func checkParameters(of log: UpdateLog, options: UpdateLog.Options) throws {
         let (lockKind, serializer, recurse) = (options.lockKind, options.serializerIdentifier, options.recurse)
         let control = log.control
-        let theirLock = control.lockKind ?? (control.sharedLockFlag ? .shared : .processLocal)
+        let theirLock = control.effectiveLockKind
         guard theirLock == lockKind else {
             throw UltraDictError(.parameterMismatch, "'\(log.name)' was created with the \(theirLock) lock; this handle asked for the \(lockKind) lock")
         }

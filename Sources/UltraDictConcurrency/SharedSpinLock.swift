@@ -65,7 +65,7 @@ public final class SharedSpinLock: SharedMemoryLock {
         let queued = try threads.lock(timeout: timeout)
         if threads.holdCount > 1 { return }
         do {
-            let me = LockOwner(threads.process)
+            let me = LockOwner(process: threads.process)
             if tryTake(for: me) { return }
             try wait(for: me, timeout: timeout.map { $0 - (queued ?? .zero) }, stealAfterTimeout: stealAfterTimeout)
         } catch {
@@ -119,7 +119,7 @@ public final class SharedSpinLock: SharedMemoryLock {
         stealAfterTimeout: Bool,
         ownerlessSince: inout ContinuousClock.Instant?
     ) throws -> Bool {
-        let owner = LockOwner.recorded(in: words)
+        let owner = words.recordedOwner()
         if owner.pid == 0 {
             guard words.lockByte.load(ordering: .relaxed) != 0 else {
                 ownerlessSince = nil
@@ -167,45 +167,5 @@ public final class SharedSpinLock: SharedMemoryLock {
         words.ownerIdentity.store(0, ordering: .relaxed)
         words.ownerPID.store(0, ordering: .relaxed)
         words.lockByte.store(0, ordering: .releasing)
-    }
-}
-
-/// A lock owner as the lock words record it: the pid at byte 4, and from the identity word at
-/// 320 the low 32 bits of its start time when that word names the same pid.
-///
-/// The identity word is written right after the pid and cleared before it, and a Python owner
-/// never writes it, so it can be stale; one atomic load of it gives a pid and a start time that
-/// belong together, and it is believed only when that pid is the owner pid.
-private struct LockOwner {
-    /// The pid, 0 for none.
-    let pid: UInt32
-    /// The low 32 bits of the start time in clock ticks since boot, 0 when unknown.
-    let startTime: UInt32
-
-    /// The value of the identity word for this owner.
-    var identity: UInt64 { UInt64(startTime) << 32 | UInt64(pid) }
-
-    /// The process (`pid`, `startTime`).
-    init(_ process: (pid: Int32, startTime: UInt64)) {
-        self.init(pid: UInt32(bitPattern: process.pid), startTime: UInt32(truncatingIfNeeded: process.startTime))
-    }
-
-    private init(pid: UInt32, startTime: UInt32) {
-        self.pid = pid
-        self.startTime = startTime
-    }
-
-    /// The owner recorded in `words`.
-    static func recorded(in words: LockWords) -> LockOwner {
-        let pid = words.ownerPID.load(ordering: .acquiring)
-        let identity = words.ownerIdentity.load(ordering: .acquiring)
-        let vouched = pid != 0 && UInt32(truncatingIfNeeded: identity) == pid
-        return LockOwner(pid: pid, startTime: vouched ? UInt32(truncatingIfNeeded: identity >> 32) : 0)
-    }
-
-    /// Whether the owner still runs: a process has its pid, is not a zombie, and started at the
-    /// recorded time when that is known (`kill(pid, 0)` and `/proc/PID/stat`).
-    var isAlive: Bool {
-        ProcessIdentity.isAlive(pid: Int32(bitPattern: pid), startTime: UInt64(startTime), startTimeMask: UInt64(UInt32.max))
     }
 }

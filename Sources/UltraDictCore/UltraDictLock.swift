@@ -20,7 +20,7 @@ public enum UltraDictLockKind: UInt8, Sendable, CustomStringConvertible {
 ///
 /// ## Contract
 ///
-/// Every conforming lock keeps these rules; `LockConformance.check(_:)` in `UltraDictConcurrency`
+/// Every conforming lock keeps these rules; `LockConformance.check(_:)` in `UltraDictTesting`
 /// tests a lock against them.
 ///
 /// - **Holder.** The lock is held by one thread at a time, in one process at a time for a lock

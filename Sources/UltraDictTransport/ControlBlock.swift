@@ -96,13 +96,12 @@ package final class ControlBlock: @unchecked Sendable {
         UnsafeAtomic(at: (base + offset).assumingMemoryBound(to: T.AtomicRepresentation.self))
     }
 
-    /// The lock words at bytes 4, 8 and 320, for ``UltraDictConcurrency``'s shared lock.
+    /// The lock words at bytes 4, 8 and 320, handed to the dictionary's lock.
     package var lockWords: LockWords {
         LockWords(
-            ownerPID: Self.atomic(segment.base, ControlLayout.lockOwnerPID),
-            lockByte: Self.atomic(segment.base, ControlLayout.lockByte),
-            ownerIdentity: Self.atomic(segment.base, ControlLayout.lockOwnerIdentity),
-            control: self
+            ownerPID: LockWord(Self.atomic(segment.base, ControlLayout.lockOwnerPID), in: self),
+            lockByte: LockWord(Self.atomic(segment.base, ControlLayout.lockByte), in: self),
+            ownerIdentity: LockWord(Self.atomic(segment.base, ControlLayout.lockOwnerIdentity), in: self)
         )
     }
 
@@ -169,6 +168,11 @@ package final class ControlBlock: @unchecked Sendable {
     package var lockKind: UltraDictLockKind? {
         hasOwnFields ? UltraDictLockKind(rawValue: load(UInt8.self, at: ControlLayout.lockKind)) : nil
     }
+
+    /// The lock the dictionary uses: the kind the creator recorded or, for a Python creator,
+    /// which records only the shared-lock flag, ``UltraDictLockKind/shared`` when that flag is set
+    /// and ``UltraDictLockKind/processLocal`` (Python's default lock) when not.
+    package var effectiveLockKind: UltraDictLockKind { lockKind ?? (sharedLockFlag ? .shared : .processLocal) }
 
     /// Python's shared-lock flag (byte 18 is `'1'`).
     package var sharedLockFlag: Bool { load(UInt8.self, at: ControlLayout.sharedLockFlag) == UInt8(ascii: "1") }
@@ -313,19 +317,4 @@ package final class ControlBlock: @unchecked Sendable {
     private func copyBytes(at offset: Int, count: Int) -> [UInt8] {
         Array(UnsafeRawBufferPointer(start: segment.base + offset, count: count))
     }
-}
-
-/// The lock words of a control block, handed to a shared lock.
-///
-/// Holds the control block alive, so the words stay mapped as long as the lock uses them.
-public struct LockWords: @unchecked Sendable {
-    /// u32 at byte 4: the owner's pid, 0 when free.
-    package let ownerPID: UnsafeAtomic<UInt32>
-    /// u8 at byte 8: 1 while held.
-    package let lockByte: UnsafeAtomic<UInt8>
-    /// u64 at byte 320: the owner's pid and the low 32 bits of its start time (see
-    /// ``ControlLayout/lockOwnerIdentity``), 0 when free or unknown.
-    package let ownerIdentity: UnsafeAtomic<UInt64>
-    /// The control block whose mapping holds the words.
-    package let control: ControlBlock
 }

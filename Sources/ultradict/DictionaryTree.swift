@@ -32,7 +32,7 @@ struct DictionaryTree {
         let registerName = NestedDictionaries.registerName(ofRoot: rootName)
         guard let log = try? UpdateLog.attach(name: registerName, in: store.segmentStore, allowingForeignOwner: true) else { return [] }
         // The register is an `UltraDict<String, Int>` with the default serializer.
-        var feed = ChangeFeed(log: log, serializer: MessagePackSerializer())
+        var feed = ChangeFeed(log: log, serializer: MessagePackSerializer(), keyOrder: ChangeFeed.keyOrder)
         _ = try? feed.changes()
         let listed = feed.entries.keys.compactMap { key -> String? in
             guard case .string(let name) = key, NestedDictionaries.isNestedName(name, ofRoot: rootName) else { return nil }

@@ -1,22 +1,31 @@
 import ArgumentParser
 import UltraDict
-import UltraDictJSON
-import UltraDictPropertyList
+import _UltraDictSerializerRegistry
 
-/// The serializers the tool can read and write, by the identifiers they record.
-enum SerializerChoice: String, CaseIterable, ExpressibleByArgument {
-    case msgpack
-    case json
-    case plist
+/// A serializer the tool can read and write, by the identifier it records (``SerializerRegistry``).
+struct SerializerChoice: Equatable, ExpressibleByArgument, CustomStringConvertible {
+    /// The identifier.
+    let description: String
+
+    /// MessagePack, the default.
+    static let msgpack = SerializerChoice(rawValue: MessagePackSerializer.identifier)!
+
+    /// Every registered serializer, as `--serializer` lists them.
+    static var allValueStrings: [String] { SerializerRegistry.identifiers }
+
+    /// The serializer recorded as `rawValue`, or `nil` if the registry does not know it.
+    init?(rawValue: String) {
+        guard SerializerRegistry.identifiers.contains(rawValue) else { return nil }
+        description = rawValue
+    }
+
+    /// The serializer named on the command line.
+    init?(argument: String) { self.init(rawValue: argument) }
 
     /// A serializer of this kind; `integerKeys` asks a full dump's keys to be read back as
     /// integers where the format writes them as text (JSON).
     func make(integerKeys: Bool) -> any UltraDictSerializer {
-        switch self {
-        case .msgpack: MessagePackSerializer()
-        case .json: JSONSerializer(topLevelKeys: integerKeys ? .integers : .strings)
-        case .plist: PropertyListSerializer()
-        }
+        SerializerRegistry.serializer(description, integerKeys: integerKeys)!
     }
 }
 
@@ -71,7 +80,7 @@ struct EntryOptions<Use: IntegerKeyUse>: ParsableArguments {
     /// writers use the process-local lock is refused `forWriting`: the tool could not exclude them.
     func open(_ name: String, forWriting: Bool = false) throws -> UltraDict<UltraValue, UltraValue> {
         let dictionary = try InspectedDictionary(name: name, in: location.store)
-        let lockKind = dictionary.lockKind
+        let lockKind = dictionary.control.effectiveLockKind
         if forWriting && lockKind == .processLocal {
             throw ToolError.failure("'\(name)' uses the process-local lock: only threads of the process that writes it may write it")
         }

@@ -40,9 +40,6 @@ struct InspectedDictionary {
     /// did, or a creator has not finished writing the control block.
     var implementation: String { control.hasOwnFields ? "swift" : "python" }
 
-    /// The lock the dictionary uses: recorded by a Swift creator, Python's shared-lock flag otherwise.
-    var lockKind: UltraDictLockKind { control.lockKind ?? (control.sharedLockFlag ? .shared : .processLocal) }
-
     /// The segments that make up the dictionary and exist in `directory`, with their roles
     /// (`UpdateLog.segmentNames(of:control:)`: only its own names and dump-shaped ones).
     func segments(in directory: SegmentDirectory) -> [(role: SegmentRole, segment: SegmentDirectory.Segment)] {
@@ -75,7 +72,7 @@ struct InspectedDictionary {
             ("name", .string(name)),
             ("implementation", .string(implementation)),
             ("serializer", ((try? control.serializerIdentifier()) ?? nil).map(JSON.string) ?? .null),
-            ("lockKind", .string(lockKind.description)),
+            ("lockKind", .string(control.effectiveLockKind.description)),
             ("creatorPID", creator.pid > 0 ? .int(Int64(creator.pid)) : .null),
             ("creatorAlive", isCreatorAlive.map(JSON.bool) ?? .null),
             ("segments", .array(segments.map { role, segment in

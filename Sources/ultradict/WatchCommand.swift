@@ -40,7 +40,7 @@ struct WatchCommand: ParsableCommand {
         let store = options.location.store.segmentStore
         let dictionary = try InspectedDictionary(name: name, in: options.location.store)
         let log = try UpdateLog.attach(name: name, in: store, allowingForeignOwner: options.allowForeignOwner)
-        var feed = ChangeFeed(log: log, serializer: try options.serializer(of: dictionary))
+        var feed = ChangeFeed(log: log, serializer: try options.serializer(of: dictionary), keyOrder: ChangeFeed.keyOrder)
         // Nested dictionaries are read through a handle of their root, which can open them; a
         // nested dictionary watched by its name prints those nested in it as their references.
         let root = dictionary.isTreeRoot ? try options.open(name) : nil
@@ -72,82 +72,28 @@ struct WatchCommand: ParsableCommand {
     }
 }
 
-/// The changes to a dictionary as they are published, read from its update log without a lock.
-struct ChangeFeed {
-    /// One change.
-    enum Change {
-        /// `key` was set to `value`.
-        case set(UltraValue, UltraValue)
-        /// `key` was removed.
-        case delete(UltraValue)
-
-        /// The change as the line `watch` prints.
-        var json: JSON {
-            switch self {
-            case .set(let key, let value): .object([("event", .string("set")), ("key", JSON(key)), ("value", JSON(value))])
-            case .delete(let key): .object([("event", .string("delete")), ("key", JSON(key))])
-            }
-        }
-
-        /// The change with what the nested dictionary it sets holds now in place of its
-        /// reference, read through `root`, the handle of a dictionary with recursion; the change
-        /// as it is without one, or when the nested dictionary is gone or cannot be read.
-        func resolvingNested(through root: UltraDict<UltraValue, UltraValue>?) -> Change {
-            guard let root, case .set(let key, .dictionary) = self, let nested = try? root.nested(key),
-                  let contents = try? nested.deepCopy() else { return self }
-            return .set(key, .dictionary(contents))
-        }
-    }
-
-    private let log: UpdateLog
-    private let serializer: any UltraDictSerializer
-    private var cursor = LogCursor(counter: 0, position: 0)
-    /// The entries after the changes returned so far.
-    private(set) var entries: [UltraValue: UltraValue] = [:]
-
-    /// A feed of the dictionary behind `log`, decoded with `serializer`, that has seen nothing yet.
-    init(log: UpdateLog, serializer: any UltraDictSerializer) {
-        self.log = log
-        self.serializer = serializer
-    }
-
-    /// The changes published since the last call, in order (none costs two atomic loads); the
-    /// first call returns everything. Either all of them are applied to ``entries`` or, when
-    /// one cannot be decoded, none.
-    ///
-    /// Throws `LogError.publicationInterrupted` while a full dump's publication stays unfinished.
-    mutating func changes() throws -> [Change] {
-        guard !log.isCurrent(cursor) else { return [] }
-        let published = try log.readChanges(since: cursor)
-        var next = entries
-        var changes: [Change] = []
-        if let snapshot = published.snapshot {
-            let tree = try snapshot.withUnsafeBytes { try serializer.decode($0) }
-            guard case .dictionary(let map) = tree else {
-                throw UltraDictError(.serialization, "the full dump of '\(log.name)' holds \(tree.kindName), not a dictionary")
-            }
-            let removed = next.keys.filter { map[$0] == nil }
-            let updated = map.filter { next[$0.key] != $0.value }
-            changes += removed.sorted(by: Self.keyOrder).map(Change.delete)
-            changes += updated.keys.sorted(by: Self.keyOrder).map { Change.set($0, map[$0]!) }
-            next = map
-        }
-        try published.forEachRecord { payload in
-            let update = try serializer.decodeUpdate(payload)
-            if update.isSet {
-                next[update.key] = update.value
-                changes.append(.set(update.key, update.value))
-            } else if next.removeValue(forKey: update.key) != nil {
-                changes.append(.delete(update.key))
-            }
-        }
-        entries = next
-        cursor = published.cursor
-        return changes
-    }
-
+extension ChangeFeed {
     /// The order of keys in a list of changes: by their text, as ``JSON`` sorts object members.
     static func keyOrder(_ left: UltraValue, _ right: UltraValue) -> Bool {
         JSON.memberName(for: left) < JSON.memberName(for: right)
+    }
+}
+
+extension ChangeFeed.Change {
+    /// The change as the line `watch` prints.
+    var json: JSON {
+        switch self {
+        case .set(let key, let value): .object([("event", .string("set")), ("key", JSON(key)), ("value", JSON(value))])
+        case .delete(let key): .object([("event", .string("delete")), ("key", JSON(key))])
+        }
+    }
+
+    /// The change with what the nested dictionary it sets holds now in place of its
+    /// reference, read through `root`, the handle of a dictionary with recursion; the change
+    /// as it is without one, or when the nested dictionary is gone or cannot be read.
+    func resolvingNested(through root: UltraDict<UltraValue, UltraValue>?) -> ChangeFeed.Change {
+        guard let root, case .set(let key, .dictionary) = self, let nested = try? root.nested(key),
+              let contents = try? nested.deepCopy() else { return self }
+        return .set(key, .dictionary(contents))
     }
 }

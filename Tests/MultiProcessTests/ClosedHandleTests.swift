@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import _UltraDictTestSupport
 
 /// What a closed handle does that a test process cannot survive: in a process of its own.
 @Suite("Closed handles")

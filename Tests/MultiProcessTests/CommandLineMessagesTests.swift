@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UltraDict
+import _UltraDictTestSupport
 
 /// What the `ultradict` command says when a key is missing and in its help, and what the tests'
 /// own leak check does when it cannot look.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UltraDict
+import _UltraDictTestSupport
 
 /// The `ultradict` command on dictionaries created with `recurse: true`: it reads and writes them
 /// with their nested dictionaries, and `unlink`, `list` and `clean` treat a root, its register

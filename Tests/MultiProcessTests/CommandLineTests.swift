@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UltraDict
 import UltraDictJSON
+import _UltraDictTestSupport
 
 /// The `ultradict` command, run as users run it, against dictionaries that the test helper
 /// creates and writes from other processes.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UltraDict
+import _UltraDictTestSupport
 
 /// What happens to the dictionaries of handles still open when a process ends (the exit hook,
 /// `Docs/RELIABILITY.md`): the helper creates a recursive dictionary with one nested dictionary,

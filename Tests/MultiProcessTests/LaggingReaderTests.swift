@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UltraDict
+import _UltraDictTestSupport
 
 /// The figures a helper prints as `word number word number ...`, by word.
 func figures(_ line: String) -> [String: Int] {

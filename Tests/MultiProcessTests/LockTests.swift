@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UltraDict
 import UltraDictTransport  // the control block's lock words, to record owners as other processes do
+import _UltraDictTestSupport
 
 /// The shared lock between real processes: each test launches the test helper.
 @Suite("Multi-process locking", .serialized)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UltraDict
+import _UltraDictTestSupport
 
 /// Nested dictionaries (`recurse: true`): shared by every process, with every serializer, and no leaks.
 /// String keys throughout, because JSON turns integer keys into strings in full dumps.

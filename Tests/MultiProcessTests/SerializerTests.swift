@@ -3,6 +3,7 @@ import Testing
 import UltraDict
 import UltraDictJSON
 import UltraDictPropertyList
+import _UltraDictTestSupport
 
 /// The serializer is recorded when a dictionary is created, and JSON's string keys meet typed keys.
 @Suite("Serializers between processes")

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UltraDict
+import _UltraDictTestSupport
 
 /// Real processes sharing one dictionary: each test launches the test helper.
 @Suite("Multi-process sharing", .serialized)

@@ -3,26 +3,8 @@ import Testing
 import UltraDict
 import UltraDictJSON
 import UltraDictPropertyList
-
-/// A fresh random dictionary name, so that runs never collide.
-func uniqueName(_ label: String = #function) -> String {
-    let prefix = label.prefix { $0.isLetter || $0.isNumber }
-    return "udtest_\(prefix)_\(UInt32.random(in: .min ... .max))"
-}
-
-/// The segments in `directory` (/dev/shm) whose name starts with `name` (the dictionary's own
-/// and derived ones).
-///
-/// When the directory cannot be listed, records an issue and returns one made-up name that says
-/// why, so that a leak check (`segments(of: name).isEmpty`) fails loudly rather than passing unseen.
-func segments(of name: String, in directory: String = "/dev/shm", sourceLocation: SourceLocation = #_sourceLocation) -> [String] {
-    do {
-        return try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasPrefix(name) }
-    } catch {
-        Issue.record(error, "cannot list \(directory), so the segments of '\(name)' cannot be checked", sourceLocation: sourceLocation)
-        return ["<cannot list \(directory): \(error)>"]
-    }
-}
+import _UltraDictSerializerRegistry
+import _UltraDictTestSupport
 
 /// The directory holding the test bundle and the executables built beside it.
 let productsDirectory: URL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
@@ -94,7 +76,7 @@ func runHelpersConcurrently(_ argumentLists: [[String]], sourceLocation: SourceL
 }
 
 /// The serializers every multi-process test runs with, by the names the test helper takes.
-let serializerNames = ["msgpack", "json", "plist"]
+let serializerNames = SerializerRegistry.identifiers
 
 /// Creates a dictionary with the serializer named `serializer` (as the test helper names them),
 /// sharing nested dictionaries when `recurse` is set, with a static full dump of `fullDumpSize` bytes if given.
@@ -105,19 +87,8 @@ func createDictionary<Key, Value>(
     fullDumpSize: Int? = nil,
     recurse: Bool = false
 ) throws -> UltraDict<Key, Value> {
-    switch serializer {
-    case "msgpack":
-        return try UltraDict(
-            name: name, create: true, bufferSize: bufferSize, fullDumpSize: fullDumpSize, serializer: MessagePackSerializer(), recurse: recurse
-        )
-    case "json":
-        return try UltraDict(
-            name: name, create: true, bufferSize: bufferSize, fullDumpSize: fullDumpSize, serializer: JSONSerializer(keyType: Key.self), recurse: recurse
-        )
-    case "plist":
-        return try UltraDict(
-            name: name, create: true, bufferSize: bufferSize, fullDumpSize: fullDumpSize, serializer: PropertyListSerializer(), recurse: recurse
-        )
-    default: throw UltraDictError(.invalidArgument, "unknown serializer \(serializer)")
+    guard let chosen = SerializerRegistry.serializer(serializer, keyType: Key.self) else {
+        throw UltraDictError(.invalidArgument, "unknown serializer \(serializer)")
     }
+    return try UltraDict(name: name, create: true, bufferSize: bufferSize, fullDumpSize: fullDumpSize, serializer: chosen, recurse: recurse)
 }

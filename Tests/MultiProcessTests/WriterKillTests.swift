@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UltraDict
+import _UltraDictTestSupport
 
 /// Writers SIGKILLed at random instants — mid-record, mid-dump, between publishing a dump and
 /// resetting the position, holding the lock — lose no write they acknowledged, and leave a

@@ -9,6 +9,7 @@ import Testing
 import UltraDictConcurrency
 import UltraDictCore
 import UltraDictTransport
+import _UltraDictTestSupport
 
 /// The shared lock in one process; other processes are simulated by writing their lock words.
 @Suite("Shared spinlock")

@@ -39,30 +39,6 @@ func identity(pid: Int32, startTime: UInt64) -> UInt64 {
     (startTime & 0xFFFF_FFFF) << 32 | UInt64(UInt32(bitPattern: pid))
 }
 
-/// Runs `body(index)` on `count` threads at once and waits for all of them.
-func runConcurrently(threads count: Int, _ body: @escaping @Sendable (Int) throws -> Void) throws {
-    let firstError = FirstError()
-    let group = DispatchGroup()
-    for index in 0..<count {
-        group.enter()
-        Thread {
-            do { try body(index) } catch { firstError.record(error) }
-            group.leave()
-        }.start()
-    }
-    group.wait()
-    if let error = firstError.error { throw error }
-}
-
-/// The first error any thread recorded.
-private final class FirstError: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: (any Error)?
-
-    func record(_ error: any Error) { lock.withLock { if stored == nil { stored = error } } }
-    var error: (any Error)? { lock.withLock { stored } }
-}
-
 /// The CPU time the calling thread has used.
 func threadCPUTime() -> Duration {
     var time = timespec()

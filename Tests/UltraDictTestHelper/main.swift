@@ -2,8 +2,7 @@
 // does one thing, and prints its result on the last line of stdout.
 import Foundation
 import UltraDict
-import UltraDictJSON
-import UltraDictPropertyList
+import _UltraDictSerializerRegistry
 
 /// Prints a line at once (unbuffered), so that a test reading the pipe sees it.
 func say(_ line: String) {
@@ -67,12 +66,8 @@ let (command, name, rest) = (arguments[0], arguments[1], Array(arguments.dropFir
 func attach<Key, Value>(
     _: Key.Type = Key.self, _: Value.Type = Value.self, create: Bool = false, recurse: Bool = false
 ) throws -> UltraDict<Key, Value> {
-    switch serializerName {
-    case "msgpack": return try UltraDict(name: name, create: create, serializer: MessagePackSerializer(), recurse: recurse)
-    case "json": return try UltraDict(name: name, create: create, serializer: JSONSerializer(keyType: Key.self), recurse: recurse)
-    case "plist": return try UltraDict(name: name, create: create, serializer: PropertyListSerializer(), recurse: recurse)
-    default: fail("unknown serializer \(serializerName)")
-    }
+    guard let serializer = SerializerRegistry.serializer(serializerName, keyType: Key.self) else { fail("unknown serializer \(serializerName)") }
+    return try UltraDict(name: name, create: create, serializer: serializer, recurse: recurse)
 }
 
 do {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UltraDict
+import _UltraDictTestSupport
 
 /// `count` entries `i: i * 3`, from `start`.
 private func entries(_ count: Int, from start: Int = 0) -> [Int: Int] {

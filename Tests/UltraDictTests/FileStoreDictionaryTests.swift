@@ -1,14 +1,11 @@
 import Foundation
 import Testing
 import UltraDict
+import _UltraDictTestSupport
 
-/// A directory for one test's file store, removed with everything in it.
-private struct ScratchDirectory {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("udtest_files_\(UInt32.random(in: .min ... .max))").path
-
+extension ScratchDirectory {
+    /// The file store in this directory.
     func store(_ durability: UltraDictStore.Durability = .synchronous) -> UltraDictStore { .files(in: path, durability: durability) }
-    var files: [String] { (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] }
-    func remove() { try? FileManager.default.removeItem(atPath: path) }
 }
 
 /// Dictionaries in a directory of files: they outlive every handle, and reopen whole.
@@ -16,7 +13,7 @@ private struct ScratchDirectory {
 struct FileStoreDictionaryTests {
     @Test(arguments: [UltraDictStore.Durability.buffered, .synchronous], [nil, 4096])
     func aDictionaryClosedWithoutUnlinkingReopensWhole(durability: UltraDictStore.Durability, fullDumpSize: Int?) throws {
-        let directory = ScratchDirectory()
+        let directory = try ScratchDirectory(creating: false)
         defer { directory.remove() }
         let name = uniqueName()
         var configuration = UltraDictConfiguration(bufferSize: 256, fullDumpSize: fullDumpSize, store: directory.store(durability))
@@ -39,7 +36,7 @@ struct FileStoreDictionaryTests {
     }
 
     @Test func theSameNameInTwoStoresIsTwoDictionaries() throws {
-        let directory = ScratchDirectory()
+        let directory = try ScratchDirectory(creating: false)
         defer { directory.remove() }
         let name = uniqueName()
         let inMemory = try UltraDict<String, Int>(name: name, create: true)
@@ -53,7 +50,7 @@ struct FileStoreDictionaryTests {
     }
 
     @Test func aTreeOfNestedDictionariesLivesInItsRootsDirectory() throws {
-        let directory = ScratchDirectory()
+        let directory = try ScratchDirectory(creating: false)
         defer { directory.remove() }
         let name = uniqueName()
         let configuration = UltraDictConfiguration(autoUnlink: false, recurse: true, store: directory.store())
@@ -71,7 +68,7 @@ struct FileStoreDictionaryTests {
     }
 
     @Test func unlinkingByNameFindsTheDictionaryInItsStoreOnly() throws {
-        let directory = ScratchDirectory()
+        let directory = try ScratchDirectory(creating: false)
         defer { directory.remove() }
         let name = uniqueName()
         _ = try UltraDict<String, Int>(name: name, create: true, configuration: UltraDictConfiguration(autoUnlink: false, store: directory.store()))

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UltraDict
+import _UltraDictTestSupport
 
 /// A user id that owns nothing here: `nobody`.
 let foreignUID: uid_t = 65534

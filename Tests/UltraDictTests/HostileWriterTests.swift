@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UltraDict
 import UltraDictTransport
+import _UltraDictTestSupport
 
 /// Writes `bytes` at byte `offset` of the segment `name`, through its file in /dev/shm, as a
 /// hostile process of the same user would.

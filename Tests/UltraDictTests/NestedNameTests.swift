@@ -1,5 +1,6 @@
 import Testing
 @testable import UltraDict
+import _UltraDictTestSupport
 
 /// The names that a recursive dictionary reads from shared memory (its register's keys, the
 /// references in its values) are followed only when they have the shape of a nested dictionary

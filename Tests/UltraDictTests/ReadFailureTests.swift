@@ -3,6 +3,7 @@ import Logging
 import Testing
 import UltraDict
 import UltraDictTransport
+import _UltraDictTestSupport
 
 /// The messages a logger sent, in order.
 final class CapturedLog: @unchecked Sendable {

@@ -1,5 +1,6 @@
 import Testing
 import UltraDict
+import _UltraDictTestSupport
 
 /// A value whose decoding reads, once, the dictionary it is being decoded from.
 struct SelfReadingValue: Codable, Equatable {

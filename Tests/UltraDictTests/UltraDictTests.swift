@@ -1,28 +1,7 @@
 import Foundation
 import Testing
 import UltraDict
-
-/// A fresh random dictionary name.
-func uniqueName() -> String { "udtest_api_\(UInt32.random(in: .min ... .max))" }
-
-/// The segments in /dev/shm whose names start with `prefix`. When /dev/shm cannot be listed it
-/// records an issue and returns a made-up name, so that a leak check fails rather than pass for
-/// want of looking.
-func segments(of prefix: String, sourceLocation: SourceLocation = #_sourceLocation) -> [String] {
-    do {
-        return try FileManager.default.contentsOfDirectory(atPath: "/dev/shm").filter { $0.hasPrefix(prefix) }
-    } catch {
-        Issue.record("cannot list /dev/shm: \(error)", sourceLocation: sourceLocation)
-        return ["<unlistable /dev/shm>"]
-    }
-}
-
-/// Expects `body` to throw an `UltraDictError` with `code`.
-func expectError<T>(_ code: UltraDictError.Code, sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> T) {
-    #expect(sourceLocation: sourceLocation) { _ = try body() } throws: { error in
-        (error as? UltraDictError)?.code == code
-    }
-}
+import _UltraDictTestSupport
 
 struct Point: Codable, Hashable {
     var x: Int

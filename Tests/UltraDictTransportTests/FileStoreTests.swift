@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UltraDictCore
+import _UltraDictTestSupport
 @testable import UltraDictTransport
 
 /// The file store: a directory of files mapped `MAP_SHARED`, and its durability.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UltraDictCore
 @testable import UltraDictTransport
+import _UltraDictTestSupport
 
 /// Fields of the control block that a hostile process writes, and the names it plants there:
 /// they may make an operation throw, never trap, allocate without bound, or reach a segment

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import _UltraDictTestSupport
 @testable import UltraDictTransport
 
 /// The stores every store-dependent test runs with.
@@ -8,22 +9,17 @@ enum StoreKind: String, CaseIterable, Sendable {
     case files
 }
 
-/// A store for one test: POSIX shared memory, or a synchronous file store in a fresh temporary
-/// directory, which ``remove()`` deletes with whatever is left in it.
+/// A store for one test: POSIX shared memory, or a synchronous file store in a fresh
+/// ``ScratchDirectory``, which ``remove()`` deletes with whatever is left in it.
 struct ScratchStore {
     let kind: StoreKind
     let store: any SegmentStore
+    private let directory: ScratchDirectory?
 
     init(_ kind: StoreKind) throws {
         self.kind = kind
-        switch kind {
-        case .sharedMemory:
-            store = SharedMemoryStore()
-        case .files:
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("udtest_store_\(UInt32.random(in: .min ... .max))")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: false)
-            store = FileStore(directory: directory.path, durability: .synchronous)
-        }
+        directory = kind == .files ? try ScratchDirectory() : nil
+        store = directory.map { FileStore(directory: $0.path, durability: .synchronous) } ?? SharedMemoryStore()
     }
 
     /// The call that opens a segment of this store.
@@ -41,7 +37,5 @@ struct ScratchStore {
     }
 
     /// Deletes a file store's directory (shared memory is left to the test's own unlinks).
-    func remove() {
-        if kind == .files { try? FileManager.default.removeItem(atPath: store.directory) }
-    }
+    func remove() { directory?.remove() }
 }

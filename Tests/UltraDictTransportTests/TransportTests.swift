@@ -2,25 +2,7 @@ import Foundation
 import Testing
 import UltraDictCore
 @testable import UltraDictTransport
-
-func uniqueName() -> String { "udtest_transport_\(UInt32.random(in: .min ... .max))" }
-
-/// The segments in /dev/shm whose names start with `prefix`; a leak check fails loudly, rather
-/// than passing, when the directory cannot be listed.
-func segments(of prefix: String, sourceLocation: SourceLocation = #_sourceLocation) -> [String] {
-    do {
-        return try FileManager.default.contentsOfDirectory(atPath: "/dev/shm").filter { $0.hasPrefix(prefix) }
-    } catch {
-        Issue.record("cannot list /dev/shm: \(error)", sourceLocation: sourceLocation)
-        return ["<unlistable /dev/shm>"]
-    }
-}
-
-func expectError<T>(_ code: UltraDictError.Code, sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> T) {
-    #expect(sourceLocation: sourceLocation) { _ = try body() } throws: { error in
-        (error as? UltraDictError)?.code == code
-    }
-}
+import _UltraDictTestSupport
 
 let options = UpdateLog.Options(lockKind: .shared, serializerIdentifier: "test", recurse: false, bufferSize: 256, fullDumpSize: nil)
 

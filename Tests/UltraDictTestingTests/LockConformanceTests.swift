@@ -5,9 +5,8 @@ import Darwin
 #endif
 import Atomics
 import Testing
-import UltraDictConcurrency
-import UltraDictCore
-import UltraDictTransport
+import UltraDict
+import UltraDictTesting
 
 @Suite("Lock conformance")
 struct LockConformanceTests {

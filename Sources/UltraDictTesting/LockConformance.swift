@@ -5,6 +5,7 @@ import Darwin
 #endif
 import Atomics
 import Dispatch
+import UltraDictConcurrency
 import UltraDictCore
 import UltraDictTransport
 
@@ -43,7 +44,7 @@ public enum LockConformance {
         let name = SegmentName.random(prefix: "udlockcheck_")
         let control = ControlBlock(segment: try SharedMemoryStore().create(name: name, size: ControlLayout.size))
         defer { _ = try? SharedMemoryStore().unlink(name: name) }
-        let checker = Checker(first: Lock(name: name, words: control.lockWords), second: Lock(name: name, words: control.lockWords), words: control.lockWords)
+        let checker = LockChecker(first: Lock(name: name, words: control.lockWords), second: Lock(name: name, words: control.lockWords), words: control.lockWords)
         try checker.acquireAndRelease()
         try checker.releaseByNonHolder()
         try checker.reentrancy()
@@ -57,7 +58,7 @@ public enum LockConformance {
 }
 
 /// The checks, over two lock objects of one scratch dictionary.
-private struct Checker<Lock: UltraDictLock>: Sendable {
+private struct LockChecker<Lock: UltraDictLock>: Sendable {
     let first: Lock
     let second: Lock
     let words: LockWords

@@ -1,0 +1,72 @@
+import UltraDictCore
+import UltraDictTransport
+
+/// The changes to a dictionary as they are published, read from its update log without a lock:
+/// `ultradict watch`'s, and the base of a future `changes()` sequence.
+///
+/// It lives beside the dictionary's own reading (`UltraDict+Refresh.swift`) so that one module
+/// owns how snapshots and records are applied. It does not share the dictionary's decoding loop:
+/// that loop is specialized for `Key` and `Value` and keeps no list of changes, and making it
+/// report each change would cost every read; this one works on `UltraValue` entries with any
+/// serializer and returns what changed.
+package struct ChangeFeed {
+    /// One change.
+    package enum Change {
+        /// `key` was set to `value`.
+        case set(UltraValue, UltraValue)
+        /// `key` was removed.
+        case delete(UltraValue)
+    }
+
+    private let log: UpdateLog
+    private let serializer: any UltraDictSerializer
+    private let keyOrder: (UltraValue, UltraValue) -> Bool
+    private var cursor = LogCursor(counter: 0, position: 0)
+    /// The entries after the changes returned so far.
+    package private(set) var entries: [UltraValue: UltraValue] = [:]
+
+    /// A feed of the dictionary behind `log`, decoded with `serializer`, that has seen nothing
+    /// yet; the changes a full dump implies come in `keyOrder`.
+    package init(log: UpdateLog, serializer: any UltraDictSerializer, keyOrder: @escaping (UltraValue, UltraValue) -> Bool) {
+        self.log = log
+        self.serializer = serializer
+        self.keyOrder = keyOrder
+    }
+
+    /// The changes published since the last call, in order (none costs two atomic loads); the
+    /// first call returns everything. Every record is a change, even a set to the value the key
+    /// had; across a full dump, the changes are the difference between the entries before and
+    /// after it (deletions first). Either all of them are applied to ``entries`` or, when one
+    /// cannot be decoded, none.
+    ///
+    /// Throws `LogError.publicationInterrupted` while a full dump's publication stays unfinished.
+    package mutating func changes() throws -> [Change] {
+        guard !log.isCurrent(cursor) else { return [] }
+        let published = try log.readChanges(since: cursor)
+        var next = entries
+        var changes: [Change] = []
+        if let snapshot = published.snapshot {
+            let tree = try snapshot.withUnsafeBytes { try serializer.decode($0) }
+            guard case .dictionary(let map) = tree else {
+                throw UltraDictError(.serialization, "the full dump of '\(log.name)' holds \(tree.kindName), not a dictionary")
+            }
+            let removed = next.keys.filter { map[$0] == nil }
+            let updated = map.filter { next[$0.key] != $0.value }
+            changes += removed.sorted(by: keyOrder).map(Change.delete)
+            changes += updated.keys.sorted(by: keyOrder).map { Change.set($0, map[$0]!) }
+            next = map
+        }
+        try published.forEachRecord { payload in
+            let update = try serializer.decodeUpdate(payload)
+            if update.isSet {
+                next[update.key] = update.value
+                changes.append(.set(update.key, update.value))
+            } else if next.removeValue(forKey: update.key) != nil {
+                changes.append(.delete(update.key))
+            }
+        }
+        entries = next
+        cursor = published.cursor
+        return changes
+    }
+}
