@@ -1,6 +1,7 @@
 import Foundation
 import UltraDictCore
 
+/// `Data` as `UltraValue.bytes(_:)`, without `Codable`: `Data` keys and values take the fast path.
 extension Data: UltraValueConvertible {
     /// Reads `UltraValue.bytes(_:)`.
     public init(ultraValue: UltraValue) throws {

@@ -10,8 +10,8 @@ extension UltraDict {
     ///
     /// Cost: many entries compared to the dictionary (always into an empty one, from 512
     /// entries) go out as one full dump of the whole result, linear in its size; a few entries
-    /// go out as one record each, as ``updateValue(_:forKey:)`` writes them (see
-    /// ``prefersOneDump(forWriting:)``). A failed dump throws and leaves every process's entries
+    /// go out as one record each, as ``updateValue(_:forKey:)`` writes them (whichever costs
+    /// fewer bytes). A failed dump throws and leaves every process's entries
     /// as they were; a failed record leaves the entries before it written. A ``recurse``
     /// dictionary always writes records, since a nested dictionary needs segments of its own.
     ///

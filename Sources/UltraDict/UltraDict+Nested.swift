@@ -22,7 +22,7 @@ extension UltraDict {
 
     /// The whole dictionary as plain values: nested dictionaries are copied, recursively, as
     /// `.dictionary`. A reference that leads back to a dictionary it is nested in, or nesting
-    /// deeper than ``UltraValue/maximumDepth`` (only a hostile writer makes either), throws
+    /// deeper than `UltraValue.maximumDepth` (only a hostile writer makes either), throws
     /// `corruptSharedMemory`.
     public func deepCopy() throws -> [Key: UltraValue] {
         try deepCopy(along: [])

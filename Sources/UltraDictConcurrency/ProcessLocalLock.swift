@@ -19,7 +19,7 @@ import UltraDictTransport
 /// After `fork`, a child forked while one of its threads held the lock does not hold it: the
 /// forking thread's nested acquire and its release throw `lockStolen` saying so.
 public final class ProcessLocalLock: SharedMemoryLock {
-    /// ``UltraDictLockKind/processLocal``.
+    /// `UltraDictLockKind.processLocal`.
     public static let kind = UltraDictLockKind.processLocal
 
     private let mutex: ThreadLock

@@ -38,7 +38,7 @@ import UltraDictTransport
 /// owner pid's), an atomic exchange and a few stores, make no system call and read no clock;
 /// contended, a wait that sleeps.
 public final class SharedSpinLock: SharedMemoryLock {
-    /// ``UltraDictLockKind/shared``.
+    /// `UltraDictLockKind.shared`.
     public static let kind = UltraDictLockKind.shared
 
     /// How long past its timeout a waiter watches a held lock that names no owner before it

@@ -10,6 +10,7 @@ public struct UltraDictError: Error, Sendable, CustomStringConvertible {
         /// Creates a code; library authors may define their own.
         public init(_ name: String) { self.name = name }
 
+        /// The code's name, such as `alreadyExists`.
         public var description: String { name }
 
         /// Matches an error against a code, so that `catch UltraDictError.alreadyExists` works.
@@ -56,7 +57,8 @@ public struct UltraDictError: Error, Sendable, CustomStringConvertible {
     public let code: Code
     /// A sentence for a human: what failed and with which values.
     public let message: String
-    /// The error that caused this one, if any (for example a ``SystemCallError``).
+    /// The error that caused this one, if any: for example a `SystemCallError` (module
+    /// `UltraDictTransport`) naming the failed C call and its errno.
     public let underlying: (any Error & Sendable)?
 
     /// Creates an error.
@@ -66,6 +68,7 @@ public struct UltraDictError: Error, Sendable, CustomStringConvertible {
         self.underlying = underlying
     }
 
+    /// `UltraDictError.<code>: <message>`, then the underlying error in parentheses, if any.
     public var description: String {
         var text = "UltraDictError.\(code): \(message)"
         if let underlying { text += " (\(underlying))" }

@@ -24,6 +24,7 @@ extension UltraValue: UltraValueConvertible {
     @inlinable public var ultraValue: UltraValue { self }
 }
 
+/// `Bool` as ``UltraValue/bool(_:)``, without `Codable`.
 extension Bool: UltraValueConvertible {
     /// Reads ``UltraValue/bool(_:)``.
     @inlinable public init(ultraValue: UltraValue) throws {
@@ -34,6 +35,7 @@ extension Bool: UltraValueConvertible {
     @inlinable public var ultraValue: UltraValue { .bool(self) }
 }
 
+/// `Int` as ``UltraValue/int(_:)``, without `Codable`.
 extension Int: UltraValueConvertible {
     /// Reads an integer that fits `Int`.
     @inlinable public init(ultraValue: UltraValue) throws {
@@ -46,6 +48,7 @@ extension Int: UltraValueConvertible {
     @inlinable public var ultraValue: UltraValue { .int(Int64(self)) }
 }
 
+/// `Int64` as ``UltraValue/int(_:)``, without `Codable`.
 extension Int64: UltraValueConvertible {
     /// Reads ``UltraValue/int(_:)``.
     @inlinable public init(ultraValue: UltraValue) throws {
@@ -56,6 +59,7 @@ extension Int64: UltraValueConvertible {
     @inlinable public var ultraValue: UltraValue { .int(self) }
 }
 
+/// `UInt64` as ``UltraValue/int(_:)`` or ``UltraValue/uint(_:)``, without `Codable`.
 extension UInt64: UltraValueConvertible {
     /// Reads a non-negative integer.
     @inlinable public init(ultraValue: UltraValue) throws {
@@ -69,6 +73,7 @@ extension UInt64: UltraValueConvertible {
     @inlinable public var ultraValue: UltraValue { .unsigned(self) }
 }
 
+/// `Double` as ``UltraValue/double(_:)``, without `Codable`.
 extension Double: UltraValueConvertible {
     /// Reads a double, or an integer as a double (JSON and Python blur the two).
     @inlinable public init(ultraValue: UltraValue) throws {
@@ -82,6 +87,7 @@ extension Double: UltraValueConvertible {
     @inlinable public var ultraValue: UltraValue { .double(self) }
 }
 
+/// `String` as ``UltraValue/string(_:)``, without `Codable`.
 extension String: UltraValueConvertible {
     /// Reads ``UltraValue/string(_:)``.
     @inlinable public init(ultraValue: UltraValue) throws {
@@ -92,6 +98,7 @@ extension String: UltraValueConvertible {
     @inlinable public var ultraValue: UltraValue { .string(self) }
 }
 
+/// An array of convertible elements as ``UltraValue/array(_:)``, element by element, without `Codable`.
 extension Array: UltraValueConvertible where Element: UltraValueConvertible {
     /// Reads ``UltraValue/array(_:)`` element by element.
     @inlinable public init(ultraValue: UltraValue) throws {
@@ -102,6 +109,7 @@ extension Array: UltraValueConvertible where Element: UltraValueConvertible {
     @inlinable public var ultraValue: UltraValue { .array(map(\.ultraValue)) }
 }
 
+/// A dictionary of convertible keys and values as ``UltraValue/dictionary(_:)``, without `Codable`.
 extension Dictionary: UltraValueConvertible where Key: UltraValueConvertible, Value: UltraValueConvertible {
     /// Reads ``UltraValue/dictionary(_:)`` entry by entry.
     @inlinable public init(ultraValue: UltraValue) throws {
@@ -115,6 +123,7 @@ extension Dictionary: UltraValueConvertible where Key: UltraValueConvertible, Va
     }
 }
 
+/// An optional of a convertible type: `nil` as ``UltraValue/null``, otherwise the wrapped value's tree.
 extension Optional: UltraValueConvertible where Wrapped: UltraValueConvertible {
     /// Reads ``UltraValue/null`` as `nil`, anything else as the wrapped type.
     @inlinable public init(ultraValue: UltraValue) throws {

@@ -50,7 +50,7 @@ public struct JSONSerializer: UltraDictSerializer {
     public static let identifier = "json"
 
     /// The deepest nesting of arrays and dictionaries this serializer writes or reads:
-    /// ``UltraValue/maximumDepth``; the `$bytes` object of a bytes value does not count.
+    /// `UltraValue.maximumDepth`; the `$bytes` object of a bytes value does not count.
     public static let maximumDepth = UltraValue.maximumDepth
 
     /// The only member of the object that stands for bytes: `{"$bytes": "<base64>"}`.
@@ -91,7 +91,7 @@ public struct JSONSerializer: UltraDictSerializer {
         try Self.write(Self.object(for: value, depth: 0), into: &buffer)
     }
 
-    /// Appends the record `[isSet, key, value]`, without building an ``UltraValue/array(_:)``.
+    /// Appends the record `[isSet, key, value]`, without building an `UltraValue.array(_:)`.
     public func encodeUpdate(_ update: UltraDictUpdate, into buffer: inout [UInt8]) throws {
         let record = try Self.filling(Self.created(json_object_new_array_ext(3))) { record in
             try Self.append(Self.created(json_object_new_boolean(update.isSet ? 1 : 0)), to: record)
@@ -231,7 +231,7 @@ public struct JSONSerializer: UltraDictSerializer {
 
     /// Decodes the one JSON value spanning `bytes` with `json_tokener_parse_ex` (strict mode, after
     /// the check of the text described on the type); a top-level object's keys are read as
-    /// ``topLevelKeys`` says. Throws ``UltraDictError/Code/serialization`` for malformed, too deep
+    /// ``topLevelKeys`` says. Throws `UltraDictError.Code.serialization` for malformed, too deep
     /// or out-of-range input.
     public func decode(_ bytes: UnsafeRawBufferPointer) throws -> UltraValue {
         try Self.parse(bytes) { try Self.value(of: $0, depth: 0, integerKeys: topLevelKeys == .integers) }

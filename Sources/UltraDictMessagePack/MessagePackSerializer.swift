@@ -4,7 +4,7 @@ import UltraDictCore
 /// The MessagePack serializer on msgpack-c, byte-compatible with Python's `msgpack.dumps`
 /// (msgpack-python 1.x defaults, `use_bin_type=True`) and `msgpack.loads`.
 ///
-/// Encoding is Swift (``MessagePackWriter``) writing straight into the caller's buffer, in the
+/// Encoding is Swift (`MessagePackWriter`) writing straight into the caller's buffer, in the
 /// formats msgpack-c's packer picks; decoding uses msgpack-c's zone-based unpacker (`msgpack_unpack_next`).
 ///
 /// | UltraValue | MessagePack |
@@ -21,7 +21,7 @@ import UltraDictCore
 /// ## Nesting limit: 32
 /// msgpack-c's unpacker keeps open containers on a fixed stack of `MSGPACK_EMBED_STACK_SIZE` (32)
 /// entries and returns `MSGPACK_UNPACK_NOMEM_ERROR` for a 33rd level, so this serializer handles
-/// at most ``maximumDepth`` (32) nested arrays and dictionaries, fewer than ``UltraValue/maximumDepth``.
+/// at most ``maximumDepth`` (32) nested arrays and dictionaries, fewer than `UltraValue.maximumDepth`.
 /// `encode` throws for a deeper tree, so that nothing is written that cannot be read back.
 ///
 /// ## Untrusted input
@@ -42,14 +42,14 @@ public struct MessagePackSerializer: UltraDictSerializer {
 
     // MARK: Encoding
 
-    /// Appends `value` to `buffer` (``MessagePackWriter``, in Swift); throws for a tree nested
+    /// Appends `value` to `buffer` (`MessagePackWriter`, in Swift); throws for a tree nested
     /// deeper than ``maximumDepth`` or a string, bytes or container over 2^32-1 long, leaving
     /// `buffer` as it was.
     public func encode(_ value: UltraValue, into buffer: inout [UInt8]) throws {
         try Self.withWriter(&buffer) { try $0.write(value, depth: 0) }
     }
 
-    /// Appends the record `[isSet, key, value]` without building an ``UltraValue/array(_:)``.
+    /// Appends the record `[isSet, key, value]` without building an `UltraValue.array(_:)`.
     public func encodeUpdate(_ update: UltraDictUpdate, into buffer: inout [UInt8]) throws {
         try Self.withWriter(&buffer) { try $0.writeRecord(isSet: update.isSet, key: update.key, value: update.value) }
     }
@@ -98,13 +98,13 @@ public struct MessagePackSerializer: UltraDictSerializer {
     // MARK: Decoding
 
     /// Decodes the one value spanning `bytes` with msgpack-c's `msgpack_unpack_next`, after a
-    /// bounds check of the framing; throws ``UltraDictError/Code/serialization`` for bad input.
+    /// bounds check of the framing; throws `UltraDictError.Code.serialization` for bad input.
     public func decode(_ bytes: UnsafeRawBufferPointer) throws -> UltraValue {
         try Self.unpack(bytes) { try Self.value(of: $0) }
     }
 
     /// Decodes an update record `[isSet, key, value]`; `isSet` may be a bool or an int, as Python
-    /// writes. A record of scalars is read in Swift (``ScalarRecordReader``); any other goes
+    /// writes. A record of scalars is read in Swift (`ScalarRecordReader`); any other goes
     /// through `msgpack_unpack_next`, reading the three fields straight from msgpack-c's objects.
     public func decodeUpdate(_ bytes: UnsafeRawBufferPointer) throws -> UltraDictUpdate {
         if let record = ScalarRecordReader.record(in: bytes) { return record }

@@ -5,7 +5,7 @@ import UltraDictCore
 ///
 /// Property lists have no null and only string dictionary keys, so those two cases take a tagged
 /// form: a dictionary with exactly one entry whose key is a tag. Everything else maps to the
-/// matching plist type, and every ``UltraValue`` round-trips exactly.
+/// matching plist type, and every `UltraValue` round-trips exactly.
 ///
 /// | UltraValue | property list |
 /// | --- | --- |
@@ -44,7 +44,7 @@ public struct PropertyListSerializer: UltraDictSerializer {
     public static let identifier = "plist"
 
     /// The deepest nesting of arrays and dictionaries this serializer writes or reads:
-    /// ``UltraValue/maximumDepth``; the containers of the tagged forms do not count.
+    /// `UltraValue.maximumDepth`; the containers of the tagged forms do not count.
     public static let maximumDepth = UltraValue.maximumDepth
 
     /// The key of the one-entry dictionary that stands for null: `{"$null": true}`.
@@ -143,7 +143,7 @@ public struct PropertyListSerializer: UltraDictSerializer {
 
     /// Decodes the binary property list spanning `bytes` with `PropertyListSerialization.propertyList(
     /// from:options:format:)`, after a bounds-checked walk of its structure; throws
-    /// ``UltraDictError/Code/serialization`` for malformed, unsupported or too deep input.
+    /// `UltraDictError.Code.serialization` for malformed, unsupported or too deep input.
     public func decode(_ bytes: UnsafeRawBufferPointer) throws -> UltraValue {
         try BinaryPropertyListCheck.check(bytes)
         let object: Any

@@ -9,7 +9,7 @@ import UltraDictConcurrency
 import UltraDictCore
 import UltraDictTransport
 
-/// A clause of the ``UltraDictLock`` contract that a lock broke, as ``LockConformance`` found it.
+/// A clause of the `UltraDictLock` contract that a lock broke, as ``LockConformance`` found it.
 public struct LockConformanceFailure: Error, Sendable, CustomStringConvertible {
     /// The clause, as the contract names it: "Acquire", "Re-entrancy", "Timeout", ...
     public let clause: String
@@ -20,7 +20,7 @@ public struct LockConformanceFailure: Error, Sendable, CustomStringConvertible {
     public var description: String { "\(clause): \(message)" }
 }
 
-/// Tests a lock against the ``UltraDictLock`` contract; call it from your own tests:
+/// Tests a lock against the `UltraDictLock` contract; call it from your own tests:
 ///
 /// ```swift
 /// @Test func myLockKeepsTheContract() throws {
@@ -35,7 +35,7 @@ public enum LockConformance {
     /// acquire and release; release by a thread that does not hold the lock; exclusion between
     /// threads and between handles; re-entrancy across handles; timeouts (`.zero` tries once, a
     /// timeout waits at least its length, a live owner is not robbed with `stealAfterTimeout`).
-    /// For a ``UltraDictLockKind/shared`` lock it also checks Python UltraDict's lock words: the
+    /// For a `UltraDictLockKind.shared` lock it also checks Python UltraDict's lock words: the
     /// byte at 8 and the pid at 4 while held, zeros after; a dead owner recorded there is taken
     /// over only with `stealAfterTimeout`, a live one never; a release after a take-over throws.
     /// What it cannot check in one process (exclusion between processes, forks) the package's

@@ -6,6 +6,7 @@ import Testing
 
 // Small tools for a serializer's own tests, beside the conformance check.
 
+/// Shortcuts for a serializer's tests: encode to and decode from plain byte arrays.
 extension UltraDictSerializer {
     /// `value` encoded into a fresh buffer.
     public func encoded(_ value: UltraValue) throws -> [UInt8] {
@@ -26,7 +27,7 @@ extension UltraDictSerializer {
 }
 
 #if canImport(Testing)
-/// Expects `body` to throw an ``UltraDictError`` with code `.serialization` whose message starts
+/// Expects `body` to throw an `UltraDictError` with code `.serialization` whose message starts
 /// with `messagePrefix` (a serializer's errors start with its name, such as `"msgpack: "`).
 @discardableResult
 public func expectSerializationError(

@@ -4,7 +4,7 @@ import UltraDictCore
 import Testing
 #endif
 
-/// The conformance check of ``UltraDictSerializer``: run it from your serializer's tests.
+/// The conformance check of `UltraDictSerializer`: run it from your serializer's tests.
 ///
 /// ```swift
 /// import Testing
@@ -22,21 +22,21 @@ import Testing
 ///   containers, dictionaries with keys of every kind (see ``UltraDictSerializerCapabilities``),
 ///   70,000-element values, 1 MB strings and bytes, and 10,000-entry snapshots.
 /// - **Nesting**: ``UltraDictSerializerCapabilities/maximumDepth`` levels round-trip; one more makes
-///   `encode` throw ``UltraDictError/Code/serialization``, in a record too.
+///   `encode` throw `UltraDictError.Code.serialization`, in a record too.
 /// - **Encoding appends**: bytes already in the buffer stay as they were, also when `encode`
 ///   throws; decoding works at an odd address.
 /// - **Update records**: `encodeUpdate` and `decodeUpdate` agree with `encode` and `decode` of
-///   ``UltraDictUpdate/record``, for sets and deletes; `isSet` may be an int, as Python writes;
+///   `UltraDictUpdate.record`, for sets and deletes; `isSet` may be an int, as Python writes;
 ///   trees that are not records are refused; `encodeUpdate(_:inPlace:)`, when it writes, writes
 ///   the same bytes, and returns `nil` when they do not fit.
 /// - **Snapshots**: `decodeSnapshot` hands over the entries that `decode` finds, with or without
 ///   an announcement; the announced count, if any, comes once, before the entries, and is theirs.
 /// - **Refusals are honest**: a value the serializer may not represent (tag-like dictionaries, a
-///   key containing NUL) either throws ``UltraDictError/Code/serialization`` or round-trips.
-/// - **Malformed input** throws ``UltraDictError/Code/serialization``, never another error: the
+///   key containing NUL) either throws `UltraDictError.Code.serialization` or round-trips.
+/// - **Malformed input** throws `UltraDictError.Code.serialization`, never another error: the
 ///   empty input, every truncation of a container's or record's encoding, trailing bytes, and
 ///   random and mutated inputs. A crash stops the test process, which fails the test too.
-/// - The ``UltraDictSerializer/identifier`` is 1 to 15 printable ASCII bytes.
+/// - The `UltraDictSerializer.identifier` is 1 to 15 printable ASCII bytes.
 public enum UltraDictSerializerConformance {
     /// One way in which a serializer breaks the contract.
     public struct Failure: Sendable, Hashable, CustomStringConvertible {
@@ -72,7 +72,7 @@ public enum UltraDictSerializerConformance {
     }
 
     /// Feeds `count` random and mutated inputs to `decode` and `decodeUpdate` and returns every one
-    /// that threw anything but ``UltraDictError/Code/serialization``; an input may also decode.
+    /// that threw anything but `UltraDictError.Code.serialization`; an input may also decode.
     ///
     /// Mutations start from the serializer's own encodings of small values: flipped bits, bytes set
     /// to boundary values, inserted, deleted and duplicated ranges, truncations, splices of two

@@ -13,6 +13,7 @@ public struct SystemCallError: Error, Sendable, CustomStringConvertible {
     /// The errno value it set.
     public let errno: Int32
 
+    /// `call: strerror text (errno N)`, such as `shm_open: No such file or directory (errno 2)`.
     public var description: String { "\(call): \(String(cString: strerror(errno))) (errno \(errno))" }
 }
 
