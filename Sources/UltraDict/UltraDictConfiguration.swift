@@ -19,7 +19,7 @@ import UltraDictTransport
 public struct UltraDictConfiguration: Sendable {
     /// How values become bytes; MessagePack by default. Every process must use the same one.
     public var serializer: any UltraDictSerializer
-    /// The writers' lock; ``SharedSpinLock`` by default.
+    /// The writers' lock; `SharedSpinLock` by default.
     public var lock: any SharedMemoryLock.Type
     /// Bytes of the update stream, as Python's `buffer_size` (used when creating): 64 MiB by
     /// default. A writer dumps when a record does not fit, or earlier, once the stream has grown

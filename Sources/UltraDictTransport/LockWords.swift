@@ -1,6 +1,6 @@
 import Atomics
 
-/// The lock words of a dictionary's control block: what a ``SharedMemoryLock`` of kind
+/// The lock words of a dictionary's control block: what a `SharedMemoryLock` of kind
 /// `shared` builds on.
 ///
 /// They are Python UltraDict 0.0.6's lock words, so a lock that keeps their protocol excludes
