@@ -122,6 +122,18 @@ struct SystemCallFailureTests {
         #expect(fault.hitCount == 1)
     }
 
+    @Test(arguments: StoreKind.allCases, [("fstat", EIO), ("mmap", ENOMEM)])
+    func anAttachThatCannotReadOrMapASegmentThrowsAtOnce(kind: StoreKind, fault: (call: String, errno: Int32)) throws {
+        let (name, scratch) = (uniqueName(), try ScratchStore(kind))
+        defer { scratch.remove() }
+        let log = try UpdateLog.create(name: name, options: options, in: scratch.store)
+        defer { log.unlinkSegments() }
+        let injected = SystemCallFault(fault.call, errno: fault.errno)
+        SystemCallFault.inject(injected) { expectError(.systemCall) { try UpdateLog.attach(name: name, in: scratch.store) } }
+        #expect(injected.hitCount == 1)
+        #expect(try UpdateLog.attach(name: name, in: scratch.store).name == name)
+    }
+
     @Test(arguments: StoreKind.allCases, [(EACCES, UltraDictError.Code.permissionDenied), (EMFILE, .tooManyOpenFiles), (ENOSPC, .systemCall), (EEXIST, .alreadyExists)])
     func createFailuresHaveTheirOwnErrors(kind: StoreKind, failure: (errno: Int32, code: UltraDictError.Code)) throws {
         let (name, scratch) = (uniqueName(), try ScratchStore(kind))
