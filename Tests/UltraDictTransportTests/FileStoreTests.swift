@@ -25,13 +25,15 @@ struct FileStoreTests {
         #expect(records == [[1, 2, 3]])
     }
 
-    @Test func theDirectoryIsMadeOnCreateAndAMissingOneIsNotAttached() throws {
+    @Test func theDirectoryIsMadeWithModeSevenHundredOnCreateAndAMissingOneIsNotAttached() throws {
         let scratch = try ScratchStore(.files)
         defer { scratch.remove() }
         let store = FileStore(directory: scratch.store.directory + "/new", durability: .buffered)
         let name = uniqueName()
         expectError(.cannotAttach) { try UpdateLog.attach(name: name, in: store) }
         let log = try UpdateLog.create(name: name, options: options, in: store)
+        let attributes = try FileManager.default.attributesOfItem(atPath: store.directory)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o700)
         #expect(try UpdateLog.attach(name: name, in: store).name == log.name)
         log.unlinkSegments()
         #expect(try store.names().isEmpty)

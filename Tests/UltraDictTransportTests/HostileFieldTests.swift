@@ -248,14 +248,16 @@ struct ForeignControlBlockTests {
 /// Opens that a hostile process tries to keep waiting end at once.
 @Suite("Bounded waits", .timeLimit(.minutes(1)))
 struct BoundedWaitTests {
-    @Test func aFIFOUnderASegmentsNameIsRefusedWithoutWaiting() throws {
-        let name = uniqueName()
-        #expect(mkfifo("/dev/shm/" + name, 0o600) == 0)
-        defer { unlink("/dev/shm/" + name) }
-        expectError(.corruptSharedMemory) { try SharedMemoryStore().attach(name: name) }
-        expectError(.corruptSharedMemory) { try UpdateLog.attach(name: name) }
-        #expect(SharedMemoryStore().exists(name: name))
-        #expect(try SharedMemoryStore().owner(of: name) == geteuid())
-        #expect(try UpdateLog.unlinkSegments(name: name))  // the name is the dictionary's own
+    @Test(arguments: StoreKind.allCases)
+    func aFIFOUnderASegmentsNameIsRefusedWithoutWaiting(kind: StoreKind) throws {
+        let (name, scratch) = (uniqueName(), try ScratchStore(kind))
+        defer { scratch.remove() }
+        #expect(mkfifo(scratch.store.directory + "/" + name, 0o600) == 0)
+        defer { unlink(scratch.store.directory + "/" + name) }
+        expectError(.corruptSharedMemory) { try scratch.store.attach(name: name) }
+        expectError(.corruptSharedMemory) { try UpdateLog.attach(name: name, in: scratch.store) }
+        #expect(scratch.store.exists(name: name))
+        #expect(try scratch.store.owner(of: name) == geteuid())
+        #expect(try UpdateLog.unlinkSegments(name: name, in: scratch.store))  // the name is the dictionary's own
     }
 }
