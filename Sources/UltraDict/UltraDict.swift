@@ -81,7 +81,8 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     /// The nested dictionaries' bookkeeping, when ``recurse`` is set.
     @usableFromInline var nesting: Nesting?
 
-    /// Whether closing this handle unlinks the segments; by default, true for the creator. While
+    /// Whether closing this handle unlinks the segments; by default, true for the creator of a
+    /// dictionary in shared memory and false in a file store (which exists to outlive it). While
     /// it is set, the segments are also unlinked when this process exits normally with the
     /// handle still open (a handle in a global, say): see ``close(unlink:)``.
     public var autoUnlink: Bool {
@@ -134,7 +135,7 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     ///   - fullDumpSize: bytes of one static full-dump segment, as Python's `full_dump_size`;
     ///     `nil` writes each dump to a new segment of the right size.
     ///   - autoUnlink: whether ``close(unlink:)`` and `deinit` unlink the segments; `nil` means
-    ///     "only if this handle created them".
+    ///     "only if this handle created them" (in shared memory; never in a file store).
     ///   - serializer: how values become bytes; MessagePack by default.
     ///   - lock: the writers' lock; `SharedSpinLock` by default.
     ///   - recurse: whether a `.dictionary` value becomes a nested shared dictionary that every
@@ -192,7 +193,7 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
         self.configuration = configuration
         self.serializer = configuration.serializer
         self.lock = configuration.lock.init(name: log.name, words: log.control.lockWords)
-        self.autoUnlink = configuration.autoUnlink ?? log.isCreator
+        self.autoUnlink = configuration.autoUnlink ?? (log.isCreator && !log.store.isDurableAcrossRestarts)
         var logger = Logger(label: "UltraDict")
         logger[metadataKey: "dictionary"] = .string(log.name)
         self.logger = logger

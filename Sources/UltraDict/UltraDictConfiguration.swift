@@ -29,7 +29,8 @@ public struct UltraDictConfiguration: Sendable {
     /// writes each dump to a new segment of the right size.
     public var fullDumpSize: Int?
     /// Whether closing the handle unlinks the segments; `nil` (the default) means "only if this
-    /// handle created them".
+    /// handle created them" in shared memory, and "never" in a file store, whose dictionaries
+    /// exist to outlive their processes.
     public var autoUnlink: Bool?
     /// Whether a `.dictionary` value becomes a nested shared dictionary that every process
     /// changes in place; needs `Value == UltraValue`.

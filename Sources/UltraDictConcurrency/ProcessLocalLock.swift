@@ -24,9 +24,9 @@ public final class ProcessLocalLock: SharedMemoryLock {
 
     private let mutex: ThreadLock
 
-    /// Creates the lock of the dictionary `name`; the lock words are not used.
+    /// Creates the lock of the dictionary `name`; the lock words only say which dictionary it is.
     public init(name: String, words: LockWords) {
-        mutex = ThreadLock.shared(for: name)
+        mutex = ThreadLock.shared(for: words.dictionaryIdentity, name: name)
     }
 
     /// Takes the mutex, waiting at most `timeout` when one is given (then throws `lockTimeout`);

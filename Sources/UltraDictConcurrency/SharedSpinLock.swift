@@ -53,7 +53,7 @@ public final class SharedSpinLock: SharedMemoryLock {
     /// Creates the lock of the dictionary `name` over its control block's lock words.
     public init(name: String, words: LockWords) {
         self.words = words
-        self.threads = ThreadLock.shared(for: name)
+        self.threads = ThreadLock.shared(for: words.dictionaryIdentity, name: name)
     }
 
     /// Acquires the lock, waiting at most `timeout` when one is given; re-entrant.

@@ -132,7 +132,7 @@ final class ThreadLock: @unchecked Sendable {
         processCache = (0, 0)
     }
 
-    // MARK: One per dictionary name
+    // MARK: One per dictionary
 
     /// Guards ``registry``; a pthread mutex so that the fork handlers can hold it across `fork`.
     nonisolated(unsafe) private static let registryMutex: UnsafeMutablePointer<pthread_mutex_t> = {
@@ -151,14 +151,15 @@ final class ThreadLock: @unchecked Sendable {
     }()
     nonisolated(unsafe) private static var registry: [String: WeakThreadLock] = [:]
 
-    /// The mutex of the dictionary `name` in this process.
-    static func shared(for name: String) -> ThreadLock {
+    /// The mutex in this process of the dictionary `identity` (its control segment's file,
+    /// `LockWords.dictionaryIdentity`), named `name` in messages.
+    static func shared(for identity: String, name: String) -> ThreadLock {
         pthread_mutex_lock(registryMutex)
         defer { pthread_mutex_unlock(registryMutex) }
-        if let existing = registry[name]?.lock { return existing }
+        if let existing = registry[identity]?.lock { return existing }
         let lock = ThreadLock(name: name)
         registry = registry.filter { $0.value.lock != nil }
-        registry[name] = WeakThreadLock(lock: lock)
+        registry[identity] = WeakThreadLock(lock: lock)
         return lock
     }
 }

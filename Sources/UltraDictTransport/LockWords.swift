@@ -21,6 +21,11 @@ public struct LockWords: Sendable {
     /// u64 at byte 320: the owner's ``LockOwner/identity``, 0 when free or unknown.
     public let ownerIdentity: LockWord<UInt64>
 
+    /// Which dictionary the words are in, as the control segment's file (device and inode):
+    /// the key under which the locks of one dictionary in this process share one mutex, so
+    /// that a dictionary of the same name in another store has a lock of its own.
+    package var dictionaryIdentity: String { ownerPID.control.segment.identity }
+
     package init(ownerPID: LockWord<UInt32>, lockByte: LockWord<UInt8>, ownerIdentity: LockWord<UInt64>) {
         self.ownerPID = ownerPID
         self.lockByte = lockByte

@@ -14,8 +14,9 @@ extension UpdateLog {
     /// next publication does not remove. Throws `fullDumpMemoryFull`, changing nothing, if a
     /// static dump is too small.
     ///
-    /// On a durable store each step reaches the disk before the next can: the dump's file and
-    /// its directory entry before the sequence word goes odd, the control block after it goes
+    /// On a durable store each step reaches the disk before the next can: the pending and
+    /// replaced names before the dump's file exists, the file and its directory entry before
+    /// the sequence word goes odd, the control block after it goes
     /// odd and after it goes even, a static dump's copy before it goes even; the replaced dump
     /// is removed only after. So after a power loss the files hold a state that a process crash
     /// at that step would have left. A failed `msync` throws `systemCall`; from the odd step on
@@ -85,13 +86,15 @@ extension UpdateLog {
         control.replacedDumpName = nil
     }
 
-    /// Creates a new dump segment under a random `psm_xxxxxxxx` name, recorded as pending before
-    /// the segment exists, so that a writer that dies right after creating it leaves it named.
+    /// Creates a new dump segment under a random `psm_xxxxxxxx` name, recorded as pending (on a
+    /// durable store, on disk) before the segment exists, so that a writer that dies right after
+    /// creating it, or a power loss, leaves it named.
     private func createPendingDump(size: Int) throws -> MappedSegment {
         while true {
             let name = SegmentName.random()
             control.pendingDumpName = name
             do {
+                try control.synchronize()
                 return try store.create(name: name, size: size)
             } catch UltraDictError.alreadyExists {
                 continue  // Another dump took that name: draw again.

@@ -136,7 +136,9 @@ struct CleanCommand: ParsableCommand {
             a Python writer that died between creating and publishing a dump leaves one. Each entry is {"kind": "dictionary" \
             or "dump", "name", "segments"}. A process that attaches a dictionary while it is being \
             removed keeps what it mapped. Run as the owner of the segments or as root: processes \
-            whose /proc entries cannot be read are not seen.
+            whose /proc entries cannot be read are not seen. With --directory, dictionaries are \
+            kept (a file store's exist to outlive their creators: remove one with 'unlink'), and \
+            only orphaned full dumps are removed.
             """
     )
 
@@ -172,7 +174,8 @@ struct CleanCommand: ParsableCommand {
         // A register or nested dictionary goes with its root, never on its own while the root is there.
         let nested = Set(trees.flatMap { $0.nested.map(\.name) })
         var removed: [JSON] = []
-        for tree in trees where !nested.contains(tree.root.name) {
+        // A file store's dictionaries exist to outlive their creators: only `unlink` removes them.
+        for tree in trees where !nested.contains(tree.root.name) && !store.segmentStore.isDurableAcrossRestarts {
             let segments = tree.segments(in: directory)
             guard tree.root.name.hasPrefix(prefix), tree.root.isCreatorAlive != true,
                   segments.allSatisfy({ users.pids(using: $0).isEmpty }) else { continue }

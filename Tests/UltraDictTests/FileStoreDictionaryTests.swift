@@ -47,6 +47,27 @@ struct FileStoreDictionaryTests {
         inFiles["where"] = 2
         #expect(inMemory["where"] == 1 && inFiles["where"] == 2)
         #expect(inFiles.configuration.store == directory.store())
+        // Each has its own lock: holding one does not count as holding the other.
+        try inMemory.withLock { _ in
+            try inFiles.withLock { (inFiles) throws in
+                #expect(try inFiles.status().lockHeld)
+                inFiles["copied"] = 1
+            }
+        }
+        #expect(try !inFiles.status().lockHeld && !inMemory.status().lockHeld)
+    }
+
+    @Test func aDictionaryInFilesOutlivesItsCreatorByDefault() throws {
+        let directory = try ScratchDirectory(creating: false)
+        defer { directory.remove() }
+        let name = uniqueName()
+        let creator = try UltraDict<String, Int>(name: name, create: true, configuration: UltraDictConfiguration(store: directory.store()))
+        #expect(!creator.autoUnlink)
+        creator["kept"] = 1
+        creator.close()
+        let reopened = try UltraDict<String, Int>(name: name, create: false, configuration: UltraDictConfiguration(store: directory.store()))
+        #expect(reopened["kept"] == 1)
+        reopened.unlink()
     }
 
     @Test func aTreeOfNestedDictionariesLivesInItsRootsDirectory() throws {

@@ -88,10 +88,11 @@ struct FileStoreTests {
             #expect(try log.append([1], cursor: &cursor))
             try log.publishFullDump([2], cursor: &cursor)
         }
-        // A write: the record, then the position. A dump: the dump, the control block when the
-        // sequence goes odd and when it goes even; the new dump's directory entry, and the
-        // replaced dump's removal (none here: the first dump replaces nothing).
-        #expect(msync.callCount == (durability == .synchronous ? 5 : 0))
+        // A write: the record, then the position. A dump: the control block with the pending
+        // name, the dump, the control block when the sequence goes odd and when it goes even;
+        // the new dump's directory entry, and the replaced dump's removal (none here: the first
+        // dump replaces nothing).
+        #expect(msync.callCount == (durability == .synchronous ? 6 : 0))
         #expect(fsync.callCount == (durability == .synchronous ? 1 : 0))
     }
 }

@@ -51,18 +51,23 @@ func system_unlink(_ path: String) throws(SystemCallError) {
     _ = try retryingInterrupts("unlink") { unlink(path) }
 }
 
-/// Calls `mkdir(path, mode)`; a directory that exists already is no error.
-func system_mkdir_if_missing(_ path: String, _ mode: mode_t) throws(SystemCallError) {
+/// Calls `mkdir(path, mode)`; returns false when the directory existed already.
+func system_mkdir_if_missing(_ path: String, _ mode: mode_t) throws(SystemCallError) -> Bool {
     do {
         _ = try retryingInterrupts("mkdir") { mkdir(path, mode) }
+        return true
     } catch where error.errno == EEXIST {
-        return
+        return false
     }
 }
 
-/// Calls `fsync(fd)`.
+/// Calls `fsync(fd)`; on Darwin `fcntl(fd, F_FULLFSYNC)`, which also flushes the drive's cache.
 func system_fsync(_ fd: Int32) throws(SystemCallError) {
+    #if canImport(Darwin)
+    _ = try retryingInterrupts("fsync") { fcntl(fd, F_FULLFSYNC) }
+    #else
     _ = try retryingInterrupts("fsync") { fsync(fd) }
+    #endif
 }
 
 /// Calls `msync(address, count, MS_SYNC)`.
@@ -71,12 +76,16 @@ func system_msync(_ address: UnsafeMutableRawPointer, _ count: Int) throws(Syste
 }
 
 /// Calls `posix_fallocate(fd, 0, size)`, which returns its error instead of setting errno.
+/// Darwin has none: there the blocks are not reserved, and a full disk can still fail a write
+/// into the mapping later.
 func system_posix_fallocate(_ fd: Int32, _ size: Int) throws(SystemCallError) {
+    #if canImport(Glibc)
     _ = try retryingInterrupts("posix_fallocate") {
         let result = posix_fallocate(fd, 0, off_t(size))
         if result != 0 { errno = result }
         return result == 0 ? 0 : -1
     }
+    #endif
 }
 
 /// Calls `opendir(path)` and `readdir` until the end: the names of the entries but `.` and `..`.
@@ -102,12 +111,12 @@ func system_ftruncate(_ fd: Int32, _ size: Int) throws(SystemCallError) {
     _ = try retryingInterrupts("ftruncate") { ftruncate(fd, off_t(size)) }
 }
 
-/// Calls `fstat(fd)` and returns the file's size in bytes, its owner's user id, and whether it
-/// is a regular file (as every shared-memory segment is).
-func system_fstat(_ fd: Int32) throws(SystemCallError) -> (size: Int, owner: uid_t, isRegularFile: Bool) {
+/// Calls `fstat(fd)` and returns the file's size in bytes, its owner's user id, whether it is
+/// a regular file (as every segment is), and its identity: the device and inode, as text.
+func system_fstat(_ fd: Int32) throws(SystemCallError) -> (size: Int, owner: uid_t, isRegularFile: Bool, identity: String) {
     var info = stat()
     _ = try retryingInterrupts("fstat") { fstat(fd, &info) }
-    return (Int(info.st_size), info.st_uid, info.st_mode & S_IFMT == S_IFREG)
+    return (Int(info.st_size), info.st_uid, info.st_mode & S_IFMT == S_IFREG, "\(info.st_dev):\(info.st_ino)")
 }
 
 /// Calls `mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)`.

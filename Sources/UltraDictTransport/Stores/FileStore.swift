@@ -11,15 +11,24 @@ package struct FileStore: SegmentStore {
     /// Which syncs a handle makes.
     package let durability: UltraDictStore.Durability
 
-    /// The store of the files in `directory`.
+    /// The store of the files in `directory`; a relative path is taken from the current
+    /// directory now, once.
     package init(directory: String, durability: UltraDictStore.Durability) {
-        self.directory = directory
+        self.directory = directory.hasPrefix("/") ? directory : FileStore.currentDirectory() + "/" + directory
         self.durability = durability
+    }
+
+    /// The current directory (`getcwd`), or `.` when it cannot be read.
+    private static func currentDirectory() -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        return getcwd(&buffer, buffer.count).map { String(cString: $0) } ?? "."
     }
 
     package func describe(_ name: String) -> String { "file '\(path(name))'" }
 
     package var isDurable: Bool { durability == .synchronous }
+
+    package var isDurableAcrossRestarts: Bool { true }
 
     /// The file of the segment `name`.
     package func path(_ name: String) -> String {
@@ -27,10 +36,19 @@ package struct FileStore: SegmentStore {
     }
 
     /// Calls `open(path, flags | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC, 0600)`; on `O_CREAT`
-    /// first makes the directory (mode 0700) if it is missing.
+    /// first makes the directory (mode 0700) if it is missing, durably when the store is.
     package func openDescriptor(_ name: String, flags: Int32) throws(SystemCallError) -> Int32 {
-        if flags & O_CREAT != 0 { try system_mkdir_if_missing(directory, 0o700) }
+        if flags & O_CREAT != 0, try system_mkdir_if_missing(directory, 0o700) {
+            try synchronize(directory: parent(of: directory))
+        }
         return try system_open(path(name), flags | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC, 0o600)
+    }
+
+    /// The directory that holds `path`.
+    private func parent(of path: String) -> String {
+        let trimmed = path.hasSuffix("/") ? String(path.dropLast()) : path
+        guard let slash = trimmed.lastIndex(of: "/") else { return "." }
+        return slash == trimmed.startIndex ? "/" : String(trimmed[..<slash])
     }
 
     /// Calls `ftruncate`, then `posix_fallocate`, so that the disk blocks are reserved now: a
@@ -41,14 +59,21 @@ package struct FileStore: SegmentStore {
         try system_posix_fallocate(fd, size)
     }
 
-    /// Calls `unlink(path)`, then syncs the directory when durable.
+    /// Calls `unlink(path)`, then syncs the directory when durable. A removal that does not
+    /// reach the disk only leaves a file that the next removal or `ultradict clean` takes, so a
+    /// failing sync there is not reported.
     package func removeName(_ name: String) throws(SystemCallError) {
         try system_unlink(path(name))
-        try synchronizeDirectory()
+        try? synchronizeDirectory()
     }
 
     /// Calls `fsync` on the directory when the store is durable.
     package func synchronizeDirectory() throws(SystemCallError) {
+        try synchronize(directory: directory)
+    }
+
+    /// Calls `fsync` on `directory` when the store is durable.
+    private func synchronize(directory: String) throws(SystemCallError) {
         guard isDurable else { return }
         let fd = try system_open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)
         defer { system_close(fd) }

@@ -20,12 +20,17 @@ package final class MappedSegment: @unchecked Sendable {
     package let owner: uid_t
     /// The store the segment belongs to.
     package let store: any SegmentStore
+    /// The file behind the mapping, as its device and inode: the same for every mapping of one
+    /// segment, whatever name or path reached it, and different for another segment of the
+    /// same name in another store, or made again after an unlink.
+    package let identity: String
 
-    init(name: String, size: Int, base: UnsafeMutableRawPointer, owner: uid_t, store: any SegmentStore) {
+    init(name: String, size: Int, base: UnsafeMutableRawPointer, owner: uid_t, identity: String, store: any SegmentStore) {
         self.name = name
         self.size = size
         self.base = base
         self.owner = owner
+        self.identity = identity
         self.store = store
     }
 

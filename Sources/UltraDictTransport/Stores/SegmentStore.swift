@@ -21,6 +21,10 @@ package protocol SegmentStore: Sendable {
     /// Whether segments are written to disk (``MappedSegment/synchronize(_:)``) and new names
     /// made durable before the update log publishes what they hold.
     var isDurable: Bool { get }
+    /// Whether the segments outlive a restart of the machine (files do, shared memory does
+    /// not): then a dictionary is not unlinked by default when its creator closes it, and
+    /// `ultradict clean` does not remove it for having no live creator.
+    var isDurableAcrossRestarts: Bool { get }
     /// Opens the segment `name` with `open(2)`'s `flags` and mode 0600, never following a
     /// symbolic link and never waiting (a FIFO planted under a segment's name would block).
     func openDescriptor(_ name: String, flags: Int32) throws(SystemCallError) -> Int32
@@ -48,7 +52,10 @@ extension SegmentStore {
         defer { system_close(fd) }
         do {
             try allocate(fd, size: size)
-            let segment = MappedSegment(name: name, size: size, base: try system_mmap_shared(fd, size), owner: system_geteuid(), store: self)
+            let identity = try system_fstat(fd).identity
+            let segment = MappedSegment(
+                name: name, size: size, base: try system_mmap_shared(fd, size), owner: system_geteuid(), identity: identity, store: self
+            )
             try synchronizeDirectory()
             return segment
         } catch {
@@ -74,7 +81,7 @@ extension SegmentStore {
         let fd = try open(name, O_RDWR)
         defer { system_close(fd) }
         do {
-            let (size, owner, isRegularFile) = try system_fstat(fd)
+            let (size, owner, isRegularFile, identity) = try system_fstat(fd)
             guard isRegularFile else {
                 throw UltraDictError(.corruptSharedMemory, "\(describe(name)) is not a segment (a FIFO, a device or a directory)")
             }
@@ -94,7 +101,7 @@ extension SegmentStore {
             guard size >= max(minimumSize, 1) else {
                 throw UltraDictError(.corruptSharedMemory, "\(describe(name)) has \(size) bytes, expected at least \(minimumSize)")
             }
-            return MappedSegment(name: name, size: size, base: try system_mmap_shared(fd, size), owner: owner, store: self)
+            return MappedSegment(name: name, size: size, base: try system_mmap_shared(fd, size), owner: owner, identity: identity, store: self)
         } catch let error as SystemCallError {
             throw UltraDictError(.systemCall, "cannot map \(describe(name))", underlying: error)
         }
@@ -111,15 +118,19 @@ extension SegmentStore {
         }
     }
 
-    /// Removes the name `name` if the segment belongs to the user `owner`; returns false if it
-    /// did not exist or belongs to another user (left in place).
+    /// Removes the name `name` if it is a segment (a regular file) of the user `owner`; returns
+    /// false if it did not exist, belongs to another user or is not a segment (left in place).
     @discardableResult
     package func unlink(name: String, ifOwnedBy owner: uid_t) throws -> Bool {
+        let fd: Int32
         do {
-            return try self.owner(of: name) == owner ? try unlink(name: name) : false
+            fd = try open(name, O_RDONLY)
         } catch UltraDictError.cannotAttach {
             return false
         }
+        defer { system_close(fd) }
+        guard let file = try? system_fstat(fd), file.owner == owner, file.isRegularFile else { return false }
+        return try unlink(name: name)
     }
 
     /// Removes the name `name`; returns false if it did not exist.

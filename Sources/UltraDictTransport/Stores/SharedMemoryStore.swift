@@ -16,6 +16,8 @@ package struct SharedMemoryStore: SegmentStore {
 
     package var isDurable: Bool { false }
 
+    package var isDurableAcrossRestarts: Bool { false }
+
     /// Calls `shm_open("/" + name, flags | O_NONBLOCK, 0600)` (Linux adds `O_NOFOLLOW`).
     package func openDescriptor(_ name: String, flags: Int32) throws(SystemCallError) -> Int32 {
         try system_shm_open("/" + name, flags | O_NONBLOCK, 0o600)
