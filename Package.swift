@@ -48,7 +48,7 @@ let package = Package(
         // Not API (leading underscore): the serializers by identifier, for the tool and the tests.
         .target(
             name: "_UltraDictSerializerRegistry",
-            dependencies: ["UltraDictCore", "UltraDictMessagePack", "UltraDictJSON", "UltraDictPropertyList"],
+            dependencies: ["UltraDictCore", "UltraDictMessagePack", "UltraDictJSON", "UltraDictPropertyList", argumentParser],
             path: "Sources/UltraDictSerializerRegistry"
         ),
 

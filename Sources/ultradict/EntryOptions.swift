@@ -2,33 +2,6 @@ import ArgumentParser
 import UltraDict
 import _UltraDictSerializerRegistry
 
-/// A serializer the tool can read and write, by the identifier it records (``SerializerRegistry``).
-struct SerializerChoice: Equatable, ExpressibleByArgument, CustomStringConvertible {
-    /// The identifier.
-    let description: String
-
-    /// MessagePack, the default.
-    static let msgpack = SerializerChoice(rawValue: MessagePackSerializer.identifier)!
-
-    /// Every registered serializer, as `--serializer` lists them.
-    static var allValueStrings: [String] { SerializerRegistry.identifiers }
-
-    /// The serializer recorded as `rawValue`, or `nil` if the registry does not know it.
-    init?(rawValue: String) {
-        guard SerializerRegistry.identifiers.contains(rawValue) else { return nil }
-        description = rawValue
-    }
-
-    /// The serializer named on the command line.
-    init?(argument: String) { self.init(rawValue: argument) }
-
-    /// A serializer of this kind; `integerKeys` asks a full dump's keys to be read back as
-    /// integers where the format writes them as text (JSON).
-    func make(integerKeys: Bool) -> any UltraDictSerializer {
-        SerializerRegistry.serializer(description, integerKeys: integerKeys)!
-    }
-}
-
 /// What `--int-key` does for a command, which its help says: the commands that take a KEY read
 /// it as an integer, the others only decode keys.
 protocol IntegerKeyUse {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import UltraDict
+import _UltraDictSerializerRegistry
 import UltraDictTransport
 
 /// The soak: creates a dictionary, keeps `--processes` workers running on it, SIGKILLs one at
@@ -16,7 +17,7 @@ struct SoakCommand: ParsableCommand {
     @Option(help: "How long the workers run, in seconds.") var seconds: Double = 20
     @Option(help: "Worker processes running at a time.") var processes = 8
     @Option(help: "Mean milliseconds between two kills.") var killIntervalMs = 200
-    @Option(help: "The dictionary's serializer.") var serializer: SerializerName = .msgpack
+    @Option(help: "The dictionary's serializer.") var serializer: SerializerChoice = .msgpack
     @Option(help: "Bytes of a static full dump rewritten in place; by default each dump is a new segment.") var staticDumpSize: Int?
     @Option(help: "Bytes of the update stream: small, so that writers publish full dumps often.") var bufferSize = 4096
     @Option(help: "Keys each slot writes and deletes.") var keysPerProcess = 16
@@ -39,7 +40,7 @@ struct SoakCommand: ParsableCommand {
                 let remaining = max(0, Int((end - .now) / .milliseconds(1)))
                 return try WorkerProcess(slot: slot, incarnation: incarnations, arguments: [
                     name, "--slot", "\(slot)", "--keys-per-slot", "\(keysPerProcess)", "--slots", "\(processes)",
-                    "--incarnation", "\(incarnations)", "--milliseconds", "\(remaining)", "--serializer", serializer.rawValue,
+                    "--incarnation", "\(incarnations)", "--milliseconds", "\(remaining)", "--serializer", serializer.description,
                 ])
             }
             func collect(_ worker: WorkerProcess) {
@@ -90,7 +91,7 @@ struct SoakCommand: ParsableCommand {
 
         for violation in violations { print("violation: \(violation)") }
         print("""
-            soak details: \(serializer.rawValue), \(dumps) \(staticDumpSize.map { "full dumps in place (\($0) bytes)" } ?? "dynamic full dumps"), \
+            soak details: \(serializer.description), \(dumps) \(staticDumpSize.map { "full dumps in place (\($0) bytes)" } ?? "dynamic full dumps"), \
             \(ledger.increments) increments acknowledged (+\(ledger.unconfirmedIncrements) cut short), \
             \(orphans.count - removed.count) new dump segments in use or not ours
             """)

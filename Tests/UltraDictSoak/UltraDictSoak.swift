@@ -16,27 +16,11 @@ struct UltraDictSoak: ParsableCommand {
     )
 }
 
-/// The serializers a soak can run with.
-struct SerializerName: ExpressibleByArgument {
-    /// The identifier (``SerializerRegistry``).
-    let rawValue: String
-
-    /// MessagePack, the default.
-    static let msgpack = SerializerName(argument: MessagePackSerializer.identifier)!
-
-    /// Every registered serializer, as `--serializer` lists them.
-    static var allValueStrings: [String] { SerializerRegistry.identifiers }
-
-    /// The serializer named on the command line, if the registry knows it.
-    init?(argument: String) {
-        guard SerializerRegistry.identifiers.contains(argument) else { return nil }
-        rawValue = argument
-    }
-
+extension SerializerChoice {
     /// Opens the soak's dictionary with this serializer: creates it with `bufferSize` and
     /// `fullDumpSize` when `create`, else attaches it.
     func open(_ name: String, create: Bool, bufferSize: Int = UltraDict<String, Int>.defaultBufferSize, fullDumpSize: Int? = nil) throws -> UltraDict<String, Int> {
-        let serializer = SerializerRegistry.serializer(rawValue)!
+        let serializer = make(integerKeys: false)
         let dictionary = try UltraDict<String, Int>(name: name, create: create, bufferSize: bufferSize, fullDumpSize: fullDumpSize, serializer: serializer)
         // Falling behind dumps and repairing killed writers' publications is what a soak does.
         dictionary.logger.logLevel = .error

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import UltraDict
+import _UltraDictSerializerRegistry
 
 /// One worker: a random mix of operations until its time is up. Before each write, delete or
 /// increment it prints an intent line, and after it returns an acknowledgment line, so that the
@@ -18,7 +19,7 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Slots in all (the keys read come from every slot).") var slots: Int
     @Option(help: "A number unique to this worker process, put in the values it writes.") var incarnation: Int
     @Option(help: "How long to run.") var milliseconds: Int
-    @Option(help: "The dictionary's serializer.") var serializer: SerializerName = .msgpack
+    @Option(help: "The dictionary's serializer.") var serializer: SerializerChoice = .msgpack
 
     /// How long a writer waits for the lock before it takes it over from a dead owner.
     static let lockTimeout: Duration = .milliseconds(100)
