@@ -35,12 +35,11 @@ func count() throws {
     say("count \(d.count)")
 }
 
-/// create NAME BUFFERSIZE [FULLDUMPSIZE]: creates NAME (Int keys and values) with these sizes,
-/// which stays when the helper exits (autoUnlink false)
+/// create NAME [FULLDUMPSIZE]: creates NAME (Int keys and values), with a static full dump of
+/// that size if given, which stays when the helper exits (autoUnlink false)
 func create() throws {
     var configuration = options.configuration(keyType: Int.self)
-    configuration.bufferSize = integer(rest[0])
-    configuration.fullDumpSize = rest.count > 1 ? integer(rest[1]) : nil
+    configuration.fullDumpSize = rest.first.map(integer)
     configuration.autoUnlink = false
     _ = try UltraDict<Int, Int>(name: options.name, create: true, configuration: configuration)
     say("created")

@@ -3,8 +3,9 @@ import UltraDict
 import _UltraDictSerializerRegistry
 
 /// What the command line asks for: `COMMAND NAME [ARGS...]`, then the options `--serializer NAME`
-/// (MessagePack when absent), `--directory DIR` (the file store in DIR instead of shared memory)
-/// and `--durability buffered|synchronous` (the file store's; synchronous when absent).
+/// (MessagePack when absent), `--directory DIR` (the file store in DIR instead of shared memory),
+/// `--durability buffered|synchronous` (the file store's; synchronous when absent) and
+/// `--buffer-size BYTES` (of the dictionaries the helper creates; the default when absent).
 struct HelperOptions: Sendable {
     var command: String
     /// The dictionary's name.
@@ -14,6 +15,8 @@ struct HelperOptions: Sendable {
     var serializerName = "msgpack"
     /// Where every dictionary the helper opens or creates lives.
     var store = UltraDictStore.sharedMemory
+    /// The update stream's size of the dictionaries the helper creates.
+    var bufferSize = UltraDictConfiguration.defaultBufferSize
 
     init(parsing arguments: [String]) {
         var positional: [String] = []
@@ -25,6 +28,7 @@ struct HelperOptions: Sendable {
             switch argument {
             case "--serializer": serializerName = value
             case "--directory": directory = value
+            case "--buffer-size": bufferSize = integer(value)
             case "--durability":
                 switch value {
                 case "buffered": durability = .buffered
@@ -35,17 +39,17 @@ struct HelperOptions: Sendable {
             }
         }
         guard positional.count >= 2 else {
-            fail("usage: UltraDictTestHelper COMMAND NAME [ARGS...] [--serializer NAME] [--directory DIR [--durability buffered|synchronous]]")
+            fail("usage: UltraDictTestHelper COMMAND NAME [ARGS...] [--serializer NAME] [--directory DIR [--durability buffered|synchronous]] [--buffer-size BYTES]")
         }
         (command, name, rest) = (positional[0], positional[1], Array(positional.dropFirst(2)))
         if let directory { store = .files(in: directory, durability: durability) }
     }
 
-    /// The settings of every dictionary the helper opens or creates: the serializer and the store
-    /// named on the command line, `recurse` as the dictionary was created.
+    /// The settings of every dictionary the helper opens or creates: the serializer, the store and
+    /// the buffer size named on the command line, `recurse` as the dictionary was created.
     func configuration<Key>(keyType: Key.Type, recurse: Bool = false) -> UltraDictConfiguration {
         guard let serializer = SerializerRegistry.serializer(serializerName, keyType: Key.self) else { fail("unknown serializer \(serializerName)") }
-        return UltraDictConfiguration(serializer: serializer, recurse: recurse, store: store)
+        return UltraDictConfiguration(serializer: serializer, bufferSize: bufferSize, recurse: recurse, store: store)
     }
 }
 
