@@ -26,24 +26,8 @@ struct WriterKillTests {
         let name = uniqueName()
         let survivor: UltraDict<Int, Int> = try fixture.createDictionary(name, serializer: "msgpack", bufferSize: 512, fullDumpSize: fullDumpSize)
         defer { survivor.close(unlink: true) }
-        let children = try (0..<writers).map { index in
-            try fixture.helper(["ack-writer", name, String(index * Self.keysPerWriter), String(Self.keysPerWriter)])
-        }
-        // Kill once every writer is under way, at a random instant of the next 50 ms.
-        let firstLines = children.map { $0.readLine() }
-        usleep(UInt32.random(in: 0...50_000, using: &generator))
-        for child in children { kill(child.process.processIdentifier, SIGKILL) }
-
-        var acknowledged: [Int: Int] = [:]
-        for (child, firstLine) in zip(children, firstLines) {
-            let result = child.finishWithOutput()
-            #expect(result.status == SIGKILL, "the writer ended by itself: \(result.errors)")
-            for line in [firstLine] + result.lines {
-                let fields = line.split(separator: " ")
-                guard fields.count == 3, fields[0] == "ack", let key = Int(fields[1]), let value = Int(fields[2]) else { continue }
-                acknowledged[key] = value
-            }
-        }
+        let perWriter = try killAckWriters(name, count: writers, keysPerWriter: Self.keysPerWriter, in: fixture, using: &generator)
+        let acknowledged = perWriter.reduce(into: [Int: Int]()) { all, writes in all.merge(writes) { $1 } }
         #expect(!acknowledged.isEmpty)
 
         // A killed writer may hold the lock: take it over, repairing whatever it left unfinished.
@@ -60,5 +44,33 @@ struct WriterKillTests {
         let fresh = try UltraDict<Int, Int>(name: name, create: false, configuration: UltraDictConfiguration(store: fixture.store))
         for (key, value) in acknowledged { #expect((fresh[key] ?? 0) >= value) }
         #expect(fresh[-10] == -9)
+    }
+}
+
+/// Starts `count` `ack-writer` helpers on `name` in `fixture`'s store, writer `i` cycling
+/// through the keys `i * keysPerWriter ..< (i + 1) * keysPerWriter` with the values 1, 2, 3...;
+/// SIGKILLs them all at a random instant of the 50 ms after every one has written; returns what
+/// each acknowledged: key → last acknowledged value.
+func killAckWriters(
+    _ name: String, count: Int, keysPerWriter: Int, in fixture: StoreFixture,
+    using generator: inout some RandomNumberGenerator, sourceLocation: SourceLocation = #_sourceLocation
+) throws -> [[Int: Int]] {
+    let children = try (0..<count).map { index in
+        try fixture.helper(["ack-writer", name, String(index * keysPerWriter), String(keysPerWriter)])
+    }
+    let firstLines = children.map { $0.readLine() }
+    usleep(UInt32.random(in: 0...50_000, using: &generator))
+    for child in children { kill(child.process.processIdentifier, SIGKILL) }
+
+    return zip(children, firstLines).map { child, firstLine in
+        let result = child.finishWithOutput()
+        #expect(result.status == SIGKILL, "the writer ended by itself: \(result.errors)", sourceLocation: sourceLocation)
+        var acknowledged: [Int: Int] = [:]
+        for line in [firstLine] + result.lines {
+            let fields = line.split(separator: " ")
+            guard fields.count == 3, fields[0] == "ack", let key = Int(fields[1]), let value = Int(fields[2]) else { continue }
+            acknowledged[key] = value
+        }
+        return acknowledged
     }
 }
