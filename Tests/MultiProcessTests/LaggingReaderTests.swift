@@ -17,7 +17,7 @@ func figures(_ line: String) -> [String: Int] {
 struct LaggingReaderTests {
     /// How long the writer writes: longer in the file store, where a full dump creates, sizes
     /// and removes a file, so that it publishes as many.
-    static func writingMilliseconds(in store: TestStore) -> Int { store == .files ? 2500 : 1500 }
+    static func writingMilliseconds(in store: TestStore) -> Int { store == .files ? 2000 : 1500 }
     /// How many readers read meanwhile.
     static let readerCount = 3
 
