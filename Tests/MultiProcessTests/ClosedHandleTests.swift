@@ -7,11 +7,14 @@ import _UltraDictTestSupport
 struct ClosedHandleTests {
     /// The subscript's setter cannot throw: a write after `close()` traps, naming the dictionary
     /// and why, as any failed write does, rather than being dropped.
-    @Test func aSubscriptWriteAfterCloseTraps() throws {
+    @Test(arguments: TestStore.allCases)
+    func aSubscriptWriteAfterCloseTraps(store: TestStore) throws {
+        let fixture = try StoreFixture(store)
+        defer { fixture.remove() }
         let name = uniqueName()
-        let result = try ChildProcess("UltraDictTestHelper", ["write-after-close", name]).finishWithOutput()
+        let result = try fixture.helper(["write-after-close", name]).finishWithOutput()
         #expect(result.lines == ["closed"])
         #expect(result.status != 0 && result.errors.contains("UltraDict '\(name)' is closed"), "\(result.errors)")
-        #expect(segments(of: name).isEmpty)
+        #expect(fixture.segments(of: name).isEmpty)
     }
 }

@@ -7,20 +7,23 @@ import _UltraDictTestSupport
 /// own leak check does when it cannot look.
 @Suite("Command line: messages", .serialized)
 struct CommandLineMessagesTests {
-    @Test func aMissingKeyHintsAtTheOtherReadingOnlyWhenThatKeyIsThere() throws {
-        let held = try HeldDictionary(uniqueName(), entries: ["7", "seven"])
+    @Test(arguments: TestStore.allCases)
+    func aMissingKeyHintsAtTheOtherReadingOnlyWhenThatKeyIsThere(store: TestStore) throws {
+        let fixture = try StoreFixture(store)
+        defer { fixture.remove() }
+        let held = try HeldDictionary(uniqueName(), in: fixture, entries: ["7", "seven"])
         defer { held.release() }
         let name = held.name
-        #expect(try ultradict("set", name, "12", "1").status == 0, "the string key \"12\"")
+        #expect(try fixture.ultradict("set", name, "12", "1").status == 0, "the string key \"12\"")
 
-        let asString = try ultradict("get", name, "7")
+        let asString = try fixture.ultradict("get", name, "7")
         #expect(asString.status == 1)
         #expect(asString.errors == "error: no key \"7\" in '\(name)' (KEY was read as a string; there is the key 7: pass --int-key)\n")
-        let asInteger = try ultradict("delete", name, "12", "--int-key")
+        let asInteger = try fixture.ultradict("delete", name, "12", "--int-key")
         #expect(asInteger.status == 1)
         #expect(asInteger.errors == "error: no key 12 in '\(name)' (KEY was read as an integer; there is the key \"12\": drop --int-key)\n")
-        #expect(try ultradict("get", name, "8").errors == "error: no key \"8\" in '\(name)'\n", "no hint when neither is there")
-        #expect(try ultradict("get", name, "b").errors == "error: no key \"b\" in '\(name)'\n")
+        #expect(try fixture.ultradict("get", name, "8").errors == "error: no key \"8\" in '\(name)'\n", "no hint when neither is there")
+        #expect(try fixture.ultradict("get", name, "b").errors == "error: no key \"b\" in '\(name)'\n")
     }
 
     @Test(arguments: ["dump", "watch"]) func commandsWithoutAKeyDescribeIntKeyAsDecoding(command: String) throws {

@@ -10,30 +10,36 @@ import _UltraDictTestSupport
 struct CommandLineNestedTests {
     // MARK: Reading and writing
 
-    @Test func dumpGetSetAndDeleteFollowTheRecursionFlag() throws {
+    @Test(arguments: TestStore.allCases)
+    func dumpGetSetAndDeleteFollowTheRecursionFlag(store: TestStore) throws {
+        let fixture = try StoreFixture(store)
+        defer { fixture.remove() }
         let name = uniqueName()
-        let root = try makeTree(name)
+        let root = try makeTree(name, in: fixture)
 
-        #expect(try ultradict("dump", name).lastLine == #"{"inner":{"a":1,"deep":{"b":2}},"plain":1}"#)
-        #expect(try ultradict("get", name, "inner").lastLine == #"{"a":1,"deep":{"b":2}}"#)
-        #expect(try ultradict("get", name, "plain").lastLine == "1")
+        #expect(try fixture.ultradict("dump", name).lastLine == #"{"inner":{"a":1,"deep":{"b":2}},"plain":1}"#)
+        #expect(try fixture.ultradict("get", name, "inner").lastLine == #"{"a":1,"deep":{"b":2}}"#)
+        #expect(try fixture.ultradict("get", name, "plain").lastLine == "1")
 
-        let set = try ultradict("set", name, "other", #"{"x":true}"#)
+        let set = try fixture.ultradict("set", name, "other", #"{"x":true}"#)
         #expect(set.status == 0, "\(set.errors)")
         #expect(try root.nested("other")?.snapshot == ["x": true], "the creator sees a nested dictionary")
-        let delete = try ultradict("delete", name, "other")
+        let delete = try fixture.ultradict("delete", name, "other")
         #expect(delete.status == 0, "\(delete.errors)")
         #expect(try root.value(forKey: "other") == nil)
 
         root.close()
-        #expect(segments(of: name).isEmpty, "the command's nested dictionary went with the tree")
+        #expect(fixture.segments(of: name).isEmpty, "the command's nested dictionary went with the tree")
     }
 
-    @Test func watchPrintsNestedDictionariesAsObjects() throws {
+    @Test(arguments: TestStore.allCases)
+    func watchPrintsNestedDictionariesAsObjects(store: TestStore) throws {
+        let fixture = try StoreFixture(store)
+        defer { fixture.remove() }
         let name = uniqueName()
-        let root = try makeTree(name)
-        defer { root.close(); #expect(segments(of: name).isEmpty) }
-        let watcher = try ChildProcess("ultradict", ["watch", name, "--initial"])
+        let root = try makeTree(name, in: fixture)
+        defer { root.close(); #expect(fixture.segments(of: name).isEmpty) }
+        let watcher = try fixture.tool(["watch", name, "--initial"])
         let deadline = Watchdog(watcher, seconds: 60)
         defer { deadline.stop() }
 
@@ -48,42 +54,48 @@ struct CommandLineNestedTests {
 
     // MARK: unlink, list and clean
 
-    @Test func unlinkRemovesTheRegisterAndEveryNestedDictionary() throws {
+    @Test(arguments: TestStore.allCases)
+    func unlinkRemovesTheRegisterAndEveryNestedDictionary(store: TestStore) throws {
+        let fixture = try StoreFixture(store)
+        defer { fixture.remove() }
         let name = uniqueName()
-        let root = try makeTree(name, autoUnlink: false)
+        let root = try makeTree(name, in: fixture, autoUnlink: false)
         defer { root.close() }
-        let tree = segments(of: name)
+        let tree = fixture.segments(of: name)
         #expect(tree.contains(name + "_register") && tree.count >= 8, "root, register and two nested dictionaries: \(tree)")
 
-        let result = try ultradict("unlink", name)
+        let result = try fixture.ultradict("unlink", name)
         #expect(result.status == 0, "\(result.errors)")
         let unlinked = try #require(try parseJSON(result.lastLine) as? [String])
         #expect(Array(unlinked.prefix(2)) == [name, name + "_memory"], "the root's control segment goes first")
         #expect(unlinked.sorted() == tree.sorted())
-        #expect(segments(of: name).isEmpty)
+        #expect(fixture.segments(of: name).isEmpty)
     }
 
-    @Test func listShowsATreeAndCleanKeepsANestedDictionaryOfALiveTree() throws {
+    @Test(arguments: TestStore.allCases)
+    func listShowsATreeAndCleanKeepsANestedDictionaryOfALiveTree(store: TestStore) throws {
+        let fixture = try StoreFixture(store)
+        defer { fixture.remove() }
         let name = uniqueName()
-        let root = try makeTree(name, nested: false)
-        defer { root.close(); #expect(segments(of: name).isEmpty) }
+        let root = try makeTree(name, in: fixture, nested: false)
+        defer { root.close(); #expect(fixture.segments(of: name).isEmpty) }
         // Created by the command, which exits: a nested dictionary whose creator is dead, that nobody maps.
-        #expect(try ultradict("set", name, "inner", #"{"a":1}"#).status == 0)
-        let nestedName = try #require(segments(of: name + "_n").first { !$0.hasSuffix("_memory") })
+        #expect(try fixture.ultradict("set", name, "inner", #"{"a":1}"#).status == 0)
+        let nestedName = try #require(fixture.segments(of: name + "_n").first { !$0.hasSuffix("_memory") })
 
-        let list = try #require(try parseJSON(try ultradict("list").lastLine) as? [[String: Any]])
+        let list = try #require(try parseJSON(try fixture.ultradict("list").lastLine) as? [[String: Any]])
         let entries = Dictionary(list.compactMap { entry in (entry["name"] as? String).map { ($0, entry) } }) { first, _ in first }
         #expect(entries[name]?["nested"] as? [String] == [name + "_register", nestedName])
         #expect(entries[name]?["root"] is NSNull)
         #expect(entries[nestedName]?["root"] as? String == name)
         #expect(entries[name + "_register"]?["root"] as? String == name)
 
-        #expect(try ultradict("clean", "--prefix", name).lastLine == "[]", "the tree's creator runs")
-        #expect(try ultradict("get", name, "inner").lastLine == #"{"a":1}"#)
-        let direct = try ultradict("get", nestedName, "a")
+        #expect(try fixture.ultradict("clean", "--prefix", name).lastLine == "[]", "the tree's creator runs")
+        #expect(try fixture.ultradict("get", name, "inner").lastLine == #"{"a":1}"#)
+        let direct = try fixture.ultradict("get", nestedName, "a")
         #expect(direct.status == 2)
         #expect(direct.errors.contains("a nested dictionary is read through its root"), "\(direct.errors)")
-        let watcher = try ChildProcess("ultradict", ["watch", nestedName, "--initial"])
+        let watcher = try fixture.tool(["watch", nestedName, "--initial"])
         let deadline = Watchdog(watcher, seconds: 60)
         defer { deadline.stop() }
         #expect(watcher.readLine() == #"{"event":"set","key":"a","value":1}"#, "watch reads a nested dictionary alone")
@@ -91,56 +103,64 @@ struct CommandLineNestedTests {
         _ = watcher.finish()
     }
 
-    @Test func cleanRemovesAnOrphanedTreeWhole() throws {
+    @Test(arguments: TestStore.allCases)
+    func cleanRemovesAnOrphanedTreeWhole(store: TestStore) throws {
+        let fixture = try StoreFixture(store)
+        defer { fixture.remove() }
         // A root with no creator recorded (as Python leaves one) is an orphan once nobody uses it.
         let name = uniqueName()
-        try makePythonStyleDictionary(name, recurse: true)
+        try makePythonStyleDictionary(name, in: fixture, recurse: true)
         let nestedName = name + "_n" + String(repeating: "0", count: 15) + "1"
-        try makeRegister(of: name, listing: [nestedName])
-        try UltraDict<String, Int>(name: nestedName, create: true, autoUnlink: false).close()
-        defer { _ = try? ultradict("unlink", name) }
+        try makeRegister(of: name, listing: [nestedName], in: fixture)
+        try UltraDict<String, Int>(name: nestedName, create: true, configuration: UltraDictConfiguration(autoUnlink: false, store: fixture.store)).close()
+        defer { _ = try? fixture.ultradict("unlink", name) }
         let tree = [name, name + "_memory", name + "_register", name + "_register_memory", nestedName, nestedName + "_memory"]
         let expected = #"[{"kind":"dictionary","name":"\#(name)","segments":["\#(tree.joined(separator: #"",""#))"]}]"#
 
-        #expect(try ultradict("clean", "--dry-run", "--prefix", name).lastLine == expected)
-        #expect(try ultradict("clean", "--prefix", name).lastLine == expected)
-        #expect(segments(of: name).isEmpty)
+        #expect(try fixture.ultradict("clean", "--dry-run", "--prefix", name).lastLine == expected)
+        #expect(try fixture.ultradict("clean", "--prefix", name).lastLine == expected)
+        #expect(fixture.segments(of: name).isEmpty)
     }
 
-    @Test func unlinkFollowsOnlyNestedNamesFromTheRegister() throws {
+    @Test(arguments: TestStore.allCases)
+    func unlinkFollowsOnlyNestedNamesFromTheRegister(store: TestStore) throws {
+        let fixture = try StoreFixture(store)
+        defer { fixture.remove() }
         // A register is shared memory: a name in it that is not a nested dictionary's of this
         // tree is never unlinked, nor reported as unlinked.
         let name = uniqueName()
-        let other = try UltraDict<String, Int>(name: uniqueName("other"), create: true)
-        defer { other.close(); #expect(segments(of: other.name).isEmpty) }
-        try makePythonStyleDictionary(name, recurse: true)
-        try makeRegister(of: name, listing: [other.name])
+        let other = try UltraDict<String, Int>(name: uniqueName("other"), create: true, configuration: UltraDictConfiguration(store: fixture.store))
+        defer { other.close(); #expect(fixture.segments(of: other.name).isEmpty) }
+        try makePythonStyleDictionary(name, in: fixture, recurse: true)
+        try makeRegister(of: name, listing: [other.name], in: fixture)
 
-        let list = try #require(try parseJSON(try ultradict("list").lastLine) as? [[String: Any]])
+        let list = try #require(try parseJSON(try fixture.ultradict("list").lastLine) as? [[String: Any]])
         let root = list.first { $0["name"] as? String == name }
         #expect(root?["nested"] as? [String] == [name + "_register"], "a name of another shape is not shown as nested")
         #expect(list.first { $0["name"] as? String == other.name }?["root"] is NSNull, "nor counted in the tree")
 
-        let result = try ultradict("unlink", name)
+        let result = try fixture.ultradict("unlink", name)
         #expect(result.lastLine == #"["\#(name)","\#(name)_memory","\#(name)_register","\#(name)_register_memory"]"#, "\(result.errors)")
-        #expect(segments(of: name).isEmpty)
-        #expect(segments(of: other.name).count == 2, "the dictionary the register named stays")
+        #expect(fixture.segments(of: name).isEmpty)
+        #expect(fixture.segments(of: other.name).count == 2, "the dictionary the register named stays")
     }
 
     // MARK: Helpers
 
-    /// Creates the recursive dictionary `name` in this process with `plain: 1` and, when `nested`,
-    /// `inner: {a: 1, deep: {b: 2}}`: two nested dictionaries and the register.
-    private func makeTree(_ name: String, autoUnlink: Bool? = nil, nested: Bool = true) throws -> UltraDict<String, UltraValue> {
-        let root = try UltraDict<String, UltraValue>(name: name, create: true, autoUnlink: autoUnlink, recurse: true)
+    /// Creates the recursive dictionary `name` in this process, in `fixture`'s store, with `plain: 1`
+    /// and, when `nested`, `inner: {a: 1, deep: {b: 2}}`: two nested dictionaries and the register.
+    private func makeTree(_ name: String, in fixture: StoreFixture, autoUnlink: Bool? = nil, nested: Bool = true) throws -> UltraDict<String, UltraValue> {
+        let configuration = UltraDictConfiguration(autoUnlink: autoUnlink, recurse: true, store: fixture.store)
+        let root = try UltraDict<String, UltraValue>(name: name, create: true, configuration: configuration)
         try root.updateValue(1, forKey: "plain")
         if nested { try root.updateValue(["a": 1, "deep": ["b": 2]], forKey: "inner") }
         return root
     }
 
-    /// Creates the register of the root `rootName` listing `names`, and closes it (it stays).
-    private func makeRegister(of rootName: String, listing names: [String]) throws {
-        let register = try UltraDict<String, Int>(name: rootName + "_register", create: true, autoUnlink: false)
+    /// Creates in `fixture`'s store the register of the root `rootName` listing `names`, and closes it (it stays).
+    private func makeRegister(of rootName: String, listing names: [String], in fixture: StoreFixture) throws {
+        let configuration = UltraDictConfiguration(autoUnlink: false, store: fixture.store)
+        let register = try UltraDict<String, Int>(name: rootName + "_register", create: true, configuration: configuration)
         for name in names { register[name] = 1 }
         register.close()
     }

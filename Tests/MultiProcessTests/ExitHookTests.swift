@@ -8,78 +8,101 @@ import _UltraDictTestSupport
 /// keeps its handle in a global, which is never deinitialized, and ends in different ways.
 @Suite("Exit hook")
 struct ExitHookTests {
-    /// Runs `exit-hook NAME how` to its end; returns its status and what it printed.
-    func runExitHook(_ name: String, _ how: String) throws -> (status: Int32, lines: [String], errors: String) {
-        try ChildProcess("UltraDictTestHelper", ["exit-hook", name, how]).finishWithOutput()
+    /// Runs `exit-hook NAME how` in `fixture`'s store to its end; returns its status and what it printed.
+    func runExitHook(_ name: String, _ how: String, in fixture: StoreFixture) throws -> (status: Int32, lines: [String], errors: String) {
+        try fixture.helper(["exit-hook", name, how]).finishWithOutput()
     }
 
     /// Expects the segments of `name` (with its nested dictionary and register: at least six) to be there.
-    func expectLeftBehind(_ name: String, sourceLocation: SourceLocation = #_sourceLocation) {
-        #expect(segments(of: name).count >= 6, "\(segments(of: name))", sourceLocation: sourceLocation)
+    func expectLeftBehind(_ name: String, in fixture: StoreFixture, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(fixture.segments(of: name).count >= 6, "\(fixture.segments(of: name))", sourceLocation: sourceLocation)
     }
 
-    @Test(arguments: ["return", "exit"])
-    func aNormalExitUnlinksTheCreatorsDictionaries(ending how: String) throws {
+    /// Unlinks the dictionaries `names` by name, as a test's cleanup (they may be gone already).
+    func unlinkQuietly(_ names: [String], in fixture: StoreFixture) {
+        for name in names { _ = try? UltraDict<UltraValue, UltraValue>.unlink(name: name, store: fixture.store) }
+    }
+
+    @Test(arguments: TestStore.allCases, ["return", "exit"])
+    func aNormalExitUnlinksTheCreatorsDictionaries(store: TestStore, ending how: String) throws {
+        let fixture = try StoreFixture(store)
+        defer { fixture.remove() }
         let name = uniqueName()
-        defer { _ = try? UltraDict<UltraValue, UltraValue>.unlink(name: name) }
-        let result = try runExitHook(name, how)
+        defer { unlinkQuietly([name], in: fixture) }
+        let result = try runExitHook(name, how, in: fixture)
         #expect(result.status == 0 && result.lines == ["created"], "\(result.errors)")
-        #expect(segments(of: name).isEmpty)
+        #expect(fixture.segments(of: name).isEmpty)
     }
 
-    @Test func handlesCreatedOnSeveralThreadsAreAllUnlinked() throws {
+    @Test(arguments: TestStore.allCases)
+    func handlesCreatedOnSeveralThreadsAreAllUnlinked(store: TestStore) throws {
+        let fixture = try StoreFixture(store)
+        defer { fixture.remove() }
         let name = uniqueName()
-        let names = [name] + (0..<4).map { "\(name)_t\($0)" }
-        defer { for name in names { _ = try? UltraDict<UltraValue, UltraValue>.unlink(name: name) } }
-        let result = try runExitHook(name, "threads")
+        defer { unlinkQuietly([name] + (0..<4).map { "\(name)_t\($0)" }, in: fixture) }
+        let result = try runExitHook(name, "threads", in: fixture)
         #expect(result.status == 0, "\(result.errors)")
-        #expect(segments(of: name).isEmpty)
+        #expect(fixture.segments(of: name).isEmpty)
     }
 
-    @Test func aForkedChildsExitLeavesTheParentsDictionary() throws {
+    @Test(arguments: TestStore.allCases)
+    func aForkedChildsExitLeavesTheParentsDictionary(store: TestStore) throws {
+        let fixture = try StoreFixture(store)
+        defer { fixture.remove() }
         let name = uniqueName()
-        defer { for name in [name, name + "_child"] { _ = try? UltraDict<UltraValue, UltraValue>.unlink(name: name) } }
-        let result = try runExitHook(name, "fork")
+        defer { unlinkQuietly([name, name + "_child"], in: fixture) }
+        let result = try runExitHook(name, "fork", in: fixture)
         #expect(result.status == 0 && result.lines == ["created", "after the child's exit: present"], "\(result.errors)")
-        #expect(segments(of: name).isEmpty)  // the child's own dictionary went at its exit, the parent's at the parent's
+        #expect(fixture.segments(of: name).isEmpty)  // the child's own dictionary went at its exit, the parent's at the parent's
     }
 
-    @Test func aForkedChildThatClosesItsCopyOfTheHandleLeavesTheParentsDictionary() throws {
+    @Test(arguments: TestStore.allCases)
+    func aForkedChildThatClosesItsCopyOfTheHandleLeavesTheParentsDictionary(store: TestStore) throws {
+        let fixture = try StoreFixture(store)
+        defer { fixture.remove() }
         let name = uniqueName()
-        let result = try runExitHook(name, "fork-close")
+        let result = try runExitHook(name, "fork-close", in: fixture)
         #expect(result.status == 0 && result.lines == ["created", "after the child's close: present"], "\(result.errors)")
-        #expect(segments(of: name).isEmpty)  // the parent's exit unlinks it
+        #expect(fixture.segments(of: name).isEmpty)  // the parent's exit unlinks it
     }
 
-    @Test func autoUnlinkTurnedOffBeforeExitKeepsTheDictionary() throws {
+    @Test(arguments: TestStore.allCases)
+    func autoUnlinkTurnedOffBeforeExitKeepsTheDictionary(store: TestStore) throws {
+        let fixture = try StoreFixture(store)
+        defer { fixture.remove() }
         let name = uniqueName()
-        defer { _ = try? UltraDict<UltraValue, UltraValue>.unlink(name: name) }
-        let result = try runExitHook(name, "keep")
+        defer { unlinkQuietly([name], in: fixture) }
+        let result = try runExitHook(name, "keep", in: fixture)
         #expect(result.status == 0, "\(result.errors)")
-        expectLeftBehind(name)
-        let kept = try UltraDict<UltraValue, UltraValue>(name: name, create: false, recurse: true)
+        expectLeftBehind(name, in: fixture)
+        let kept = try UltraDict<UltraValue, UltraValue>(name: name, create: false, configuration: UltraDictConfiguration(recurse: true, store: fixture.store))
         #expect(kept["tree"] == ["leaf": 1])
     }
 
-    @Test(arguments: [SIGTERM, SIGINT, SIGKILL])
-    func aSignalLeavesTheSegmentsUntilTheyAreUnlinkedByName(signal: Int32) throws {
+    @Test(arguments: TestStore.allCases, [SIGTERM, SIGINT, SIGKILL])
+    func aSignalLeavesTheSegmentsUntilTheyAreUnlinkedByName(store: TestStore, signal: Int32) throws {
+        let fixture = try StoreFixture(store)
+        defer { fixture.remove() }
         let name = uniqueName()
-        let child = try ChildProcess("UltraDictTestHelper", ["exit-hook", name, "wait"])
+        let child = try fixture.helper(["exit-hook", name, "wait"])
         #expect(child.readLine() == "created")
         kill(child.process.processIdentifier, signal)
         let result = child.finishWithOutput()
         #expect(child.process.terminationReason == .uncaughtSignal && result.status == signal)
-        expectLeftBehind(name)
-        #expect(try UltraDict<UltraValue, UltraValue>.unlink(name: name))
-        #expect(segments(of: name).isEmpty)
+        expectLeftBehind(name, in: fixture)
+        #expect(try UltraDict<UltraValue, UltraValue>.unlink(name: name, store: fixture.store))
+        #expect(fixture.segments(of: name).isEmpty)
     }
 
-    @Test func aCrashLeavesTheSegmentsUntilTheyAreUnlinkedByName() throws {
+    @Test(arguments: TestStore.allCases)
+    func aCrashLeavesTheSegmentsUntilTheyAreUnlinkedByName(store: TestStore) throws {
+        let fixture = try StoreFixture(store)
+        defer { fixture.remove() }
         let name = uniqueName()
-        let result = try runExitHook(name, "crash")
+        let result = try runExitHook(name, "crash", in: fixture)
         #expect(result.status != 0 && result.errors.contains("crashing on purpose"))
-        expectLeftBehind(name)
-        #expect(try UltraDict<UltraValue, UltraValue>.unlink(name: name))
-        #expect(segments(of: name).isEmpty)
+        expectLeftBehind(name, in: fixture)
+        #expect(try UltraDict<UltraValue, UltraValue>.unlink(name: name, store: fixture.store))
+        #expect(fixture.segments(of: name).isEmpty)
     }
 }

@@ -15,23 +15,32 @@ func figures(_ line: String) -> [String: Int] {
 /// backward state (issue 9, item 5), with dynamic dumps and with a static dump rewritten in place.
 @Suite("Lagging readers", .serialized)
 struct LaggingReaderTests {
-    /// How long the writer writes.
-    static let writingMilliseconds = 1500
+    /// How long the writer writes: longer in the file store, where a full dump creates, sizes
+    /// and removes a file, so that it publishes as many.
+    static func writingMilliseconds(in store: TestStore) -> Int { store == .files ? 2000 : 1500 }
     /// How many readers read meanwhile.
     static let readerCount = 3
 
-    @Test(arguments: serializerNames, [nil, 4096])
-    func readersNeverSeeATornOrBackwardStateAcrossThousandsOfDumps(serializer: String, fullDumpSize: Int?) throws {
+    @Test(arguments: TestStore.allCases, serializerNames)
+    func readersNeverSeeATornOrBackwardStateAcrossThousandsOfDumps(store: TestStore, serializer: String) throws {
+        for fullDumpSize in [nil, 4096] as [Int?] {
+            try readersNeverSeeATornOrBackwardState(store: store, serializer: serializer, fullDumpSize: fullDumpSize)
+        }
+    }
+
+    func readersNeverSeeATornOrBackwardState(store: TestStore, serializer: String, fullDumpSize: Int?) throws {
+        let fixture = try StoreFixture(store)
+        defer { fixture.remove() }
         let name = uniqueName()
         // A 64-byte stream holds three records: nearly every other write publishes a full dump.
-        let d: UltraDict<String, Int> = try createDictionary(name, serializer: serializer, bufferSize: 64, fullDumpSize: fullDumpSize)
-        defer { d.unlink(); #expect(segments(of: name).isEmpty) }
+        let d: UltraDict<String, Int> = try fixture.createDictionary(name, serializer: serializer, bufferSize: 64, fullDumpSize: fullDumpSize)
+        defer { d.unlink(); #expect(fixture.segments(of: name).isEmpty) }
 
         let readers = try (0..<Self.readerCount).map { _ in
-            try ChildProcess("UltraDictTestHelper", ["monotonic-reader", name, "--serializer", serializer])
+            try fixture.helper(["monotonic-reader", name, "--serializer", serializer])
         }
         for reader in readers { #expect(reader.readLine() == "ready") }
-        let writer = figures(try runHelper("monotonic-writer", name, "\(Self.writingMilliseconds)", "--serializer", serializer))
+        let writer = figures(try fixture.runHelper("monotonic-writer", name, "\(Self.writingMilliseconds(in: store))", "--serializer", serializer))
         let dumps = try #require(writer["dumps"])
         #expect(dumps >= 1000, "the writer published \(dumps) full dumps in \(writer["writes"] ?? 0) writes")
 
@@ -41,7 +50,7 @@ struct LaggingReaderTests {
             let read = figures(result.lastLine)
             #expect(read["violations"] == 0 && read["errors"] == 0, "\(result.lastLine): \(result.errors)")
             #expect((read["reads"] ?? 0) > 0 && (read["dumps"] ?? 0) > 0, "\(result.lastLine)")
-            print("lagging reader (\(serializer), fullDumpSize \(fullDumpSize.map(String.init) ?? "dynamic")): \(result.lastLine) of \(dumps) dumps")
+            print("lagging reader (\(store), \(serializer), fullDumpSize \(fullDumpSize.map(String.init) ?? "dynamic")): \(result.lastLine) of \(dumps) dumps")
         }
     }
 }

@@ -13,14 +13,17 @@ struct LockTests {
         return try #require(line.hasPrefix("holding ") ? Int32(line.dropFirst("holding ".count)) : nil, "helper said \(line.debugDescription)", sourceLocation: sourceLocation)
     }
 
-    @Test func aSigkilledOwnerIsTakenOverRightAfterTheTimeout() throws {
+    @Test(arguments: TestStore.allCases)
+    func aSigkilledOwnerIsTakenOverRightAfterTheTimeout(store: TestStore) throws {
+        let fixture = try StoreFixture(store)
+        defer { fixture.remove() }
         let timeout = Duration.milliseconds(300)
         for trial in 0..<20 {
             let name = uniqueName()
-            let d: UltraDict<String, Int> = try createDictionary(name, serializer: "msgpack")
-            defer { d.unlink(); #expect(segments(of: name).isEmpty) }
+            let d: UltraDict<String, Int> = try fixture.createDictionary(name, serializer: "msgpack")
+            defer { d.unlink(); #expect(fixture.segments(of: name).isEmpty) }
 
-            let holder = try ChildProcess("UltraDictTestHelper", ["hold-lock-and-wait", name])
+            let holder = try fixture.helper(["hold-lock-and-wait", name])
             let owner = try holdingPID(of: holder)
             #expect(try d.status().lockOwnerPID == owner)
             kill(owner, SIGKILL)
@@ -36,15 +39,18 @@ struct LockTests {
         }
     }
 
-    @Test func aLiveOwnerIsNeverRobbed() throws {
+    @Test(arguments: TestStore.allCases)
+    func aLiveOwnerIsNeverRobbed(store: TestStore) throws {
+        let fixture = try StoreFixture(store)
+        defer { fixture.remove() }
         let name = uniqueName()
-        let d: UltraDict<String, Int> = try createDictionary(name, serializer: "msgpack")
-        defer { d.unlink(); #expect(segments(of: name).isEmpty) }
+        let d: UltraDict<String, Int> = try fixture.createDictionary(name, serializer: "msgpack")
+        defer { d.unlink(); #expect(fixture.segments(of: name).isEmpty) }
 
-        let holder = try ChildProcess("UltraDictTestHelper", ["hold-lock-and-wait", name])
+        let holder = try fixture.helper(["hold-lock-and-wait", name])
         let owner = try holdingPID(of: holder)
         // Three other processes and this one wait past their timeouts, asking to steal.
-        let thieves = try runHelpersConcurrently(Array(repeating: ["try-lock", name, "300", "steal"], count: 3))
+        let thieves = try fixture.runHelpersConcurrently(Array(repeating: ["try-lock", name, "300", "steal"], count: 3))
         for line in thieves {
             #expect(line.hasPrefix("lockTimeout:") && line.hasSuffix("held by pid \(owner)"), "\(line)")
         }
@@ -58,14 +64,17 @@ struct LockTests {
         let result = holder.finish()
         #expect(result.status == 0, "\(result.errors)")
         #expect(result.lastLine == "released")
-        #expect(try runHelper("try-lock", name, "300", "wait") == "acquired")
+        #expect(try fixture.runHelper("try-lock", name, "300", "wait") == "acquired")
     }
 
-    @Test func aReusedPidIsNotTakenForTheOwner() throws {
+    @Test(arguments: TestStore.allCases)
+    func aReusedPidIsNotTakenForTheOwner(store: TestStore) throws {
+        let fixture = try StoreFixture(store)
+        defer { fixture.remove() }
         let name = uniqueName()
-        let d: UltraDict<String, Int> = try createDictionary(name, serializer: "msgpack")
-        defer { d.unlink(); #expect(segments(of: name).isEmpty) }
-        let words = ControlBlock(segment: try SharedMemoryStore().attach(name: name, minimumSize: ControlLayout.size)).lockWords
+        let d: UltraDict<String, Int> = try fixture.createDictionary(name, serializer: "msgpack")
+        defer { d.unlink(); #expect(fixture.segments(of: name).isEmpty) }
+        let words = ControlBlock(segment: try fixture.store.segmentStore.attach(name: name, minimumSize: ControlLayout.size)).lockWords
 
         // A live process that never touched the lock, standing for one that got a dead owner's pid.
         let unrelated = Process()
@@ -84,47 +93,56 @@ struct LockTests {
 
         // Recorded with its own start time, it is the owner, alive: nobody takes the lock.
         recordOwner(startTime: startTime)
-        #expect(try runHelper("try-lock", name, "200", "steal") == "lockTimeout: lock of '\(name)' not acquired within the timeout: held by pid \(pid)")
+        #expect(try fixture.runHelper("try-lock", name, "200", "steal") == "lockTimeout: lock of '\(name)' not acquired within the timeout: held by pid \(pid)")
         #expect(try d.status().lockOwnerPID == pid)
 
         // Recorded with another start time, the owner was another process, now dead: taken over.
         recordOwner(startTime: startTime + 1)
-        #expect(try runHelper("try-lock", name, "200", "steal") == "acquired")
+        #expect(try fixture.runHelper("try-lock", name, "200", "steal") == "acquired")
         let status = try d.status()
         #expect(status.lockHeld == false && status.lockOwnerPID == 0)
     }
 
-    @Test func waitersThatFindADeadOwnerTogetherNeverBothWin() throws {
+    @Test(arguments: TestStore.allCases)
+    func waitersThatFindADeadOwnerTogetherNeverBothWin(store: TestStore) throws {
+        let fixture = try StoreFixture(store)
+        defer { fixture.remove() }
         let name = uniqueName()
-        let d: UltraDict<String, Int> = try createDictionary(name, serializer: "msgpack")
-        defer { d.unlink(); #expect(segments(of: name).isEmpty) }
+        let d: UltraDict<String, Int> = try fixture.createDictionary(name, serializer: "msgpack")
+        defer { d.unlink(); #expect(fixture.segments(of: name).isEmpty) }
 
-        let holder = try ChildProcess("UltraDictTestHelper", ["hold-lock-and-wait", name])
+        let holder = try fixture.helper(["hold-lock-and-wait", name])
         kill(try holdingPID(of: holder), SIGKILL)
         _ = holder.finish()
         // Four processes wait 100 ms, find the owner dead at about the same time and race to take
         // over; if two won, they would both add 1 to the same value and lose a count.
-        try runHelpersConcurrently(Array(repeating: ["steal-increment", name, "counter", "250"], count: 4))
+        try fixture.runHelpersConcurrently(Array(repeating: ["steal-increment", name, "counter", "250"], count: 4))
         #expect(d["counter"] == 1_000)
     }
 
-    @Test func eightThreadsInEachOfFourProcessesCountExactly() throws {
+    @Test(arguments: TestStore.allCases)
+    func eightThreadsInEachOfFourProcessesCountExactly(store: TestStore) throws {
+        let fixture = try StoreFixture(store)
+        defer { fixture.remove() }
         let name = uniqueName()
-        let d: UltraDict<String, Int> = try createDictionary(name, serializer: "msgpack")
-        defer { d.unlink(); #expect(segments(of: name).isEmpty) }
+        let d: UltraDict<String, Int> = try fixture.createDictionary(name, serializer: "msgpack")
+        defer { d.unlink(); #expect(fixture.segments(of: name).isEmpty) }
 
-        try runHelpersConcurrently(Array(repeating: ["increment-threads", name, "counter", "8", "1000"], count: 4))
+        try fixture.runHelpersConcurrently(Array(repeating: ["increment-threads", name, "counter", "8", "1000"], count: 4))
         #expect(d["counter"] == 32_000)
         #expect(try d.status().lockHeld == false)
     }
 
-    @Test func aChildForkedInsideTheLockDoesNotHoldIt() throws {
+    @Test(arguments: TestStore.allCases)
+    func aChildForkedInsideTheLockDoesNotHoldIt(store: TestStore) throws {
+        let fixture = try StoreFixture(store)
+        defer { fixture.remove() }
         let name = uniqueName()
-        let d: UltraDict<String, Int> = try createDictionary(name, serializer: "msgpack")
-        defer { d.unlink(); #expect(segments(of: name).isEmpty) }
+        let d: UltraDict<String, Int> = try fixture.createDictionary(name, serializer: "msgpack")
+        defer { d.unlink(); #expect(fixture.segments(of: name).isEmpty) }
 
         // The child's write and its release both throw; the parent's release succeeds.
-        #expect(try runHelper("fork-while-holding", name) == "child exit 0, key absent")
+        #expect(try fixture.runHelper("fork-while-holding", name) == "child exit 0, key absent")
         #expect(try d.status().lockHeld == false)
     }
 }

@@ -8,27 +8,33 @@ import _UltraDictTestSupport
 /// The serializer is recorded when a dictionary is created, and JSON's string keys meet typed keys.
 @Suite("Serializers between processes")
 struct SerializerTests {
-    @Test(arguments: serializerNames) func attachingWithAnotherSerializerThrowsParameterMismatchNamingBoth(creator: String) throws {
+    @Test(arguments: TestStore.allCases, serializerNames)
+    func attachingWithAnotherSerializerThrowsParameterMismatchNamingBoth(store: TestStore, creator: String) throws {
+        let fixture = try StoreFixture(store)
+        defer { fixture.remove() }
         let name = uniqueName()
-        let d: UltraDict<Int, Int> = try createDictionary(name, serializer: creator)
+        let d: UltraDict<Int, Int> = try fixture.createDictionary(name, serializer: creator)
         defer { d.unlink() }
         d[1] = 1
 
         for other in serializerNames where other != creator {
-            let result = try ChildProcess("UltraDictTestHelper", ["count", name, "--serializer", other]).finish()
+            let result = try fixture.helper(["count", name, "--serializer", other]).finish()
             #expect(result.status == 2)
             #expect(result.errors.contains("parameterMismatch"), "\(result.errors)")
             #expect(result.errors.contains("the \(creator) serializer") && result.errors.contains("asked for \(other)"), "\(result.errors)")
         }
-        #expect(try runHelper("count", name, "--serializer", creator) == "count 1")
+        #expect(try fixture.runHelper("count", name, "--serializer", creator) == "count 1")
     }
 
-    @Test func attachingInProcessWithAnotherSerializerThrowsToo() throws {
+    @Test(arguments: TestStore.allCases)
+    func attachingInProcessWithAnotherSerializerThrowsToo(store: TestStore) throws {
+        let fixture = try StoreFixture(store)
+        defer { fixture.remove() }
         let name = uniqueName()
-        let d = try UltraDict<String, Int>(name: name, create: true, serializer: PropertyListSerializer())
+        let d = try UltraDict<String, Int>(name: name, create: true, configuration: UltraDictConfiguration(serializer: PropertyListSerializer(), store: fixture.store))
         defer { d.unlink() }
         let error = #expect(throws: UltraDictError.self) {
-            try UltraDict<String, Int>(name: name, create: false, serializer: JSONSerializer())
+            try UltraDict<String, Int>(name: name, create: false, configuration: UltraDictConfiguration(serializer: JSONSerializer(), store: fixture.store))
         }
         #expect(error?.code == .parameterMismatch)
         #expect(error?.message.contains("plist") == true && error?.message.contains("json") == true)
@@ -44,30 +50,41 @@ struct SerializerTests {
         return count
     }
 
-    @Test func jsonIntKeysSurviveFullDumpsWhenTheSerializerKnowsTheKeyType() throws {
+    /// A configuration of `fixture`'s store with a 4096-byte stream, so that full dumps come soon.
+    private func smallStream(_ serializer: any UltraDictSerializer, in fixture: StoreFixture) -> UltraDictConfiguration {
+        UltraDictConfiguration(serializer: serializer, bufferSize: 4096, store: fixture.store)
+    }
+
+    @Test(arguments: TestStore.allCases)
+    func jsonIntKeysSurviveFullDumpsWhenTheSerializerKnowsTheKeyType(store: TestStore) throws {
+        let fixture = try StoreFixture(store)
+        defer { fixture.remove() }
         let name = uniqueName()
-        let d = try UltraDict<Int, String>(name: name, create: true, bufferSize: 4096, serializer: JSONSerializer(keyType: Int.self))
+        let d = try UltraDict<Int, String>(name: name, create: true, configuration: smallStream(JSONSerializer(keyType: Int.self), in: fixture))
         defer { d.unlink() }
         let count = try writeThroughAFullDump(d)
 
-        let reader = try UltraDict<Int, String>(name: name, create: false, serializer: JSONSerializer(keyType: Int.self))
+        let reader = try UltraDict<Int, String>(name: name, create: false, configuration: smallStream(JSONSerializer(keyType: Int.self), in: fixture))
         #expect(reader.count == count)
         #expect(reader[count - 1] == "v\(count - 1)")
         #expect(reader[0] == "v0")
         // Told nothing, a reader finds the dump's string keys and cannot read them as Int.
         let untold = #expect(throws: UltraDictError.self) {
-            try UltraDict<Int, String>(name: name, create: false, serializer: JSONSerializer())
+            try UltraDict<Int, String>(name: name, create: false, configuration: smallStream(JSONSerializer(), in: fixture))
         }
         #expect(untold?.code == .typeMismatch)
     }
 
-    @Test func jsonIntKeysOfHeterogeneousDictionariesBecomeStringsAtAFullDumpAsInPython() throws {
+    @Test(arguments: TestStore.allCases)
+    func jsonIntKeysOfHeterogeneousDictionariesBecomeStringsAtAFullDumpAsInPython(store: TestStore) throws {
+        let fixture = try StoreFixture(store)
+        defer { fixture.remove() }
         let name = uniqueName()
-        let typed = try UltraDict<Int, String>(name: name, create: true, bufferSize: 4096, serializer: JSONSerializer(keyType: Int.self))
+        let typed = try UltraDict<Int, String>(name: name, create: true, configuration: smallStream(JSONSerializer(keyType: Int.self), in: fixture))
         defer { typed.unlink() }
         let count = try writeThroughAFullDump(typed)
 
-        let untyped = try UltraDict<UltraValue, UltraValue>(name: name, create: false, serializer: JSONSerializer())
+        let untyped = try UltraDict<UltraValue, UltraValue>(name: name, create: false, configuration: smallStream(JSONSerializer(), in: fixture))
         #expect(untyped.count == count)
         #expect(untyped["0"] == "v0")
         #expect(!untyped.contains(0))
@@ -75,16 +92,19 @@ struct SerializerTests {
         #expect(untyped[-1] == "after the dump")
     }
 
-    @Test func jsonStringKeysThatLookLikeIntegersStayStrings() throws {
+    @Test(arguments: TestStore.allCases)
+    func jsonStringKeysThatLookLikeIntegersStayStrings(store: TestStore) throws {
+        let fixture = try StoreFixture(store)
+        defer { fixture.remove() }
         let name = uniqueName()
-        let d = try UltraDict<String, Int>(name: name, create: true, bufferSize: 4096, serializer: JSONSerializer(keyType: String.self))
+        let d = try UltraDict<String, Int>(name: name, create: true, configuration: smallStream(JSONSerializer(keyType: String.self), in: fixture))
         defer { d.unlink() }
         var count = 0
         while try d.status().fullDumpCounter == 0 {
             d[String(count)] = count
             count += 1
         }
-        let reader = try UltraDict<String, Int>(name: name, create: false, serializer: JSONSerializer(keyType: String.self))
+        let reader = try UltraDict<String, Int>(name: name, create: false, configuration: smallStream(JSONSerializer(keyType: String.self), in: fixture))
         #expect(reader.count == count)
         #expect(reader["0"] == 0)
     }

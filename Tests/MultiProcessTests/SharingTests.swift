@@ -6,40 +6,30 @@ import _UltraDictTestSupport
 /// Real processes sharing one dictionary: each test launches the test helper.
 @Suite("Multi-process sharing", .serialized)
 struct SharingTests {
-    @Test(arguments: serializerNames) func twoWritersEachWriteHalfAndBothSeeAll(serializer: String) throws {
+    @Test(arguments: TestStore.allCases, serializerNames)
+    func oneMegabyteValueForcesFullDumpReadWholeByLateAttacher(store: TestStore, serializer: String) throws {
+        let fixture = try StoreFixture(store)
+        defer { fixture.remove() }
         let name = uniqueName()
-        let d: UltraDict<Int, Int> = try createDictionary(name, serializer: serializer)
-        defer { d.unlink(); #expect(segments(of: name).isEmpty) }
-
-        try runHelpersConcurrently([
-            ["write-range", name, "0", "50000", "--serializer", serializer],
-            ["write-range", name, "50000", "100000", "--serializer", serializer],
-        ])
-        let counts = try runHelpersConcurrently([["count", name, "--serializer", serializer], ["count", name, "--serializer", serializer]])
-        #expect(counts == ["count 100000", "count 100000"])
-        #expect(d.count == 100_000)
-        #expect(d[77_777] == 77_777)
-        #expect(try d.status().fullDumpCounter > 0, "100,000 records outgrow the snapshot, so the stream compacts")
-    }
-
-    @Test(arguments: serializerNames) func oneMegabyteValueForcesFullDumpReadWholeByLateAttacher(serializer: String) throws {
-        let name = uniqueName()
-        let d: UltraDict<String, String> = try createDictionary(name, serializer: serializer, bufferSize: 100_000)
-        defer { d.unlink(); #expect(segments(of: name).isEmpty) }
+        let d: UltraDict<String, String> = try fixture.createDictionary(name, serializer: serializer, bufferSize: 100_000)
+        defer { d.unlink(); #expect(fixture.segments(of: name).isEmpty) }
 
         let big = String(repeating: "0123456789", count: 100_000)
         d["big"] = big
         #expect(try d.status().fullDumpCounter == 1)
-        #expect(try runHelper("string-length", name, "big", "--serializer", serializer) == "length 1000000")
+        #expect(try fixture.runHelper("string-length", name, "big", "--serializer", serializer) == "length 1000000")
     }
 
-    @Test(arguments: serializerNames) func readerThatSleepsThroughFiftyDumpsReadsLatest(serializer: String) throws {
+    @Test(arguments: TestStore.allCases, serializerNames)
+    func readerThatSleepsThroughFiftyDumpsReadsLatest(store: TestStore, serializer: String) throws {
+        let fixture = try StoreFixture(store)
+        defer { fixture.remove() }
         let name = uniqueName()
-        let d: UltraDict<String, Int> = try createDictionary(name, serializer: serializer, bufferSize: 64)
-        defer { d.unlink(); #expect(segments(of: name).isEmpty) }
+        let d: UltraDict<String, Int> = try fixture.createDictionary(name, serializer: serializer, bufferSize: 64)
+        defer { d.unlink(); #expect(fixture.segments(of: name).isEmpty) }
         d["value"] = 0
 
-        let reader = try ChildProcess("UltraDictTestHelper", ["lagging-reader", name, "--serializer", serializer])
+        let reader = try fixture.helper(["lagging-reader", name, "--serializer", serializer])
         #expect(reader.readLine() == "before 0")
         let dumpsBefore = try d.status().fullDumpCounter
         var value = 0
@@ -52,41 +42,36 @@ struct SharingTests {
         #expect(result.status == 0, "\(result.errors)")
         #expect(result.lastLine == "after \(value) dumps \(try d.status().fullDumpCounter)")
         // Only the current dump segment remains besides the dictionary's own two.
-        #expect(segments(of: "psm_").filter { $0 == (try? d.status().fullDumpName) ?? "" }.count == 1)
+        #expect(fixture.segments(of: "psm_").filter { $0 == (try? d.status().fullDumpName) ?? "" }.count == 1)
     }
 
-    @Test(arguments: serializerNames) func hundredThousandKeysWrittenThenDeletedLeaveNothing(serializer: String) throws {
+    @Test(arguments: TestStore.allCases, serializerNames)
+    func fourProcessesIncrementUnderTheSharedLockExactly(store: TestStore, serializer: String) throws {
+        let fixture = try StoreFixture(store)
+        defer { fixture.remove() }
         let name = uniqueName()
-        let d: UltraDict<Int, Int> = try createDictionary(name, serializer: serializer)
-        defer { d.unlink(); #expect(segments(of: name).isEmpty) }
+        let d: UltraDict<String, Int> = try fixture.createDictionary(name, serializer: serializer)
+        defer { d.unlink(); #expect(fixture.segments(of: name).isEmpty) }
 
-        #expect(try runHelper("write-range", name, "0", "100000", "--serializer", serializer) == "count 100000")
-        #expect(try runHelper("delete-range", name, "0", "100000", "--serializer", serializer) == "count 0")
-        #expect(try runHelper("count", name, "--serializer", serializer) == "count 0")
-        #expect(d.count == 0)
-    }
-
-    @Test(arguments: serializerNames) func fourProcessesIncrementUnderTheSharedLockExactly(serializer: String) throws {
-        let name = uniqueName()
-        let d: UltraDict<String, Int> = try createDictionary(name, serializer: serializer)
-        defer { d.unlink(); #expect(segments(of: name).isEmpty) }
-
-        try runHelpersConcurrently(Array(repeating: ["increment", name, "counter", "25000", "--serializer", serializer], count: 4))
+        try fixture.runHelpersConcurrently(Array(repeating: ["increment", name, "counter", "25000", "--serializer", serializer], count: 4))
         #expect(d["counter"] == 100_000)
     }
 
-    @Test(arguments: serializerNames) func createTwiceAndAttachToMissingThrow(serializer: String) throws {
+    @Test(arguments: TestStore.allCases, serializerNames)
+    func createTwiceAndAttachToMissingThrow(store: TestStore, serializer: String) throws {
+        let fixture = try StoreFixture(store)
+        defer { fixture.remove() }
         let name = uniqueName()
-        let d: UltraDict<Int, Int> = try createDictionary(name, serializer: serializer)
-        defer { d.unlink(); #expect(segments(of: name).isEmpty) }
+        let d: UltraDict<Int, Int> = try fixture.createDictionary(name, serializer: serializer)
+        defer { d.unlink(); #expect(fixture.segments(of: name).isEmpty) }
 
-        #expect { try UltraDict<Int, Int>(name: name, create: true) } throws: { error in
+        #expect { try UltraDict<Int, Int>(name: name, create: true, configuration: UltraDictConfiguration(store: fixture.store)) } throws: { error in
             UltraDictError.alreadyExists ~= error
         }
         let missing = uniqueName("missing")
-        #expect { try UltraDict<Int, Int>(name: missing, create: false) } throws: { error in
+        #expect { try UltraDict<Int, Int>(name: missing, create: false, configuration: UltraDictConfiguration(store: fixture.store)) } throws: { error in
             UltraDictError.cannotAttach ~= error
         }
-        #expect(segments(of: missing).isEmpty, "attaching must never create segments")
+        #expect(fixture.segments(of: missing).isEmpty, "attaching must never create segments")
     }
 }

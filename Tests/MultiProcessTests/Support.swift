@@ -56,39 +56,5 @@ final class ChildProcess {
     }
 }
 
-/// Runs the test helper with `arguments`, expects success, and returns its last line.
-@discardableResult
-func runHelper(_ arguments: String..., sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
-    let result = try ChildProcess("UltraDictTestHelper", arguments).finish()
-    #expect(result.status == 0, "helper \(arguments) failed: \(result.errors)", sourceLocation: sourceLocation)
-    return result.lastLine
-}
-
-/// Runs several helpers at once and returns their last lines, in order.
-@discardableResult
-func runHelpersConcurrently(_ argumentLists: [[String]], sourceLocation: SourceLocation = #_sourceLocation) throws -> [String] {
-    let children = try argumentLists.map { try ChildProcess("UltraDictTestHelper", $0) }
-    return children.enumerated().map { index, child in
-        let result = child.finish()
-        #expect(result.status == 0, "helper \(argumentLists[index]) failed: \(result.errors)", sourceLocation: sourceLocation)
-        return result.lastLine
-    }
-}
-
 /// The serializers every multi-process test runs with, by the names the test helper takes.
 let serializerNames = SerializerRegistry.identifiers
-
-/// Creates a dictionary with the serializer named `serializer` (as the test helper names them),
-/// sharing nested dictionaries when `recurse` is set, with a static full dump of `fullDumpSize` bytes if given.
-func createDictionary<Key, Value>(
-    _ name: String,
-    serializer: String,
-    bufferSize: Int = UltraDict<Key, Value>.defaultBufferSize,
-    fullDumpSize: Int? = nil,
-    recurse: Bool = false
-) throws -> UltraDict<Key, Value> {
-    guard let chosen = SerializerRegistry.serializer(serializer, keyType: Key.self) else {
-        throw UltraDictError(.invalidArgument, "unknown serializer \(serializer)")
-    }
-    return try UltraDict(name: name, create: true, bufferSize: bufferSize, fullDumpSize: fullDumpSize, serializer: chosen, recurse: recurse)
-}
