@@ -71,7 +71,9 @@ struct NestedTests {
         defer { fixture.remove() }
         let name = uniqueName()
         let configuration = UltraDictConfiguration(recurse: true, store: fixture.store)
-        let root = try UltraDict<UltraValue, UltraValue>(name: name, create: true, configuration: configuration)
+        var creator = configuration
+        creator.autoUnlink = true  // As a creator's default in shared memory, also in the file store.
+        let root = try UltraDict<UltraValue, UltraValue>(name: name, create: true, configuration: creator)
         let other = try UltraDict<UltraValue, UltraValue>(name: name, create: false, configuration: configuration)
         root["mine"] = ["x": ["y": 1]]
         other["theirs"] = ["z": 2]
@@ -114,14 +116,14 @@ struct NestedTests {
         let fixture = try StoreFixture(store)
         defer { fixture.remove() }
         let name = uniqueName()
-        let root = try UltraDict<UltraValue, UltraValue>(name: name, create: true, configuration: UltraDictConfiguration(recurse: true, store: fixture.store))
+        let root = try UltraDict<UltraValue, UltraValue>(name: name, create: true, configuration: UltraDictConfiguration(autoUnlink: true, recurse: true, store: fixture.store))
         defer { root.unlink() }
         let error = try #require(throws: UltraDictError.self) {
             try UltraDict<UltraValue, UltraValue>(name: name, create: false, configuration: UltraDictConfiguration(store: fixture.store))
         }
         #expect(error.code == .parameterMismatch && error.message.contains("recurse=true") && error.message.contains("recurse=false"))
         #expect(throws: UltraDictError.self) {
-            try UltraDict<String, Int>(create: true, configuration: UltraDictConfiguration(recurse: true, store: fixture.store))
+            try UltraDict<String, Int>(create: true, configuration: UltraDictConfiguration(autoUnlink: true, recurse: true, store: fixture.store))
         }
     }
 }

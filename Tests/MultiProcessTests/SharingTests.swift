@@ -65,7 +65,7 @@ struct SharingTests {
         let d: UltraDict<Int, Int> = try fixture.createDictionary(name, serializer: serializer)
         defer { d.unlink(); #expect(fixture.segments(of: name).isEmpty) }
 
-        #expect { try UltraDict<Int, Int>(name: name, create: true, configuration: UltraDictConfiguration(store: fixture.store)) } throws: { error in
+        #expect { try UltraDict<Int, Int>(name: name, create: true, configuration: UltraDictConfiguration(autoUnlink: true, store: fixture.store)) } throws: { error in
             UltraDictError.alreadyExists ~= error
         }
         let missing = uniqueName("missing")

@@ -44,6 +44,14 @@ struct StoreFixture {
     /// The directory that holds the segments: `/dev/shm`, or the scratch directory.
     var path: String { directory?.path ?? "/dev/shm" }
 
+    /// Whether `ultradict clean` removes a dictionary whose creator is gone: in shared memory; a
+    /// file store's dictionaries are meant to outlive their creators, and only `unlink` removes them.
+    var cleanRemovesDictionaries: Bool { directory == nil }
+
+    /// What `ultradict clean` prints when the dictionaries it found are `removable`: them, or
+    /// none in a file store.
+    func cleaned(_ removable: String) -> String { cleanRemovesDictionaries ? removable : "[]" }
+
     /// The `ultradict` tool's options that name the store.
     var toolArguments: [String] { directory.map { ["--directory", $0.path] } ?? [] }
 
@@ -62,7 +70,7 @@ struct StoreFixture {
 
     /// Creates a dictionary in this store with the serializer named `serializer` (as the test
     /// helper names them), sharing nested dictionaries when `recurse` is set, with a static full
-    /// dump of `fullDumpSize` bytes if given.
+    /// dump of `fullDumpSize` bytes if given; it unlinks itself when closed, in every store.
     func createDictionary<Key, Value>(
         _ name: String,
         serializer: String,
@@ -73,7 +81,9 @@ struct StoreFixture {
         guard let chosen = SerializerRegistry.serializer(serializer, keyType: Key.self) else {
             throw UltraDictError(.invalidArgument, "unknown serializer \(serializer)")
         }
-        let configuration = UltraDictConfiguration(serializer: chosen, bufferSize: bufferSize, fullDumpSize: fullDumpSize, recurse: recurse, store: store)
+        let configuration = UltraDictConfiguration(
+            serializer: chosen, bufferSize: bufferSize, fullDumpSize: fullDumpSize, autoUnlink: true, recurse: recurse, store: store
+        )
         return try UltraDict(name: name, create: true, configuration: configuration)
     }
 

@@ -46,10 +46,12 @@ struct HelperOptions: Sendable {
     }
 
     /// The settings of every dictionary the helper opens or creates: the serializer, the store and
-    /// the buffer size named on the command line, `recurse` as the dictionary was created.
-    func configuration<Key>(keyType: Key.Type, recurse: Bool = false) -> UltraDictConfiguration {
+    /// the buffer size named on the command line, `recurse` as the dictionary was created. A
+    /// handle that creates its dictionary unlinks it when closed, in every store (the file
+    /// store's own default is to keep it), so that each test checks the same lifetime in both.
+    func configuration<Key>(keyType: Key.Type, recurse: Bool = false, creating: Bool = false) -> UltraDictConfiguration {
         guard let serializer = SerializerRegistry.serializer(serializerName, keyType: Key.self) else { fail("unknown serializer \(serializerName)") }
-        return UltraDictConfiguration(serializer: serializer, bufferSize: bufferSize, recurse: recurse, store: store)
+        return UltraDictConfiguration(serializer: serializer, bufferSize: bufferSize, autoUnlink: creating ? true : nil, recurse: recurse, store: store)
     }
 }
 
@@ -63,7 +65,7 @@ var rest: [String] { options.rest }
 func attach<Key, Value>(
     _: Key.Type = Key.self, _: Value.Type = Value.self, named name: String = options.name, create: Bool = false, recurse: Bool = false
 ) throws -> UltraDict<Key, Value> {
-    try UltraDict(name: name, create: create, configuration: options.configuration(keyType: Key.self, recurse: recurse))
+    try UltraDict(name: name, create: create, configuration: options.configuration(keyType: Key.self, recurse: recurse, creating: create))
 }
 
 /// Prints a line at once (unbuffered), so that a test reading the pipe sees it.
