@@ -7,7 +7,12 @@ extension UpdateLog {
     /// ``minimumCompactionSize``), so that the cost of dumps per write stays flat as the
     /// dictionary grows — the compaction rule of a log-structured store.
     package var compactionLimit: Int {
-        min(stream.size, max(Self.minimumCompactionSize, control.lastSnapshotSize))
+        compactionLimit(afterSnapshotOf: control.lastSnapshotSize)
+    }
+
+    /// The ``compactionLimit`` once a snapshot of `snapshotSize` bytes is the last one.
+    func compactionLimit(afterSnapshotOf snapshotSize: Int) -> Int {
+        min(stream.size, max(Self.minimumCompactionSize, snapshotSize))
     }
 
     /// Room to reserve for the next snapshot's encoding: the last snapshot's size (field 352,

@@ -29,6 +29,9 @@ extension UpdateLog {
         guard payload.count <= Int(UInt32.max) - Frame.headerSize - DumpTrailer.size else {
             throw UltraDictError(.invalidArgument, "full dump of '\(name)' would be \(payload.count) bytes, more than 4 GiB")
         }
+        // The records after this dump may fill the stream up to the new compaction limit: a file
+        // store reserves its blocks now, so that no write into it can fail for want of space.
+        try store.reserve(compactionLimit(afterSnapshotOf: payload.count), of: stream)
         discardAbandonedPublication()
         let counter = control.fullDumpCounter &+ 1
         control.replacedDumpName = staticDump == nil ? (try? control.fullDumpName()) ?? nil : nil

@@ -108,7 +108,9 @@ package final class UpdateLog: @unchecked Sendable {
             }
             // The stream is created last: an attacher that finds it knows the control block is complete.
             try controlSegment.synchronize()
-            let stream = try store.create(name: streamName(name), size: options.bufferSize)
+            // Only the part of the stream that writers use before their first dump is reserved;
+            // each dump reserves what the next compaction limit lets them use (a file store's).
+            let stream = try store.create(name: streamName(name), size: options.bufferSize, reserving: minimumCompactionSize)
             return UpdateLog(name: name, control: control, stream: stream, staticDump: staticDump, isCreator: true)
         } catch {
             for segment in created { _ = try? store.unlink(name: segment) }

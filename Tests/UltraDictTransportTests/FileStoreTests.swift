@@ -73,6 +73,32 @@ struct FileStoreTests {
         #expect(!log.isCurrent(cursor))
     }
 
+    /// The stream's disk blocks are reserved as far as writers can use them before the next
+    /// dump (the compaction limit), not for the whole buffer: a 64 MiB stream takes 1 MiB of disk
+    /// until a snapshot of 3 MiB lets the records after it use 3 MiB.
+    @Test func theStreamReservesTheDiskItsWritersCanUse() throws {
+        let scratch = try ScratchStore(.files)
+        defer { scratch.remove() }
+        let name = uniqueName()
+        let big = UpdateLog.Options(lockKind: .shared, serializerIdentifier: "test", recurse: false, bufferSize: 64 << 20, fullDumpSize: nil)
+        let log = try UpdateLog.create(name: name, options: big, in: scratch.store)
+        defer { log.unlinkSegments() }
+        func reservedBytes() throws -> Int {
+            var info = stat()
+            #expect(stat(scratch.store.directory + "/" + UpdateLog.streamName(name), &info) == 0)
+            return Int(info.st_blocks) * 512
+        }
+        #expect(try (1 << 20 ..< 2 << 20).contains(reservedBytes()))
+        var cursor = LogCursor(counter: 0, position: 0)
+        try log.publishFullDump([UInt8](repeating: 7, count: 3 << 20), cursor: &cursor)
+        #expect(try (3 << 20 ..< 4 << 20).contains(reservedBytes()))
+        // A disk without room fails the dump, before it publishes anything.
+        SystemCallFault.inject(SystemCallFault("posix_fallocate", errno: ENOSPC)) {
+            expectError(.systemCall) { try log.publishFullDump([UInt8](repeating: 8, count: 5 << 20), cursor: &cursor) }
+        }
+        #expect(log.control.lastSnapshotSize == 3 << 20 && cursor.counter == 1)
+    }
+
     @Test(arguments: [UltraDictStore.Durability.buffered, .synchronous])
     func eachDurabilitySyncsWhatItSays(durability: UltraDictStore.Durability) throws {
         let scratch = try ScratchStore(.files)

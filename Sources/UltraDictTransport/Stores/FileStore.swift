@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import UltraDictCore
 
 /// A directory of files, one per segment, mapped `MAP_SHARED`: the dictionary outlives every
 /// process and a reboot (`Docs/FORMAT.md`, "The file store").
@@ -51,12 +52,25 @@ package struct FileStore: SegmentStore {
         return slash == trimmed.startIndex ? "/" : String(trimmed[..<slash])
     }
 
-    /// Calls `ftruncate`, then `posix_fallocate`, so that the disk blocks are reserved now: a
-    /// write into a mapped page the disk has no room for would otherwise kill the process with
-    /// `SIGBUS`. A full disk fails here instead, with `ENOSPC`.
-    package func allocate(_ fd: Int32, size: Int) throws(SystemCallError) {
+    /// Calls `ftruncate`, then reserves the first `reserved` bytes' blocks.
+    package func allocate(_ fd: Int32, size: Int, reserving reserved: Int) throws(SystemCallError) {
         try system_ftruncate(fd, size)
-        try system_posix_fallocate(fd, size)
+        try system_posix_fallocate(fd, reserved)
+    }
+
+    /// Calls `posix_fallocate` on the segment's file, opened again by its name, so that the disk
+    /// blocks are reserved now: a write into a mapped page the disk has no room for would
+    /// otherwise kill the process with `SIGBUS`. A full disk fails here instead, with `ENOSPC`.
+    /// Does nothing when the name now holds another file (the segment was unlinked).
+    package func reserve(_ count: Int, of segment: MappedSegment) throws {
+        let fd = try open(segment.name, O_RDWR)
+        defer { system_close(fd) }
+        do {
+            guard try system_fstat(fd).identity == segment.identity else { return }
+            try system_posix_fallocate(fd, min(count, segment.size))
+        } catch {
+            throw UltraDictError(.systemCall, "cannot reserve \(count) bytes of disk for \(describe(segment.name))", underlying: error)
+        }
     }
 
     /// Calls `unlink(path)`, then syncs the directory when durable. A removal that does not

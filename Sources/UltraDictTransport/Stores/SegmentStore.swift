@@ -28,8 +28,13 @@ package protocol SegmentStore: Sendable {
     /// Opens the segment `name` with `open(2)`'s `flags` and mode 0600, never following a
     /// symbolic link and never waiting (a FIFO planted under a segment's name would block).
     func openDescriptor(_ name: String, flags: Int32) throws(SystemCallError) -> Int32
-    /// Gives the new segment open as `fd` its `size` bytes, zero-filled.
-    func allocate(_ fd: Int32, size: Int) throws(SystemCallError)
+    /// Gives the new segment open as `fd` its `size` bytes, zero-filled, and reserves the disk
+    /// blocks of the first `reserved` of them (``reserve(_:in:)``).
+    func allocate(_ fd: Int32, size: Int, reserving reserved: Int) throws(SystemCallError)
+    /// Reserves the disk blocks of the first `count` bytes of `segment` (of this store), so that
+    /// writing them through the mapping cannot fail for want of space (which would kill the
+    /// process with `SIGBUS`); nothing to do in memory. Throws `systemCall` (no space, say).
+    func reserve(_ count: Int, of segment: MappedSegment) throws
     /// Removes the name `name`.
     func removeName(_ name: String) throws(SystemCallError)
     /// Makes the creation or removal of a name durable (the directory's `fsync`), when the store is.
@@ -37,9 +42,10 @@ package protocol SegmentStore: Sendable {
 }
 
 extension SegmentStore {
-    /// Creates a new segment of `size` bytes (zero-filled); throws `alreadyExists` if the name is
-    /// taken, `permissionDenied`, `tooManyOpenFiles` or `systemCall` (no space, say) otherwise.
-    package func create(name: String, size: Int) throws -> MappedSegment {
+    /// Creates a new segment of `size` bytes (zero-filled), the disk blocks of the first
+    /// `reserved` bytes (all by default) reserved; throws `alreadyExists` if the name is taken,
+    /// `permissionDenied`, `tooManyOpenFiles` or `systemCall` (no space, say) otherwise.
+    package func create(name: String, size: Int, reserving reserved: Int? = nil) throws -> MappedSegment {
         guard size > 0 else { throw UltraDictError(.invalidArgument, "segment '\(name)': size must be positive, got \(size)") }
         let fd: Int32
         do {
@@ -51,7 +57,7 @@ extension SegmentStore {
         }
         defer { system_close(fd) }
         do {
-            try allocate(fd, size: size)
+            try allocate(fd, size: size, reserving: min(reserved ?? size, size))
             let identity = try system_fstat(fd).identity
             let segment = MappedSegment(
                 name: name, size: size, base: try system_mmap_shared(fd, size), owner: system_geteuid(), identity: identity, store: self
@@ -163,7 +169,7 @@ extension SegmentStore {
     }
 
     /// Opens the existing segment `name` with `flags` (`O_RDWR` or `O_RDONLY`).
-    private func open(_ name: String, _ flags: Int32) throws -> Int32 {
+    func open(_ name: String, _ flags: Int32) throws -> Int32 {
         do {
             return try openDescriptor(name, flags: flags)
         } catch where error.errno == ENOENT {

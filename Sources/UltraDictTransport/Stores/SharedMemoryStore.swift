@@ -23,10 +23,13 @@ package struct SharedMemoryStore: SegmentStore {
         try system_shm_open("/" + name, flags | O_NONBLOCK, 0o600)
     }
 
-    /// Calls `ftruncate`: tmpfs spends memory only on the pages that are touched.
-    package func allocate(_ fd: Int32, size: Int) throws(SystemCallError) {
+    /// Calls `ftruncate`: tmpfs spends memory only on the pages that are touched (and nothing
+    /// is reserved, as Python reserves nothing).
+    package func allocate(_ fd: Int32, size: Int, reserving reserved: Int) throws(SystemCallError) {
         try system_ftruncate(fd, size)
     }
+
+    package func reserve(_ count: Int, of segment: MappedSegment) {}
 
     /// Calls `shm_unlink("/" + name)`.
     package func removeName(_ name: String) throws(SystemCallError) {
