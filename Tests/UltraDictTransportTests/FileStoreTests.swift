@@ -99,6 +99,29 @@ struct FileStoreTests {
         #expect(log.control.lastSnapshotSize == 3 << 20 && cursor.counter == 1)
     }
 
+    @Test(arguments: StoreKind.allCases)
+    func readingRecordsNeverCallsTheStore(kind: StoreKind) throws {
+        let (name, scratch) = (uniqueName(), try ScratchStore(kind))
+        defer { scratch.remove() }
+        let writer = try UpdateLog.create(name: name, options: options, in: scratch.store)
+        defer { writer.unlinkSegments() }
+        let reader = try UpdateLog.attach(name: name, in: scratch.store)
+        var cursor = LogCursor(counter: 0, position: 0)
+        #expect(try writer.append([1], cursor: &cursor) && writer.append([2], cursor: &cursor))
+        let calls = [scratch.openCall, "fstat", "mmap", "msync", "fsync", "posix_fallocate", "opendir"].map { SystemCallFault($0, errno: EIO, times: 0) }
+        var records = 0
+        try SystemCallFault.inject(calls, during: {
+            var seen = LogCursor(counter: 0, position: 0)
+            while !reader.isCurrent(seen) {
+                let changes = try reader.readChanges(since: seen)
+                try changes.forEachRecord { _ in records += 1 }
+                seen = changes.cursor
+            }
+        })
+        #expect(records == 2)
+        for call in calls { #expect(call.callCount == 0, "\(call.call)") }
+    }
+
     @Test(arguments: [UltraDictStore.Durability.buffered, .synchronous])
     func eachDurabilitySyncsWhatItSays(durability: UltraDictStore.Durability) throws {
         let scratch = try ScratchStore(.files)

@@ -35,6 +35,11 @@ package final class SystemCallFault: Sendable {
 
     /// Runs `body` with `faults` in force for the system calls it makes.
     package static func inject<Result>(_ faults: SystemCallFault..., during body: () throws -> Result) rethrows -> Result {
+        try inject(faults, during: body)
+    }
+
+    /// Runs `body` with `faults` in force for the system calls it makes.
+    package static func inject<Result>(_ faults: [SystemCallFault], during body: () throws -> Result) rethrows -> Result {
         try $active.withValue(active + faults, operation: body)
     }
 

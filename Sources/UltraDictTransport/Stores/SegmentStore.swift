@@ -11,7 +11,7 @@ import UltraDictCore
 /// A store supplies a few primitives (open a name, remove a name, list the names); this
 /// extension builds the checked operations on them, so every store gives the same errors and
 /// the same ownership rules. The update log uses a store only to create, attach, dump and
-/// unlink, never on the read path. Failures of the system calls below can be forced in tests
+/// unlink (and a reader maps each new full dump), never to read records. Failures of the system calls below can be forced in tests
 /// with `SystemCallFault`.
 package protocol SegmentStore: Sendable {
     /// What messages call the segment `name`: `shared memory 'scores'`, `file '/data/scores'`.

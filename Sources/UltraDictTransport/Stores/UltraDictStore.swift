@@ -1,7 +1,8 @@
 /// Where a dictionary's segments live (`Docs/FORMAT.md`, "Stores").
 ///
 /// Every process that shares a dictionary must name the same store. The store is used only when
-/// a dictionary is created, attached, dumped or unlinked, never on the read path.
+/// a dictionary is created, attached, dumped or unlinked, and when a reader maps a full dump it
+/// has not seen; never to read records.
 public enum UltraDictStore: Sendable, Hashable {
     /// POSIX shared memory (`/dev/shm` on Linux): the default, and the only store that Python
     /// UltraDict 0.0.6 can share. The segments live until they are unlinked or the machine
