@@ -80,6 +80,7 @@ let package = Package(
         .executableTarget(name: "Parallel", dependencies: ["UltraDict"], path: "Examples/Parallel"),
         .executableTarget(name: "RecoverFromStaleLock", dependencies: ["UltraDict"], path: "Examples/RecoverFromStaleLock"),
         .executableTarget(name: "Nested", dependencies: ["UltraDict"], path: "Examples/Nested"),
+        .executableTarget(name: "Durable", dependencies: ["UltraDict"], path: "Examples/Durable"),
 
         // MARK: Tests
         .executableTarget(

@@ -30,6 +30,11 @@ struct ExamplesTests {
         #expect(try lastLine(of: "TwoLanguages") == "Counter: 20000 == 20000")
     }
 
+    /// Three processes, one after another, count their visits in a file store; the dictionary outlives each.
+    @Test func durable() throws {
+        #expect(try lastLine(of: "Durable") == "Visits: 3 == 3")
+    }
+
     /// Four processes × 25,000 increments under `withLock`.
     @Test func parallel() throws {
         #expect(try lastLine(of: "Parallel") == "Counter: 100000 == 100000")
