@@ -30,9 +30,9 @@ struct SegmentDirectory {
         path = URL(fileURLWithPath: store.directory).resolvingSymlinksInPath().path
         let names: [String]
         do {
-            names = try manager.contentsOfDirectory(atPath: path)
+            names = try store.names()
         } catch {
-            throw ToolError.failure("cannot read \(path): \(error.localizedDescription)")
+            throw ToolError.failure(describe(error))
         }
         var segments: [String: Segment] = [:]
         for name in names {
