@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "UltraDictMessagePack", targets: ["UltraDictMessagePack"]),
         .library(name: "UltraDictJSON", targets: ["UltraDictJSON"]),
         .library(name: "UltraDictPropertyList", targets: ["UltraDictPropertyList"]),
+        .library(name: "UltraDictPickle", targets: ["UltraDictPickle"]),
         .library(name: "UltraDictTesting", targets: ["UltraDictTesting"]),
         // Not API (leading underscore): the fuzz targets' entry points, for the package in Tests/Fuzz.
         .library(name: "_UltraDictFuzzing", targets: ["_UltraDictFuzzing"]),
@@ -45,10 +46,12 @@ let package = Package(
         .systemLibrary(name: "CJSONC", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
         .target(name: "UltraDictJSON", dependencies: ["UltraDictCore", "CJSONC"]),
         .target(name: "UltraDictPropertyList", dependencies: ["UltraDictCore"]),
+        // Pure Swift: Python's pickle, read without running anything.
+        .target(name: "UltraDictPickle", dependencies: ["UltraDictCore"]),
         // Not API (leading underscore): the serializers by identifier, for the tool and the tests.
         .target(
             name: "_UltraDictSerializerRegistry",
-            dependencies: ["UltraDictCore", "UltraDictMessagePack", "UltraDictJSON", "UltraDictPropertyList", argumentParser],
+            dependencies: ["UltraDictCore", "UltraDictMessagePack", "UltraDictJSON", "UltraDictPropertyList", "UltraDictPickle", argumentParser],
             path: "Sources/UltraDictSerializerRegistry"
         ),
 
@@ -100,6 +103,7 @@ let package = Package(
         .testTarget(name: "UltraDictMessagePackTests", dependencies: ["UltraDictMessagePack", "UltraDictTesting"]),
         .testTarget(name: "UltraDictJSONTests", dependencies: ["UltraDictJSON", "UltraDictTesting"]),
         .testTarget(name: "UltraDictPropertyListTests", dependencies: ["UltraDictPropertyList", "UltraDictTesting"]),
+        .testTarget(name: "UltraDictPickleTests", dependencies: ["UltraDictPickle", "UltraDictTesting"]),
         .testTarget(
             name: "UltraDictTestingTests",
             dependencies: ["UltraDictTesting", "UltraDict", "UltraDictMessagePack", "UltraDictJSON", "UltraDictPropertyList", "CustomSerializer", "_UltraDictTestSupport", atomics]

@@ -4,7 +4,7 @@ import UltraDictTransport
 
 extension UltraValue {
     /// The key of the one-entry map that refers to a nested dictionary.
-    static let nestedReferenceKey: UltraValue = "$ultradict"
+    static let nestedReferenceKey = UltraValue.string(UltraValue.nestedDictionaryReferenceKey)
 
     /// The map stored in a parent in place of the nested dictionary `name`.
     static func nestedReference(to name: String) -> UltraValue {

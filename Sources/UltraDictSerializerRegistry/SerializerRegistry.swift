@@ -1,6 +1,7 @@
 import UltraDictCore
 import UltraDictJSON
 import UltraDictMessagePack
+import UltraDictPickle
 import UltraDictPropertyList
 
 /// The serializers that the package's own tool, test helper, soak and tests know by the
@@ -17,6 +18,7 @@ package enum SerializerRegistry {
         (MessagePackSerializer.identifier, { _ in MessagePackSerializer() }),
         (JSONSerializer.identifier, { JSONSerializer(topLevelKeys: $0 ? .integers : .strings) }),
         (PropertyListSerializer.identifier, { _ in PropertyListSerializer() }),
+        (PickleSerializer.identifier, { _ in PickleSerializer() }),
     ]
 
     /// The identifiers of every registered serializer, the default (MessagePack) first.

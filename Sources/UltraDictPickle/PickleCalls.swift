@@ -1,0 +1,74 @@
+import UltraDictCore
+
+/// What the accepted globals build when a pickle calls them (`REDUCE`) or sets their state
+/// (`BUILD`); nothing is ever called. Anything else is refused with an error that names it.
+enum PickleCalls {
+    /// The global `module.name` if the reader accepts it; otherwise throws.
+    static func global(module: String, name: String) throws -> PickleGlobal {
+        guard let global = PickleGlobal(module: module, name: name) else {
+            throw UltraDictError(
+                .serialization,
+                "pickle: the global \(module.prefix(100)).\(name.prefix(100)) is refused: only the data types Python writes and UltraDict's nested dictionaries are read, and nothing is ever called"
+            )
+        }
+        return global
+    }
+
+    /// `REDUCE`: `callable(*arguments)` for the accepted constructors.
+    static func reduce(_ callable: PickleItem, _ arguments: PickleItem) throws -> PickleItem {
+        guard case .global(let global) = callable else { throw refusal("REDUCE of something that is not an accepted global") }
+        guard case .tuple(let items, _) = arguments else { throw refusal("REDUCE of \(global) without an argument tuple") }
+        switch (global, items.count) {
+        case (.byteArray, 0):
+            return .value(.bytes([]))
+        case (.byteArray, 1), (.codecsEncode, 1):
+            guard case .value(.bytes(let data)) = items[0] else { break }
+            return .value(.bytes(data))
+        case (.byteArray, 2), (.codecsEncode, 2):
+            // bytes before protocol 3: the text of their code points, and its encoding.
+            guard case .value(.string(let text)) = items[0], case .value(.string(let encoding)) = items[1],
+                  ["latin1", "latin-1"].contains(encoding.lowercased()) else { break }
+            return .value(.bytes(try latin1(text)))
+        case (.set, 0), (.frozenSet, 0):
+            return .set(PickleItem.Box())
+        case (.set, 1), (.frozenSet, 1):
+            let box = PickleItem.Box()
+            switch items[0] {
+            case .list(let list), .set(let list): box.items = list.items
+            case .tuple(let elements, _): box.items = elements
+            default: throw refusal("\(global) of something that is not a list")
+            }
+            return .set(box)
+        case (.partial, 1):
+            guard case .global(.ultraDict) = items[0] else { break }
+            return .nestedDictionary(PickleItem.NestedReference())
+        default:
+            break
+        }
+        throw refusal("REDUCE of \(global) with these arguments is not one that Python writes for data")
+    }
+
+    /// `BUILD`: only the state of `functools.partial(UltraDict.UltraDict)`, `(func, args,
+    /// keywords, dict)`, whose keyword `name` names the nested dictionary.
+    static func build(_ target: PickleItem, state: PickleItem) throws {
+        guard case .nestedDictionary(let reference) = target else { throw refusal("BUILD of anything but UltraDict's nested-dictionary pattern") }
+        guard case .tuple(let parts, _) = state, parts.count == 4, case .dictionary(let keywords) = parts[2],
+              let name = keywords.entries.first(where: { $0.key == .string("name") }),
+              case .value(.string(let text)) = name.value else {
+            throw refusal("BUILD of functools.partial(UltraDict.UltraDict) without the keyword 'name'")
+        }
+        reference.name = text
+    }
+
+    /// The bytes whose code points `text` spells, each below 256.
+    private static func latin1(_ text: String) throws -> [UInt8] {
+        try text.unicodeScalars.map { scalar in
+            guard scalar.value < 256 else { throw refusal("bytes spelled with a code point above 255") }
+            return UInt8(scalar.value)
+        }
+    }
+
+    private static func refusal(_ message: String) -> UltraDictError {
+        UltraDictError(.serialization, "pickle: \(message)")
+    }
+}
