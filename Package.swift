@@ -118,7 +118,7 @@ let package = Package(
         .testTarget(name: "UltraDictFuzzingTests", dependencies: ["_UltraDictFuzzing"]),
         .testTarget(name: "MultiProcessTests", dependencies: ["UltraDict", "UltraDictJSON", "UltraDictPropertyList", "_UltraDictSerializerRegistry", "_UltraDictTestSupport"]),
         // Needs the Python side in .venv (`bash .ci/install-deps`); its scripts are in Python/.
-        .testTarget(name: "InteropTests", dependencies: ["UltraDict", "UltraDictJSON"], exclude: ["Python"]),
+        .testTarget(name: "InteropTests", dependencies: ["UltraDict", "UltraDictJSON", "UltraDictPickle"], exclude: ["Python"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UltraDict
 import UltraDictJSON
+import UltraDictPickle
 
 /// The serializers both languages share, by the names `Python/agent.py` and the test helper take.
 enum InteropSerializer: String, CaseIterable, Sendable {
@@ -9,6 +10,8 @@ enum InteropSerializer: String, CaseIterable, Sendable {
     case msgpack
     /// JSON: `JSONSerializer` here, the `JSON` wrapper (bytes tagged as `$bytes`) in Python.
     case json
+    /// Pickle: `PickleSerializer` here, Python UltraDict's default (the `pickle` module) there.
+    case pickle
 
     /// Opens the dictionary `name` with this serializer: creates it when `create`, else attaches.
     func open<Key, Value, Lock: SharedMemoryLock>(
@@ -23,6 +26,8 @@ enum InteropSerializer: String, CaseIterable, Sendable {
             try UltraDict(name: name, create: create, bufferSize: bufferSize, fullDumpSize: fullDumpSize, serializer: MessagePackSerializer(), lock: lock)
         case .json:
             try UltraDict(name: name, create: create, bufferSize: bufferSize, fullDumpSize: fullDumpSize, serializer: JSONSerializer(keyType: Key.self), lock: lock)
+        case .pickle:
+            try UltraDict(name: name, create: create, bufferSize: bufferSize, fullDumpSize: fullDumpSize, serializer: PickleSerializer(), lock: lock)
         }
     }
 }

@@ -4,6 +4,7 @@
 """
 import base64
 import json
+import pickle
 
 import msgpack
 
@@ -46,4 +47,5 @@ def _untag_bytes(obj):
     return obj
 
 
-SERIALIZERS = {"msgpack": MessagePack, "json": JSON}
+# Pickle is Python UltraDict's default serializer: the module itself, as UltraDict() takes it.
+SERIALIZERS = {"msgpack": MessagePack, "json": JSON, "pickle": pickle}
