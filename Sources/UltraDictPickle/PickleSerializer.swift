@@ -41,7 +41,7 @@ public struct PickleSerializer: UltraDictSerializer {
     }
 
     /// Reads a record `(is_set, key, value)`. A deletion's value means nothing: Python writes
-    /// `b''`, this serializer `None` (the value of ``UltraDictUpdate/delete(_:)``).
+    /// `b''`, this serializer `None` (the value of `UltraDictUpdate.delete(_:)`).
     public func decodeUpdate(_ bytes: UnsafeRawBufferPointer) throws -> UltraDictUpdate {
         try UltraDictUpdate(record: decode(bytes))
     }

@@ -25,6 +25,8 @@ public enum FuzzSurface: CaseIterable, Sendable {
     case json
     /// `PropertyListSerializer`'s decoders.
     case propertyList
+    /// `PickleSerializer`'s decoders.
+    case pickle
 
     /// The case's name in file names: `Fuzz<name>` is its executable, `Corpus/<name>` its corpus.
     public var name: String {
@@ -35,6 +37,7 @@ public enum FuzzSurface: CaseIterable, Sendable {
         case .messagePack: "MessagePack"
         case .json: "JSON"
         case .propertyList: "PropertyList"
+        case .pickle: "Pickle"
         }
     }
 
@@ -51,6 +54,7 @@ public enum FuzzSurface: CaseIterable, Sendable {
         case .messagePack: try SerializerSurfaces.messagePack(bytes)
         case .json: try SerializerSurfaces.json(bytes)
         case .propertyList: try SerializerSurfaces.propertyList(bytes)
+        case .pickle: try SerializerSurfaces.pickle(bytes)
         }
     }
 

@@ -1,6 +1,7 @@
 import UltraDictCore
 import UltraDictJSON
 import UltraDictMessagePack
+import UltraDictPickle
 import UltraDictPropertyList
 import UltraDictTransport
 
@@ -27,6 +28,7 @@ extension FuzzSurface {
         case .messagePack: try SerializerSeeds.messagePack()
         case .json: try SerializerSeeds.json()
         case .propertyList: try SerializerSeeds.propertyList()
+        case .pickle: try SerializerSeeds.pickle()
         }
     }
 }
@@ -100,6 +102,26 @@ enum SerializerSeeds {
             FuzzSeed(name: "hostile-top-object-out-of-range", bytes: patched(trailer + 16, 1 << 40)),
             FuzzSeed(name: "hostile-offset-table-past-the-end", bytes: patched(trailer + 24, UInt64(plist.count))),
             FuzzSeed(name: "hostile-array-contains-itself", bytes: cycle),
+        ]
+    }
+
+    static func pickle() throws -> [FuzzSeed] {
+        // Python's own pickles of protocols 0 and 2, whose globals stand for sets and bytes, and
+        // of UltraDict's nested-dictionary pattern; then pickles that must be refused.
+        let protocol0 = Array("(dp0\nVa\np1\nc_codecs\nencode\np2\n(Vab\np3\nVlatin1\np4\ntp5\nRp6\ns.".utf8)
+        let protocol2: [UInt8] = [0x80, 0x02] + Array("c__builtin__\nset\n".utf8) + [0x5D, 0x4B, 0x01, 0x61, 0x85, 0x52, 0x2E]
+        let nested: [UInt8] = [0x80, 0x04, 0x88, 0x8C, 0x01, 0x6B, 0x8C, 0x09] + Array("functools".utf8) + [0x8C, 0x07] + Array("partial".utf8) + [0x93]
+            + [0x8C, 0x13] + Array("UltraDict.UltraDict".utf8) + [0x8C, 0x09] + Array("UltraDict".utf8) + [0x93, 0x94, 0x85, 0x52, 0x28, 0x68, 0x00, 0x29, 0x7D]
+            + [0x8C, 0x04] + Array("name".utf8) + [0x8C, 0x05] + Array("psm_1".utf8) + [0x73, 0x4E, 0x74, 0x62, 0x87, 0x2E]
+        return try valid(PickleSerializer(), snapshots: [snapshot, [1: "a", [2, 3]: [3]]]) + [
+            FuzzSeed(name: "python-protocol-0", bytes: protocol0),
+            FuzzSeed(name: "python-protocol-2-set", bytes: protocol2),
+            FuzzSeed(name: "python-nested-dictionary", bytes: nested),
+            FuzzSeed(name: "hostile-os-system", bytes: Array("cos\nsystem\n(S'echo hi'\ntR.".utf8)),
+            FuzzSeed(name: "hostile-memo-out-of-range", bytes: [0x80, 0x04, 0x6A, 0xFF, 0xFF, 0xFF, 0xFF, 0x2E]),
+            FuzzSeed(name: "hostile-frame-past-the-end", bytes: [0x80, 0x04, 0x95, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x4E, 0x2E]),
+            FuzzSeed(name: "hostile-list-holds-itself", bytes: [0x80, 0x04, 0x5D, 0x94, 0x68, 0x00, 0x61, 0x2E]),
+            FuzzSeed(name: "hostile-deep-tuples", bytes: [0x80, 0x04, 0x29] + [UInt8](repeating: 0x85, count: 300) + [0x2E]),
         ]
     }
 

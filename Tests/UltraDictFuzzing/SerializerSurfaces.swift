@@ -1,6 +1,7 @@
 import UltraDictCore
 import UltraDictJSON
 import UltraDictMessagePack
+import UltraDictPickle
 import UltraDictPropertyList
 
 /// The serializers' decoders, fed one input each.
@@ -20,6 +21,11 @@ enum SerializerSurfaces {
     /// The binary property list's three decoders.
     static func propertyList(_ bytes: UnsafeRawBufferPointer) throws {
         try decoders(of: PropertyListSerializer(), bytes)
+    }
+
+    /// The pickle reader's three decoders.
+    static func pickle(_ bytes: UnsafeRawBufferPointer) throws {
+        try decoders(of: PickleSerializer(), bytes)
     }
 
     /// Runs `decode`, `decodeUpdate` and `decodeSnapshot` on `bytes`, and encodes again what each
