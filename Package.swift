@@ -67,7 +67,7 @@ let package = Package(
         // MARK: Tools: the command-line tool, and the plugin that runs it as `swift package ultradict`
         .executableTarget(
             name: "ultradict",
-            dependencies: ["UltraDict", "UltraDictTransport", "_UltraDictSerializerRegistry", argumentParser]
+            dependencies: ["UltraDict", "UltraDictTransport", "UltraDictPickle", "_UltraDictSerializerRegistry", argumentParser]
         ),
         .plugin(
             name: "UltraDictCommand",
@@ -92,7 +92,7 @@ let package = Package(
         // The soak test: briefly in CI, for minutes by hand (Docs/RELIABILITY.md).
         .executableTarget(
             name: "UltraDictSoak",
-            dependencies: ["UltraDict", "UltraDictTransport", "_UltraDictSerializerRegistry", argumentParser],
+            dependencies: ["UltraDict", "UltraDictTransport", "UltraDictPickle", "_UltraDictSerializerRegistry", argumentParser],
             path: "Tests/UltraDictSoak"
         ),
         // Not API (leading underscore): the helpers that the test targets share.

@@ -40,6 +40,15 @@ public struct PickleSerializer: UltraDictSerializer {
         buffer = writer.finish()
     }
 
+    /// Whether `bytes` start as a pickle of protocol 2 to 5 does (`PROTO` and its version): how
+    /// the command-line tool tells a Python dictionary's pickles from other formats when the
+    /// dictionary records no serializer.
+    package static func startsLikePickle(_ bytes: some Collection<UInt8>) -> Bool {
+        var iterator = bytes.makeIterator()
+        guard iterator.next() == PickleOpcode.proto, let version = iterator.next() else { return false }
+        return (2...5).contains(version)
+    }
+
     /// Reads a record `(is_set, key, value)`. A deletion's value means nothing: Python writes
     /// `b''`, this serializer `None` (the value of `UltraDictUpdate.delete(_:)`).
     public func decodeUpdate(_ bytes: UnsafeRawBufferPointer) throws -> UltraDictUpdate {

@@ -36,7 +36,9 @@ struct EntryOptions<Use: IntegerKeyUse>: ParsableArguments {
     /// The serializer of `dictionary`: the one it records, else `--serializer`, else MessagePack.
     func serializer(of dictionary: InspectedDictionary) throws -> any UltraDictSerializer {
         guard let recorded = try dictionary.control.serializerIdentifier() else {
-            return (serializer ?? .msgpack).make(integerKeys: intKey)
+            // Python records none: `--serializer`, else what the bytes show (pickle), else MessagePack.
+            let detected = dictionary.serializerIdentifier.flatMap(SerializerChoice.init(rawValue:))
+            return (serializer ?? detected ?? .msgpack).make(integerKeys: intKey)
         }
         guard let choice = SerializerChoice(rawValue: recorded) else {
             throw ToolError.failure("'\(dictionary.name)' uses the serializer '\(recorded)', which this tool does not know")

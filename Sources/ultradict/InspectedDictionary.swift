@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import UltraDict
+import UltraDictPickle
 import UltraDictTransport
 
 /// A dictionary's control block, attached without attaching the dictionary: what `list`,
@@ -48,6 +49,18 @@ struct InspectedDictionary {
         }
     }
 
+    /// The serializer the dictionary records, else the one its bytes show (`pickle` when its full
+    /// dump or first stream record starts with a pickle header: Python UltraDict's default,
+    /// which records nothing), else `nil`. Costs a read of the dictionary's shared state.
+    var serializerIdentifier: String? {
+        if let recorded = (try? control.serializerIdentifier()) ?? nil { return recorded }
+        guard let log = try? UpdateLog.attach(name: name, in: store.segmentStore, allowingForeignOwner: true),
+              let changes = try? log.readChanges(since: LogCursor(counter: 0, position: 0)) else { return nil }
+        var first = changes.snapshot.map { Array($0.prefix(2)) }
+        if first == nil { try? changes.forEachRecord { payload in if first == nil { first = Array(payload.prefix(2)) } } }
+        return first.map(PickleSerializer.startsLikePickle) == true ? PickleSerializer.identifier : nil
+    }
+
     /// Whether the dictionary was created with `recurse: true` (its control block's recursion
     /// flag): then it is opened with recursion, and it may own a register and nested dictionaries.
     var isRecursive: Bool { control.recurseFlag }
@@ -71,7 +84,7 @@ struct InspectedDictionary {
         return [
             ("name", .string(name)),
             ("implementation", .string(implementation)),
-            ("serializer", ((try? control.serializerIdentifier()) ?? nil).map(JSON.string) ?? .null),
+            ("serializer", serializerIdentifier.map(JSON.string) ?? .null),
             ("lockKind", .string(control.effectiveLockKind.description)),
             ("creatorPID", creator.pid > 0 ? .int(Int64(creator.pid)) : .null),
             ("creatorAlive", isCreatorAlive.map(JSON.bool) ?? .null),
