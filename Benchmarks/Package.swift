@@ -29,7 +29,11 @@ let package = Package(
         // The Swift side of compare-python.sh, and msgpack-c for its baseline of loading a dump.
         .executableTarget(
             name: "BenchmarkWorker",
-            dependencies: [ultraDict, "CMsgPackBaseline", .product(name: "Histogram", package: "hdrhistogram-swift")]
+            dependencies: [
+                ultraDict, "CMsgPackBaseline", .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "UltraDictJSON", package: "UltraDict"), .product(name: "UltraDictPropertyList", package: "UltraDict"),
+                .product(name: "UltraDictPickle", package: "UltraDict"),
+            ]
         ),
         .systemLibrary(name: "CMsgPackBaseline", pkgConfig: "msgpack", providers: [.apt(["libmsgpack-dev"])]),
         // The executable that instruction-counts.sh runs under callgrind; no benchmark library,

@@ -14,8 +14,12 @@ struct PickleReader {
     private var stack: [PickleItem] = []
     /// Where each open `MARK` starts on the stack.
     private var marks: [Int] = []
-    /// The memo, by index: a dictionary, so that a hostile index costs one entry.
-    private var memo: [Int: PickleItem] = [:]
+    /// The memo, by index, as Python fills it: in order (`MEMOIZE`, and `PUT`s counting up).
+    private var memo: [PickleItem] = []
+    /// Memo entries stored out of order, so that a hostile index costs one entry.
+    private var sparseMemo: [Int: PickleItem] = [:]
+    /// Whether the reader made a list, dictionary or set, which ``dismantle()`` must empty.
+    private var madeContainers = false
 
     init(_ bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
@@ -37,8 +41,9 @@ struct PickleReader {
     /// Empties every container the reader made, without recursion, so that freeing them never
     /// recurses: with the memo, a hostile pickle can chain lists far deeper than the stack.
     private mutating func dismantle() {
-        var pending = stack + memo.values
-        (stack, memo) = ([], [:])
+        guard madeContainers else { return }
+        var pending = stack + memo + sparseMemo.values
+        (stack, memo, sparseMemo) = ([], [], [:])
         var seen = Set<ObjectIdentifier>()
         while let item = pending.popLast() {
             switch item {
@@ -95,15 +100,21 @@ struct PickleReader {
             stack.removeLast(count)
             stack.append(try .tuple(items))
         case PickleOpcode.tuple: stack.append(try .tuple(try popMark()))
-        case PickleOpcode.emptyList: stack.append(.list(PickleItem.Box()))
+        case PickleOpcode.emptyList:
+            madeContainers = true
+            stack.append(.list(PickleItem.Box()))
         case PickleOpcode.list:
+            madeContainers = true
             let box = PickleItem.Box()
             box.items = try popMark()
             stack.append(.list(box))
         case PickleOpcode.append: try append([try pop()])
         case PickleOpcode.appends: try append(try popMark())
-        case PickleOpcode.emptyDict: stack.append(.dictionary(PickleItem.DictionaryBox()))
+        case PickleOpcode.emptyDict:
+            madeContainers = true
+            stack.append(.dictionary(PickleItem.DictionaryBox()))
         case PickleOpcode.dict:
+            madeContainers = true
             let box = PickleItem.DictionaryBox()
             try setItems(try popMark(), in: box)
             stack.append(.dictionary(box))
@@ -113,19 +124,22 @@ struct PickleReader {
         case PickleOpcode.setItems:
             let items = try popMark()
             try setItems(items, in: try dictionaryOnTop())
-        case PickleOpcode.emptySet: stack.append(.set(PickleItem.Box()))
+        case PickleOpcode.emptySet:
+            madeContainers = true
+            stack.append(.set(PickleItem.Box()))
         case PickleOpcode.addItems:
             let items = try popMark()
             guard case .set(let box) = try top() else { throw failure("ADDITEMS onto something that is not a set") }
             box.items += items
         case PickleOpcode.frozenSet:
+            madeContainers = true
             let box = PickleItem.Box()
             box.items = try popMark()
             stack.append(.set(box))
-        case PickleOpcode.memoize: memo[memo.count] = try top()
-        case PickleOpcode.put: memo[try PickleScalars.decimal(try line(), "PUT")] = try top()
-        case PickleOpcode.binPut: memo[Int(try byte())] = try top()
-        case PickleOpcode.longBinPut: memo[Int(try integer(UInt32.self))] = try top()
+        case PickleOpcode.memoize: memo.append(try top())
+        case PickleOpcode.put: try memoize(at: try PickleScalars.decimal(try line(), "PUT"))
+        case PickleOpcode.binPut: try memoize(at: Int(try byte()))
+        case PickleOpcode.longBinPut: try memoize(at: Int(try integer(UInt32.self)))
         case PickleOpcode.get: stack.append(try memoized(try PickleScalars.decimal(try line(), "GET")))
         case PickleOpcode.binGet: stack.append(try memoized(Int(try byte())))
         case PickleOpcode.longBinGet: stack.append(try memoized(Int(try integer(UInt32.self))))
@@ -139,6 +153,7 @@ struct PickleReader {
             }
             stack.append(.global(try PickleCalls.global(module: moduleText, name: nameText)))
         case PickleOpcode.reduce:
+            madeContainers = true  // A set's constructor makes one.
             let arguments = try pop(), callable = try pop()
             stack.append(try PickleCalls.reduce(callable, arguments))
         case PickleOpcode.build:
@@ -174,8 +189,19 @@ struct PickleReader {
         return items
     }
 
+    private mutating func memoize(at index: Int) throws {
+        let item = try top()
+        if index == memo.count {
+            memo.append(item)
+        } else if index < memo.count {
+            memo[index] = item
+        } else {
+            sparseMemo[index] = item
+        }
+    }
+
     private func memoized(_ index: Int) throws -> PickleItem {
-        guard let item = memo[index] else { throw failure("memo entry \(index) was never stored") }
+        guard let item = index < memo.count ? memo[index] : sparseMemo[index] else { throw failure("memo entry \(index) was never stored") }
         return item
     }
 

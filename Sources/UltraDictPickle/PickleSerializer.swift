@@ -22,9 +22,7 @@ public struct PickleSerializer: UltraDictSerializer {
 
     /// Appends `value` pickled (protocol 4, framed as Python frames it).
     public func encode(_ value: UltraValue, into buffer: inout [UInt8]) throws {
-        var writer = PickleWriter(appendingTo: buffer)
-        try writer.write(value)
-        buffer = writer.finish()
+        try PickleWriter.append(to: &buffer) { try $0.write(value) }
     }
 
     /// Reads one pickle; throws `serialization` for anything this reader refuses or cannot read.
@@ -35,9 +33,7 @@ public struct PickleSerializer: UltraDictSerializer {
 
     /// Appends the record `(is_set, key, value)` pickled, as Python UltraDict writes it.
     public func encodeUpdate(_ update: UltraDictUpdate, into buffer: inout [UInt8]) throws {
-        var writer = PickleWriter(appendingTo: buffer)
-        try writer.writeRecord(update)
-        buffer = writer.finish()
+        try PickleWriter.append(to: &buffer) { try $0.writeRecord(update) }
     }
 
     /// Whether `bytes` start as a pickle of protocol 2 to 5 does (`PROTO` and its version): how

@@ -13,23 +13,21 @@ struct PickleWriter {
     /// Items written per `APPENDS`, `SETITEMS` or `ADDITEMS` (Python's `_BATCHSIZE`).
     static let batchSize = 1000
 
-    private(set) var bytes: [UInt8]
+    private var bytes: [UInt8] = []
     /// Where the current frame's 9-byte header is reserved.
-    private var frameStart: Int
+    private var frameStart = 0
 
-    /// A writer that appends a pickle to `buffer`: the protocol header, then an open frame.
-    init(appendingTo buffer: [UInt8]) {
-        bytes = buffer
-        bytes += [PickleOpcode.proto, 4]
-        frameStart = bytes.count
-        bytes += [UInt8](repeating: 0, count: 9)
-    }
-
-    /// Ends the pickle (`STOP`) and its last frame, and returns the buffer.
-    mutating func finish() -> [UInt8] {
-        bytes.append(PickleOpcode.stop)
-        commitFrame()
-        return bytes
+    /// Appends to `buffer` a pickle that `body` writes: the protocol header, an open frame, what
+    /// `body` writes, `STOP`, and the last frame's header. The buffer is moved in and out, never copied.
+    static func append(to buffer: inout [UInt8], _ body: (inout PickleWriter) throws -> Void) throws {
+        var writer = PickleWriter()
+        swap(&writer.bytes, &buffer)
+        defer { swap(&writer.bytes, &buffer) }
+        writer.bytes += [PickleOpcode.proto, 4]
+        writer.openFrame()
+        try body(&writer)
+        writer.bytes.append(PickleOpcode.stop)
+        writer.commitFrame()
     }
 
     // MARK: Values

@@ -9,6 +9,7 @@
 //                                             that writer (PacedWriter)
 //   BenchmarkWorker apply-vs-write            records applied against records written per second (ApplyVersusWrite)
 //   BenchmarkWorker store-writes [DIRECTORY]  int writes to shared memory and to files in each durability (StoreWrites)
+//   BenchmarkWorker serializers               each serializer's encoding and decoding (SerializerSpeed)
 import Foundation
 import UltraDict
 
@@ -33,8 +34,10 @@ do {
         try ApplyVersusWrite.run()
     case "store-writes":
         try StoreWrites.run(arguments.dropFirst(2))
+    case "serializers":
+        try SerializerSpeed.run()
     default:
-        throw BenchmarkFailure("usage: BenchmarkWorker compare | bulk | increment NAME TIMES | busy-writer [--seconds S] [--pin] | paced-writer NAME RATE|full SECONDS [CPU] | apply-vs-write | store-writes [DIRECTORY]")
+        throw BenchmarkFailure("usage: BenchmarkWorker compare | bulk | increment NAME TIMES | busy-writer [--seconds S] [--pin] | paced-writer NAME RATE|full SECONDS [CPU] | apply-vs-write | store-writes [DIRECTORY] | serializers")
     }
 } catch {
     FileHandle.standardError.write(Data("BenchmarkWorker: \(error)\n".utf8))
