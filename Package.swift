@@ -79,7 +79,10 @@ let package = Package(
         .executableTarget(name: "Simple", dependencies: ["UltraDict"], path: "Examples/Simple"),
         .executableTarget(name: "DynamicMember", dependencies: ["UltraDict"], path: "Examples/DynamicMember"),
         .executableTarget(name: "CustomSerializer", dependencies: ["UltraDict"], path: "Examples/CustomSerializer"),
-        .executableTarget(name: "TwoLanguages", dependencies: ["UltraDict"], path: "Examples/TwoLanguages", exclude: ["two_languages.py"]),
+        .executableTarget(
+            name: "TwoLanguages", dependencies: ["UltraDict", "UltraDictPickle"], path: "Examples/TwoLanguages",
+            exclude: ["two_languages.py", "python_defaults.py"]
+        ),
         .executableTarget(name: "Parallel", dependencies: ["UltraDict"], path: "Examples/Parallel"),
         .executableTarget(name: "RecoverFromStaleLock", dependencies: ["UltraDict"], path: "Examples/RecoverFromStaleLock"),
         .executableTarget(name: "Nested", dependencies: ["UltraDict"], path: "Examples/Nested"),

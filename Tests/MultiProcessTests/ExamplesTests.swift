@@ -4,9 +4,9 @@ import Testing
 /// Every example runs as users run it, and its last line is asserted.
 @Suite("Examples")
 struct ExamplesTests {
-    /// Runs the example `product` and returns its last line, expecting success.
-    func lastLine(of product: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
-        let result = try ChildProcess(product, []).finish()
+    /// Runs the example `product` with `arguments` and returns its last line, expecting success.
+    func lastLine(of product: String, _ arguments: String..., sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        let result = try ChildProcess(product, arguments).finish()
         #expect(result.status == 0, "\(product) failed: \(result.errors)", sourceLocation: sourceLocation)
         return result.lastLine
     }
@@ -28,6 +28,11 @@ struct ExamplesTests {
     /// Needs the Python side in .venv (`bash .ci/install-deps`); without it the example fails, and so does this test.
     @Test func twoLanguages() throws {
         #expect(try lastLine(of: "TwoLanguages") == "Counter: 20000 == 20000")
+    }
+
+    /// Python creates the dictionary with its defaults (pickle) and `shared_lock=True`; Swift attaches with `PickleSerializer`.
+    @Test func twoLanguagesWithPythonsDefaults() throws {
+        #expect(try lastLine(of: "TwoLanguages", "--pickle") == "Counter: 20000 == 20000")
     }
 
     /// Three processes, one after another, count their visits in a file store; the dictionary outlives each.
