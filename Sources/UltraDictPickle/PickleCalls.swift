@@ -32,13 +32,11 @@ enum PickleCalls {
         case (.set, 0), (.frozenSet, 0):
             return .set(PickleItem.Box())
         case (.set, 1), (.frozenSet, 1):
-            let box = PickleItem.Box()
             switch items[0] {
-            case .list(let list), .set(let list): box.items = list.items
-            case .tuple(let elements, _): box.items = elements
+            case .list(let list), .set(let list): return .set(PickleItem.Box(list.items))
+            case .tuple(let elements, _): return .set(PickleItem.Box(elements))
             default: throw refusal("\(global) of something that is not a list")
             }
-            return .set(box)
         case (.partial, 1):
             guard case .global(.ultraDict) = items[0] else { break }
             return .nestedDictionary(PickleItem.NestedReference())

@@ -18,6 +18,15 @@ enum PickleItem {
     /// keywords: Python UltraDict's reference to a nested dictionary.
     case nestedDictionary(NestedReference)
 
+    /// Whether the item is a box (a list, dictionary or set) that the reader must empty before
+    /// it is freed.
+    var isContainer: Bool {
+        switch self {
+        case .list, .dictionary, .set: true
+        default: false
+        }
+    }
+
     /// How deeply tuples nest in this item: 0 for anything but a tuple.
     var tupleNesting: Int {
         if case .tuple(_, let nesting) = self { return nesting }
@@ -35,7 +44,9 @@ enum PickleItem {
 
     /// A list or set under construction.
     final class Box {
-        var items: [PickleItem] = []
+        var items: [PickleItem]
+
+        init(_ items: [PickleItem] = []) { self.items = items }
     }
 
     /// A dictionary under construction; keys are values already (they must be hashable).
@@ -48,23 +59,29 @@ enum PickleItem {
         var name: String?
     }
 
-    /// The item as a value, containers converted recursively; throws `serialization` for what
-    /// is not data (a global never called) and for nesting deeper than `UltraValue.maximumDepth`
-    /// (which a container that holds itself reaches).
-    func value(depth: Int = 0) throws -> UltraValue {
+    /// The item as a value, containers converted recursively, each value produced taken from
+    /// `budget`; throws `serialization` for what is not data (a global never called), for
+    /// nesting deeper than `UltraValue.maximumDepth` (which a container that holds itself
+    /// reaches), and when the budget runs out: a pickle refers to one container as often as it
+    /// likes in two bytes each, and the value model copies it every time.
+    func value(depth: Int = 0, budget: inout Int) throws -> UltraValue {
         guard depth <= UltraValue.maximumDepth else {
             throw UltraDictError(.serialization, "pickle: nesting deeper than \(UltraValue.maximumDepth) levels, or a container that holds itself")
+        }
+        budget -= 1
+        guard budget >= 0 else {
+            throw UltraDictError(.serialization, "pickle: its shared references expand to more values than its size allows")
         }
         switch self {
         case .value(let value):
             return value
         case .list(let box), .set(let box):
-            return .array(try box.items.map { try $0.value(depth: depth + 1) })
+            return .array(try box.items.map { try $0.value(depth: depth + 1, budget: &budget) })
         case .tuple(let items, _):
-            return .array(try items.map { try $0.value(depth: depth + 1) })
+            return .array(try items.map { try $0.value(depth: depth + 1, budget: &budget) })
         case .dictionary(let box):
             var map = [UltraValue: UltraValue](minimumCapacity: box.entries.count)
-            for (key, item) in box.entries { map[key] = try item.value(depth: depth + 1) }
+            for (key, item) in box.entries { map[key] = try item.value(depth: depth + 1, budget: &budget) }
             return .dictionary(map)
         case .global(let global):
             throw UltraDictError(.serialization, "pickle: the global \(global) is not a value")

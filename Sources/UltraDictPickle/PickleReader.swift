@@ -20,9 +20,13 @@ struct PickleReader {
     private var sparseMemo: [Int: PickleItem] = [:]
     /// Whether the reader made a list, dictionary or set, which ``dismantle()`` must empty.
     private var madeContainers = false
+    /// How many values the pickle may still become (``PickleItem/value(depth:budget:)``): 32 per
+    /// byte, and at least a million, far more than any pickle without shared containers needs.
+    private var valueBudget: Int
 
     init(_ bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
+        valueBudget = max(1 << 20, 32 * bytes.count)
     }
 
     /// Reads the pickle up to `STOP` and returns the value of the item it leaves on top.
@@ -32,7 +36,7 @@ struct PickleReader {
             let opcode = try byte()
             if opcode == PickleOpcode.stop {
                 guard offset == bytes.count else { throw failure("\(bytes.count - offset) bytes after the STOP") }
-                return try top().value()
+                return try top().value(budget: &valueBudget)
             }
             try execute(opcode)
         }
@@ -100,42 +104,27 @@ struct PickleReader {
             stack.removeLast(count)
             stack.append(try .tuple(items))
         case PickleOpcode.tuple: stack.append(try .tuple(try popMark()))
-        case PickleOpcode.emptyList:
-            madeContainers = true
-            stack.append(.list(PickleItem.Box()))
-        case PickleOpcode.list:
-            madeContainers = true
-            let box = PickleItem.Box()
-            box.items = try popMark()
-            stack.append(.list(box))
+        case PickleOpcode.emptyList: push(.list(PickleItem.Box()))
+        case PickleOpcode.list: push(.list(PickleItem.Box(try popMark())))
         case PickleOpcode.append: try append([try pop()])
         case PickleOpcode.appends: try append(try popMark())
-        case PickleOpcode.emptyDict:
-            madeContainers = true
-            stack.append(.dictionary(PickleItem.DictionaryBox()))
+        case PickleOpcode.emptyDict: push(.dictionary(PickleItem.DictionaryBox()))
         case PickleOpcode.dict:
-            madeContainers = true
             let box = PickleItem.DictionaryBox()
             try setItems(try popMark(), in: box)
-            stack.append(.dictionary(box))
+            push(.dictionary(box))
         case PickleOpcode.setItem:
             let value = try pop(), key = try pop()
             try setItems([key, value], in: try dictionaryOnTop())
         case PickleOpcode.setItems:
             let items = try popMark()
             try setItems(items, in: try dictionaryOnTop())
-        case PickleOpcode.emptySet:
-            madeContainers = true
-            stack.append(.set(PickleItem.Box()))
+        case PickleOpcode.emptySet: push(.set(PickleItem.Box()))
         case PickleOpcode.addItems:
             let items = try popMark()
             guard case .set(let box) = try top() else { throw failure("ADDITEMS onto something that is not a set") }
             box.items += items
-        case PickleOpcode.frozenSet:
-            madeContainers = true
-            let box = PickleItem.Box()
-            box.items = try popMark()
-            stack.append(.set(box))
+        case PickleOpcode.frozenSet: push(.set(PickleItem.Box(try popMark())))
         case PickleOpcode.memoize: memo.append(try top())
         case PickleOpcode.put: try memoize(at: try PickleScalars.decimal(try line(), "PUT"))
         case PickleOpcode.binPut: try memoize(at: Int(try byte()))
@@ -153,9 +142,8 @@ struct PickleReader {
             }
             stack.append(.global(try PickleCalls.global(module: moduleText, name: nameText)))
         case PickleOpcode.reduce:
-            madeContainers = true  // A set's constructor makes one.
             let arguments = try pop(), callable = try pop()
-            stack.append(try PickleCalls.reduce(callable, arguments))
+            push(try PickleCalls.reduce(callable, arguments))
         case PickleOpcode.build:
             let state = try pop()
             try PickleCalls.build(try top(), state: state)
@@ -170,6 +158,12 @@ struct PickleReader {
     // MARK: The stack
 
     private mutating func push(_ value: UltraValue) { stack.append(.value(value)) }
+
+    /// Pushes `item`, noting a container for ``dismantle()``.
+    private mutating func push(_ item: PickleItem) {
+        if item.isContainer { madeContainers = true }
+        stack.append(item)
+    }
 
     private mutating func pop() throws -> PickleItem {
         guard stack.count > (marks.last ?? 0), let item = stack.popLast() else { throw failure("an opcode needs an item, and the stack is empty") }
@@ -217,10 +211,10 @@ struct PickleReader {
 
     /// Adds the alternating keys and values of `items`; a key becomes a value at once, as a
     /// Python key is immutable.
-    private func setItems(_ items: [PickleItem], in box: PickleItem.DictionaryBox) throws {
+    private mutating func setItems(_ items: [PickleItem], in box: PickleItem.DictionaryBox) throws {
         guard items.count % 2 == 0 else { throw failure("SETITEMS with a key and no value") }
         for index in stride(from: 0, to: items.count, by: 2) {
-            box.entries.append((try items[index].value(), items[index + 1]))
+            box.entries.append((try items[index].value(budget: &valueBudget), items[index + 1]))
         }
     }
 

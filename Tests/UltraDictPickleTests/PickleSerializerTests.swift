@@ -17,6 +17,11 @@ private func hex(_ text: String) -> [UInt8] {
 
 private let serializer = PickleSerializer()
 
+extension Array {
+    /// The elements `count` times over.
+    fileprivate func repeated(_ count: Int) -> [Element] { Array([[Element]](repeating: self, count: count).joined()) }
+}
+
 private func decode(_ bytes: [UInt8]) throws -> UltraValue {
     try bytes.withUnsafeBytes { try serializer.decode($0) }
 }
@@ -124,6 +129,20 @@ struct PickleSerializerTests {
             guard let error = error as? UltraDictError, error.code == .serialization else { return false }
             return error.message.contains(says)
         })
+    }
+
+    /// A list of 1,000 `None`s, a list that refers to it 1,000 times, and one that refers to that
+    /// 1,000 times: 5 KB of pickle that would expand to a billion values. It is refused.
+    @Test func sharedReferencesCannotExpandWithoutBound() throws {
+        var bytes: [UInt8] = [0x80, 0x04, 0x5D, 0x94, 0x28] + [UInt8](repeating: 0x4E, count: 1000) + [0x65]
+        for memo: UInt8 in [0, 1] {
+            bytes += [0x5D, 0x94, 0x28] + Array([[0x68, memo]].joined()) + [UInt8]([0x68, memo]).repeated(999) + [0x65]
+        }
+        bytes.append(0x2E)
+        #expect("expand") { try decode(bytes) } throws: { ($0 as? UltraDictError)?.message.contains("expand") == true }
+        // Shared the way Python shares them (a list referred to twice), containers decode.
+        let shared: [UInt8] = [0x80, 0x04, 0x5D, 0x94, 0x4B, 0x01, 0x61, 0x68, 0x00, 0x86, 0x2E]
+        #expect(try decode(shared) == [[1], [1]])
     }
 
     @Test func aRecursionOneHundredThousandDeepThrows() {

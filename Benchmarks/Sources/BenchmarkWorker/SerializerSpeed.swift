@@ -37,22 +37,24 @@ enum SerializerSpeed {
 
     /// Nanoseconds per `encodeUpdate` and per `decodeUpdate` of `record`.
     static func measure(_ serializer: any UltraDictSerializer, record: UltraDictUpdate, times: Int) throws -> (Double, Double) {
-        var buffer: [UInt8] = []
-        try serializer.encodeUpdate(record, into: &buffer)
-        let bytes = buffer
-        let encode = try median { for _ in 0..<times { buffer.removeAll(keepingCapacity: true); try serializer.encodeUpdate(record, into: &buffer) } } / Double(times)
-        let decode = try median { for _ in 0..<times { _ = try bytes.withUnsafeBytes { try serializer.decodeUpdate($0) } } } / Double(times)
-        return (encode, decode)
+        try measure(times: times, encode: { try serializer.encodeUpdate(record, into: &$0) }, decode: { _ = try serializer.decodeUpdate($0) })
     }
 
     /// Nanoseconds per `encode` and per `decode` of `snapshot`.
     static func measure(_ serializer: any UltraDictSerializer, snapshot: UltraValue, times: Int) throws -> (Double, Double) {
+        try measure(times: times, encode: { try serializer.encode(snapshot, into: &$0) }, decode: { _ = try serializer.decode($0) })
+    }
+
+    /// Nanoseconds per `encode` into a reused buffer, and per `decode` of what it wrote.
+    private static func measure(
+        times: Int, encode: (inout [UInt8]) throws -> Void, decode: (UnsafeRawBufferPointer) throws -> Void
+    ) throws -> (Double, Double) {
         var buffer: [UInt8] = []
-        try serializer.encode(snapshot, into: &buffer)
+        try encode(&buffer)
         let bytes = buffer
-        let encode = try median { for _ in 0..<times { buffer.removeAll(keepingCapacity: true); try serializer.encode(snapshot, into: &buffer) } } / Double(times)
-        let decode = try median { for _ in 0..<times { _ = try bytes.withUnsafeBytes { try serializer.decode($0) } } } / Double(times)
-        return (encode, decode)
+        let encoding = try median { for _ in 0..<times { buffer.removeAll(keepingCapacity: true); try encode(&buffer) } }
+        let decoding = try median { for _ in 0..<times { try bytes.withUnsafeBytes(decode) } }
+        return (encoding / Double(times), decoding / Double(times))
     }
 
     /// The median thread CPU time of 9 runs of `body`, after a warm-up run.
