@@ -22,6 +22,8 @@ package struct ChangeFeed {
     private let serializer: any UltraDictSerializer
     private let keyOrder: (UltraValue, UltraValue) -> Bool
     private var cursor = LogCursor(counter: 0, position: 0)
+    /// Where each read copies the new records, kept rather than allocated per poll.
+    private let records = RecordBuffer()
     /// The entries after the changes returned so far.
     package private(set) var entries: [UltraValue: UltraValue] = [:]
 
@@ -42,7 +44,7 @@ package struct ChangeFeed {
     /// Throws `LogError.publicationInterrupted` while a full dump's publication stays unfinished.
     package mutating func changes() throws -> [Change] {
         guard !log.isCurrent(cursor) else { return [] }
-        let published = try log.readChanges(since: cursor)
+        let published = try log.readChanges(since: cursor, into: records)
         var next = entries
         var changes: [Change] = []
         if let snapshot = published.snapshot {

@@ -11,6 +11,22 @@ extension UpdateLog {
         return control.fullDumpCounter == cursor.counter && control.streamPosition == cursor.position
     }
 
+    /// The first `count` bytes (or fewer) of the payload a reader meets first: the current full
+    /// dump's, else the stream's first record's; `nil` when there is none or its framing is not
+    /// valid. For telling a serializer by its header (the command-line tool): copies only those
+    /// bytes, and may race a writer, which at worst gives `nil` or another valid payload's start.
+    package func firstPayloadPrefix(_ count: Int) -> [UInt8]? {
+        let dump: MappedSegment? = staticDump ?? ((try? control.fullDumpName()) ?? nil).flatMap { name in
+            SegmentName.isDumpName(name) ? try? attachDump(name) : nil
+        }
+        if let dump, control.fullDumpCounter > 0, let contents = try? DumpContents(dump) {
+            return Array(contents.payload.prefix(count))
+        }
+        let bytes = UnsafeRawBufferPointer(start: stream.base, count: min(Int(control.streamPosition), stream.size))
+        guard let length = Frame.payloadLength(in: bytes, at: 0) else { return nil }
+        return Array(bytes[Frame.headerSize..<Frame.headerSize + min(count, length)])
+    }
+
     /// ``readChanges(since:into:ignoringInterruptedPublication:attempts:)`` into a buffer of its own.
     package func readChanges(
         since cursor: LogCursor, ignoringInterruptedPublication: Bool = false, attempts: Int = readAttempts

@@ -37,8 +37,8 @@ struct EntryOptions<Use: IntegerKeyUse>: ParsableArguments {
     func serializer(of dictionary: InspectedDictionary) throws -> any UltraDictSerializer {
         guard let recorded = try dictionary.control.serializerIdentifier() else {
             // Python records none: `--serializer`, else what the bytes show (pickle), else MessagePack.
-            let detected = dictionary.serializerIdentifier.flatMap(SerializerChoice.init(rawValue:))
-            return (serializer ?? detected ?? .msgpack).make(integerKeys: intKey)
+            let chosen = serializer ?? dictionary.serializerIdentifier.flatMap(SerializerChoice.init(rawValue:))
+            return (chosen ?? .msgpack).make(integerKeys: intKey)
         }
         guard let choice = SerializerChoice(rawValue: recorded) else {
             throw ToolError.failure("'\(dictionary.name)' uses the serializer '\(recorded)', which this tool does not know")

@@ -51,14 +51,12 @@ struct InspectedDictionary {
 
     /// The serializer the dictionary records, else the one its bytes show (`pickle` when its full
     /// dump or first stream record starts with a pickle header: Python UltraDict's default,
-    /// which records nothing), else `nil`. Costs a read of the dictionary's shared state.
+    /// which records nothing), else `nil`. Costs an attach and a copy of two bytes.
     var serializerIdentifier: String? {
         if let recorded = (try? control.serializerIdentifier()) ?? nil { return recorded }
-        guard let log = try? UpdateLog.attach(name: name, in: store.segmentStore, allowingForeignOwner: true),
-              let changes = try? log.readChanges(since: LogCursor(counter: 0, position: 0)) else { return nil }
-        var first = changes.snapshot.map { Array($0.prefix(2)) }
-        if first == nil { try? changes.forEachRecord { payload in if first == nil { first = Array(payload.prefix(2)) } } }
-        return first.map(PickleSerializer.startsLikePickle) == true ? PickleSerializer.identifier : nil
+        let log = try? UpdateLog.attach(name: name, in: store.segmentStore, allowingForeignOwner: true)
+        guard let first = log?.firstPayloadPrefix(2), PickleSerializer.startsLikePickle(first) else { return nil }
+        return PickleSerializer.identifier
     }
 
     /// Whether the dictionary was created with `recurse: true` (its control block's recursion

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UltraDict
+import UltraDictTransport
 import _UltraDictTestSupport
 
 /// `ultradict unlink` and `ultradict clean`, in each store (`--directory` for the file store):
@@ -71,9 +72,9 @@ struct CommandLineCleanTests {
     func cleanRemovesAnOrphanedDumpThatNobodyMapsOrNames(store: TestStore) throws {
         let fixture = try StoreFixture(store)
         defer { fixture.remove() }
-        let orphan = randomDumpName()
+        let orphan = SegmentName.random()
         #expect(FileManager.default.createFile(atPath: "\(fixture.path)/\(orphan)", contents: Data(count: 64)))
-        let mapped = randomDumpName()
+        let mapped = SegmentName.random()
         #expect(FileManager.default.createFile(atPath: "\(fixture.path)/\(mapped)", contents: Data(count: 64)))
         let openDump = try FileHandle(forReadingFrom: URL(fileURLWithPath: "\(fixture.path)/\(mapped)"))
         defer { try? openDump.close(); try? FileManager.default.removeItem(atPath: "\(fixture.path)/\(mapped)") }
@@ -90,7 +91,7 @@ struct CommandLineCleanTests {
         // A `psm_` segment of another user may be any Python program's shared memory.
         let fixture = try StoreFixture(store)
         defer { fixture.remove() }
-        let orphan = randomDumpName()
+        let orphan = SegmentName.random()
         #expect(FileManager.default.createFile(atPath: "\(fixture.path)/\(orphan)", contents: Data(count: 64)))
         defer { try? FileManager.default.removeItem(atPath: "\(fixture.path)/\(orphan)") }
         #expect(chown("\(fixture.path)/\(orphan)", 65534, 65534) == 0)
@@ -103,7 +104,7 @@ struct CommandLineCleanTests {
         // Python names a dictionary without a name as it names dumps, psm_xxxxxxxx.
         let fixture = try StoreFixture(store)
         defer { fixture.remove() }
-        let name = randomDumpName()
+        let name = SegmentName.random()
         try makePythonStyleDictionary(name, in: fixture)
         defer { _ = try? UltraDict<Int, Int>.unlink(name: name, store: fixture.store) }
         let user = try FileHandle(forReadingFrom: URL(fileURLWithPath: "\(fixture.path)/\(name)_memory"))

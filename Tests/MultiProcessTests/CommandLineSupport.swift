@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UltraDict
+import UltraDictTransport
 import _UltraDictTestSupport
 
 // What the command-line tests share: dictionaries made as Python and as a running program
@@ -30,11 +31,6 @@ func publishFullDump(of name: String, in fixture: StoreFixture) throws -> String
     let d = try UltraDict<UltraValue, UltraValue>(name: name, create: false, configuration: UltraDictConfiguration(store: fixture.store))
     try d.removeAll()
     return try #require(try d.status().fullDumpName)
-}
-
-/// A random name of a full-dump segment, `psm_` and 8 hexadecimal digits.
-func randomDumpName() -> String {
-    "psm_" + String(format: "%08x", UInt32.random(in: .min ... .max))
 }
 
 /// Parses the JSON text that a command printed.

@@ -4,16 +4,6 @@ import UltraDict
 import _UltraDictSerializerRegistry
 import _UltraDictTestSupport
 
-/// The stores that every multi-process test runs with, as it runs with every serializer.
-enum TestStore: String, CaseIterable, Sendable, CustomTestStringConvertible {
-    /// POSIX shared memory, `/dev/shm`.
-    case sharedMemory
-    /// A fresh scratch directory of files.
-    case files
-
-    var testDescription: String { rawValue }
-}
-
 /// Where one test's dictionaries live, and how each process of the test is told: nothing to say
 /// for shared memory; for the file store, a fresh scratch directory, passed as `--directory` to
 /// the test helper and to the `ultradict` tool. A test makes one, and ``remove()``s it at its end.

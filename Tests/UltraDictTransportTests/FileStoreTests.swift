@@ -99,8 +99,8 @@ struct FileStoreTests {
         #expect(log.control.lastSnapshotSize == 3 << 20 && cursor.counter == 1)
     }
 
-    @Test(arguments: StoreKind.allCases)
-    func readingRecordsNeverCallsTheStore(kind: StoreKind) throws {
+    @Test(arguments: TestStore.allCases)
+    func readingRecordsNeverCallsTheStore(kind: TestStore) throws {
         let (name, scratch) = (uniqueName(), try ScratchStore(kind))
         defer { scratch.remove() }
         let writer = try UpdateLog.create(name: name, options: options, in: scratch.store)
