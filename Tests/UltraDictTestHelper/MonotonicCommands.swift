@@ -6,13 +6,22 @@ import UltraDict
 /// The value monotonic-writer stores under "derived" beside `counter`, so that a torn read shows.
 func derived(from counter: Int) -> Int { 3 * counter + 1 }
 
-/// monotonic-writer NAME MILLISECONDS: counter += 1, then derived, for that long; then done = 1
+/// monotonic-writer NAME MILLISECONDS DUMPS: counter += 1, then derived, for at least that long
+/// and until it published DUMPS full dumps (for 60 seconds at the most); then done = 1
 func monotonicWriter() throws {
     let d = try attach(String.self, Int.self)
     let dumpsBefore = try d.status().fullDumpCounter
-    let end = ContinuousClock.now + .milliseconds(integer(rest[0]))
+    let start = ContinuousClock.now
+    let (minimum, dumps) = (start + .milliseconds(integer(rest[0])), integer(rest[1]))
     var counter = try d.value(forKey: "counter") ?? 0
-    while ContinuousClock.now < end {
+    /// Past the minimum with the dumps published, or past the limit; checked every 64 writes.
+    func done() throws -> Bool {
+        let now = ContinuousClock.now
+        if now >= start + .seconds(60) { return true }
+        guard now >= minimum else { return false }
+        return try d.status().fullDumpCounter - dumpsBefore >= dumps
+    }
+    while try counter % 64 != 0 || !done() {
         counter += 1
         try d.updateValue(counter, forKey: "counter")
         try d.updateValue(derived(from: counter), forKey: "derived")
