@@ -26,8 +26,8 @@ final class ExitCleanup: @unchecked Sendable {
     private struct Entry {
         /// The dictionary's segments.
         let log: UpdateLog
-        /// Where they live.
-        let store: UltraDictStore
+        /// Its settings: where the segments live, and the serializer its register is read with.
+        let configuration: UltraDictConfiguration
         /// Whether the handle is a recursive root, whose nested dictionaries and register go too.
         let unlinksTree: Bool
         /// The process that listed it.
@@ -49,10 +49,11 @@ final class ExitCleanup: @unchecked Sendable {
     private func lock() { mutex.lock() }
     private func unlock() { mutex.unlock() }
 
-    /// Lists `handle`, whose dictionary is `log` in `store` (and its tree when `unlinksTree`), for the hook.
-    func add(_ handle: ObjectIdentifier, log: UpdateLog, store: UltraDictStore, unlinksTree: Bool) {
+    /// Lists `handle`, whose dictionary is `log` opened with `configuration` (and its tree when
+    /// `unlinksTree`), for the hook.
+    func add(_ handle: ObjectIdentifier, log: UpdateLog, configuration: UltraDictConfiguration, unlinksTree: Bool) {
         lock()
-        entries[handle] = Entry(log: log, store: store, unlinksTree: unlinksTree, pid: getpid())
+        entries[handle] = Entry(log: log, configuration: configuration, unlinksTree: unlinksTree, pid: getpid())
         unlock()
     }
 
@@ -73,7 +74,9 @@ final class ExitCleanup: @unchecked Sendable {
         for entry in mine {
             // The root first, as close(unlink:) does, so that nobody attaches it any more.
             entry.log.unlinkSegments()
-            if entry.unlinksTree { NestedDictionaries.unlinkRegistered(rootName: entry.log.name, in: entry.store) }
+            if entry.unlinksTree {
+                _ = try? NestedDictionaries.unlinkRegistered(rootName: entry.log.name, in: entry.configuration.store, serializer: entry.configuration.serializer)
+            }
         }
     }
 }

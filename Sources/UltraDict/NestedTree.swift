@@ -3,19 +3,8 @@ import UltraDictCore
 import UltraDictTransport
 
 extension UltraValue {
-    /// The key of the one-entry map that refers to a nested dictionary.
-    static let nestedReferenceKey = UltraValue.string(UltraValue.nestedDictionaryReferenceKey)
-
-    /// The map stored in a parent in place of the nested dictionary `name`.
-    static func nestedReference(to name: String) -> UltraValue {
-        .dictionary([nestedReferenceKey: .string(name)])
-    }
-
     /// The nested dictionary's name when this value is a reference to one, else `nil`.
-    var nestedReferenceName: String? {
-        guard case .dictionary(let map) = self, map.count == 1, case .string(let name)? = map[Self.nestedReferenceKey] else { return nil }
-        return name
-    }
+    var nestedReferenceName: String? { NestedDictionaryReference(self)?.name }
 }
 
 /// What every handle of one tree of nested dictionaries in this process shares: the root's name,
@@ -30,21 +19,25 @@ final class NestedTree {
 
     /// The prefix of nested dictionaries' names: at most 200 bytes of the root's, so that names do not grow with depth.
     let childNamePrefix: String
-    /// The names of every nested dictionary of the tree (the values are unused).
-    let register: UltraDict<String, Int>
+    /// The register's name, `ROOT_register`, which every reference of the tree names.
+    let registerName: String
+    /// The names of every nested dictionary of the tree (the values are unused; this package
+    /// writes `true`, as Python UltraDict does).
+    let register: UltraDict<String, UltraValue>
     /// Creates (`create`) or attaches the nested dictionary `name` as a member of `tree`.
     let open: (_ name: String, _ create: Bool, _ tree: NestedTree) throws -> UltraDict<UltraValue, UltraValue>
 
     /// Opens the register of the root `rootName` (creating it if this process created the root);
     /// the register and every nested dictionary live in the root's store, are attached with its
-    /// foreign-owner setting, and (nested ones) have its serializer, lock and sizes.
+    /// foreign-owner setting, have its serializer and lock, and (nested ones) its sizes.
     init(rootName: String, isCreator: Bool, configuration: UltraDictConfiguration) throws {
         guard rootName.utf8.count <= Self.maximumRootNameLength else {
             throw UltraDictError(.invalidArgument, "recurse: true needs a name of at most \(Self.maximumRootNameLength) UTF-8 bytes, got \(rootName.utf8.count)")
         }
         childNamePrefix = Self.childNamePrefix(ofRoot: rootName)
+        registerName = NestedDictionaries.registerName(ofRoot: rootName)
         register = try UltraDict(
-            name: NestedDictionaries.registerName(ofRoot: rootName), create: isCreator,
+            name: registerName, create: isCreator,
             configuration: NestedDictionaries.registerConfiguration(lock: configuration.lock, of: configuration)
         )
         var nestedConfiguration = configuration
@@ -62,23 +55,26 @@ final class NestedTree {
     }
 
     /// Whether `name` has the shape of a nested dictionary's name in the tree whose names start
-    /// with `prefix`: the prefix and exactly 16 lowercase hex digits. Names read from shared
-    /// memory (the register, references in values) are followed only when they have it, so
-    /// that a hostile one can never make this process open or unlink another dictionary.
+    /// with `prefix`: the prefix and exactly 16 lowercase hex digits (this package's names), or
+    /// `psm_` and 8 (Python UltraDict's, whose nested dictionaries take Python's random shared
+    /// memory names). Names read from shared memory (the register, references in values) are
+    /// followed only when they have one of these shapes, and unlinked only when they name a
+    /// dictionary with recursion (`UpdateLog.unlinkNestedDictionary(name:in:)`), so that a
+    /// hostile one can never make this process remove a dictionary of another kind.
     static func isChildName(_ name: String, prefix: String) -> Bool {
-        SegmentName.isRandomName(name, prefix: prefix, digits: childNameDigits)
+        SegmentName.isRandomName(name, prefix: prefix, digits: childNameDigits) || SegmentName.isDumpName(name)
     }
 
     /// Whether `name` has the shape of a nested dictionary's name in this tree (``isChildName(_:prefix:)``).
     func isChildName(_ name: String) -> Bool { Self.isChildName(name, prefix: childNamePrefix) }
 
-    /// Unlinks every dictionary of the tree's shape listed in `register`, then the register, and
-    /// closes it; returns the names of the dictionaries removed.
+    /// Unlinks every nested dictionary of the tree's shapes listed in `register`, then the
+    /// register, and closes it; returns the names of the dictionaries removed.
     @discardableResult
-    static func unlinkAll(listedIn register: UltraDict<String, Int>, childNamePrefix: String) -> [String] {
+    static func unlinkAll(listedIn register: UltraDict<String, UltraValue>, childNamePrefix: String) -> [String] {
         let store = register.log.store
         let removed = register.keys.filter { name in
-            isChildName(name, prefix: childNamePrefix) && (try? UpdateLog.unlinkSegments(name: name, in: store)) == true
+            isChildName(name, prefix: childNamePrefix) && (try? UpdateLog.unlinkNestedDictionary(name: name, in: store)) == true
         }
         register.unlink()
         return removed + [register.name]
@@ -88,6 +84,11 @@ final class NestedTree {
     func newChildName() -> String {
         SegmentName.random(prefix: childNamePrefix, digits: Self.childNameDigits)
     }
+
+    /// The value a parent stores for the nested dictionary `name` of this tree.
+    func reference(to name: String) -> UltraValue {
+        NestedDictionaryReference(name: name, register: registerName).value
+    }
 }
 
 /// Nested dictionaries' bookkeeping that the command-line tool needs.
@@ -95,10 +96,10 @@ package enum NestedDictionaries {
     /// The register's name for the root `rootName` (`ROOT_register`).
     package static func registerName(ofRoot rootName: String) -> String { rootName + NestedTree.registerSuffix }
 
-    /// The register's settings in the tree of a root opened with `root`: the default serializer
-    /// and sizes, the root's store and foreign-owner setting, `lock`, and never an auto-unlink.
+    /// The register's settings in the tree of a root opened with `root`: the root's serializer,
+    /// store and foreign-owner setting, `lock`, the default sizes, and never an auto-unlink.
     static func registerConfiguration(lock: any SharedMemoryLock.Type, of root: UltraDictConfiguration) -> UltraDictConfiguration {
-        UltraDictConfiguration(lock: lock, autoUnlink: false, allowsForeignOwner: root.allowsForeignOwner, store: root.store)
+        UltraDictConfiguration(serializer: root.serializer, lock: lock, autoUnlink: false, allowsForeignOwner: root.allowsForeignOwner, store: root.store)
     }
 
     /// Whether `name` has the shape of a nested dictionary of the root `rootName`'s tree: the only
@@ -107,24 +108,47 @@ package enum NestedDictionaries {
         NestedTree.isChildName(name, prefix: NestedTree.childNamePrefix(ofRoot: rootName))
     }
 
+    /// Throws `parameterMismatch` when the register of the root `rootName` records another
+    /// serializer than `serializer`; does nothing when there is no register.
+    package static func checkRegister(ofRoot rootName: String, in store: UltraDictStore, serializer: any UltraDictSerializer) throws {
+        guard let control = registerControl(ofRoot: rootName, in: store),
+              let recorded = try? control.serializerIdentifier(), recorded != type(of: serializer).identifier else { return }
+        throw UltraDictError(
+            .parameterMismatch,
+            "'\(control.segment.name)' was created with the \(recorded) serializer, not \(type(of: serializer).identifier): pass the root's serializer to unlink the tree of '\(rootName)'"
+        )
+    }
+
     /// Unlinks the nested dictionaries registered for the root `rootName` (only names of this
-    /// tree's child shape) and the register; returns the names of the segments' dictionaries it
-    /// removed (nested dictionaries and the register). Does nothing and returns [] when there is
-    /// no register. Costs one attach of the register and one unlink per registered name.
+    /// tree's shapes, and only dictionaries with recursion) and the register, which is read with
+    /// `serializer` (the root's); returns the names of the dictionaries it removed (nested ones
+    /// and the register). Does nothing and returns [] when there is no register. A register that
+    /// cannot be read is removed alone: its names cannot be followed. Costs one attach of the
+    /// register and one unlink per registered name.
+    ///
+    /// Throws `parameterMismatch`, removing nothing, when ``checkRegister(ofRoot:in:serializer:)`` does.
     @discardableResult
-    package static func unlinkRegistered(rootName: String, in store: UltraDictStore = .sharedMemory) -> [String] {
+    package static func unlinkRegistered(
+        rootName: String, in store: UltraDictStore = .sharedMemory, serializer: any UltraDictSerializer
+    ) throws -> [String] {
         let registerName = registerName(ofRoot: rootName)
-        let segments = store.segmentStore
-        guard rootName.utf8.count <= NestedTree.maximumRootNameLength, segments.exists(name: registerName) else { return [] }
-        // The register has the root's lock kind, which the caller does not know.
-        let base = UltraDictConfiguration(store: store)
-        let register = (try? UltraDict<String, Int>(name: registerName, create: false, configuration: registerConfiguration(lock: SharedSpinLock.self, of: base)))
-            ?? (try? UltraDict<String, Int>(name: registerName, create: false, configuration: registerConfiguration(lock: ProcessLocalLock.self, of: base)))
-        guard let register else {
-            // Unreadable: its names cannot be followed, but the register itself goes.
-            return (try? UpdateLog.unlinkSegments(name: registerName, in: segments)) == true ? [registerName] : []
+        guard let control = registerControl(ofRoot: rootName, in: store) else {
+            return (try? UpdateLog.unlinkSegments(name: registerName, in: store.segmentStore)) == true ? [registerName] : []
+        }
+        try checkRegister(ofRoot: rootName, in: store, serializer: serializer)
+        // The register has the root's lock kind, which its control block records.
+        let lock: any SharedMemoryLock.Type = control.effectiveLockKind == .shared ? SharedSpinLock.self : ProcessLocalLock.self
+        let configuration = registerConfiguration(lock: lock, of: UltraDictConfiguration(serializer: serializer, store: store))
+        guard let register = try? UltraDict<String, UltraValue>(name: registerName, create: false, configuration: configuration) else {
+            return (try? UpdateLog.unlinkSegments(of: control)) == true ? [registerName] : []
         }
         return NestedTree.unlinkAll(listedIn: register, childNamePrefix: NestedTree.childNamePrefix(ofRoot: rootName))
+    }
+
+    /// The control block of the root `rootName`'s register, when the root's name allows one and it exists.
+    private static func registerControl(ofRoot rootName: String, in store: UltraDictStore) -> ControlBlock? {
+        guard rootName.utf8.count <= NestedTree.maximumRootNameLength else { return nil }
+        return (try? store.segmentStore.attach(name: registerName(ofRoot: rootName), minimumSize: ControlLayout.size)).map(ControlBlock.init)
     }
 }
 
@@ -148,7 +172,7 @@ final class Nesting {
     func child(named name: String) throws -> UltraDict<UltraValue, UltraValue> {
         if let child = children[name] { return child }
         guard tree.isChildName(name) else {
-            throw UltraDictError(.corruptSharedMemory, "a reference names '\(name)', which is not a nested dictionary of this tree (names start with '\(tree.childNamePrefix)' and end with 16 hex digits)")
+            throw UltraDictError(.corruptSharedMemory, "a reference names '\(name)', which is not a nested dictionary of this tree (names are '\(tree.childNamePrefix)' and 16 hex digits, or Python's 'psm_' and 8)")
         }
         let child = try tree.open(name, false, tree)
         children[name] = child

@@ -1,4 +1,5 @@
 import UltraDictCore
+import UltraDictMessagePack
 import UltraDictTransport
 
 extension UltraDict {
@@ -32,17 +33,25 @@ extension UltraDict {
 
     /// Unlinks the segments of the dictionary `name` in `store` (leftovers after a crash), with
     /// its nested dictionaries and their register when it is a recursive root; returns whether
-    /// it existed.
+    /// it existed. The register is read with `serializer`, which must be the root's: pass
+    /// `PickleSerializer()` for a tree that Python UltraDict made.
+    ///
+    /// Throws `parameterMismatch`, removing nothing, when the register records another serializer.
     @discardableResult
-    public static func unlink(name: String, store: UltraDictStore = .sharedMemory) throws -> Bool {
+    public static func unlink(
+        name: String, store: UltraDictStore = .sharedMemory, serializer: any UltraDictSerializer = MessagePackSerializer()
+    ) throws -> Bool {
         try SegmentName.validate(name)
         // Only a root whose control block records recursion has a register: `NAME_register` of
         // another dictionary may be a dictionary of its own.
-        // The root first, so that nobody attaches it (and makes a nested dictionary) any more.
         let segments = store.segmentStore
         let control = (try? segments.attach(name: name, minimumSize: ControlLayout.size)).map(ControlBlock.init)
+        let isRoot = control?.recurseFlag == true
+        // The register is checked first, so that a wrong serializer removes nothing; then the
+        // root goes, so that nobody attaches it (and makes a nested dictionary) any more.
+        if isRoot { try NestedDictionaries.checkRegister(ofRoot: name, in: store, serializer: serializer) }
         let existed = try control.map(UpdateLog.unlinkSegments(of:)) ?? UpdateLog.unlinkSegments(name: name, in: segments)
-        if control?.recurseFlag == true { NestedDictionaries.unlinkRegistered(rootName: name, in: store) }
+        if isRoot { try NestedDictionaries.unlinkRegistered(rootName: name, in: store, serializer: serializer) }
         return existed
     }
 
@@ -65,7 +74,7 @@ extension UltraDict {
     func updateExitCleanup() {
         let handle = ObjectIdentifier(self)
         if autoUnlink && !isClosed {
-            ExitCleanup.shared.add(handle, log: log, store: configuration.store, unlinksTree: nesting?.isRoot == true)
+            ExitCleanup.shared.add(handle, log: log, configuration: configuration, unlinksTree: nesting?.isRoot == true)
         } else {
             ExitCleanup.shared.remove(handle)
         }

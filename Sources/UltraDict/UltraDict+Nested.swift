@@ -3,7 +3,7 @@ import UltraDictTransport
 
 // Nested dictionaries (`recurse: true`): a `.dictionary` value stored in a recursive dictionary
 // becomes a dictionary of its own segments, and the parent stores the reference
-// `{"$ultradict": "<child name>"}` in its place (Docs/FORMAT.md, "Nested dictionaries"). Every
+// `{"$ultradict": "<child name>", "$register": "ROOT_register"}` in its place (Docs/FORMAT.md, "Nested dictionaries"). Every
 // nested dictionary of a tree is listed in the root's register `ROOT_register`, so that unlinking
 // the root removes them all, whoever created them.
 
@@ -86,8 +86,8 @@ extension UltraDict {
         try withLock { _ in
             var tree = try valueConverter.encode(value)
             if case .dictionary(let map) = tree {
-                let child = try createNested()
-                tree = .nestedReference(to: child.name)
+                let (child, reference) = try createNested()
+                tree = reference
                 do { try child.update(with: map) } catch { try? release(tree); throw error }
             }
             let replaced = storage[key]
@@ -122,16 +122,17 @@ extension UltraDict {
         for value in values { try release(valueConverter.encode(value), along: path) }
     }
 
-    /// Creates a nested dictionary, registered first so that no segment escapes the register.
-    private func createNested() throws -> UltraDict<UltraValue, UltraValue> {
+    /// Creates a nested dictionary, registered first so that no segment escapes the register;
+    /// returns it with the reference the parent stores for it.
+    private func createNested() throws -> (child: UltraDict<UltraValue, UltraValue>, reference: UltraValue) {
         guard let nesting else { preconditionFailure("UltraDict '\(name)': nesting without recurse") }
         let tree = nesting.tree
         let name = tree.newChildName()
-        try tree.register.updateValue(1, forKey: name)
+        try tree.register.updateValue(.bool(true), forKey: name)
         do {
             let child = try tree.open(name, true, tree)
             nesting.children[name] = child
-            return child
+            return (child, tree.reference(to: name))
         } catch {
             _ = try? tree.register.removeValue(forKey: name)
             throw error

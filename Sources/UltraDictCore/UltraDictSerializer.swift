@@ -161,12 +161,6 @@ extension UltraDictSerializer {
 }
 
 extension UltraValue {
-    /// The key of the one-entry map `{"$ultradict": NAME}` that stands, in a dictionary created
-    /// with `recurse: true`, for the nested dictionary `NAME` (`Docs/FORMAT.md`, "Nested
-    /// dictionaries"); a serializer that has a form of its own for such references (pickle)
-    /// writes and reads them as this map.
-    package static let nestedDictionaryReferenceKey = "$ultradict"
-
     /// The deepest nesting of arrays and dictionaries a decoder accepts; deeper input is refused
     /// with ``UltraDictError/Code/serialization`` so that hostile bytes cannot exhaust the stack.
     public static let maximumDepth = 256

@@ -14,8 +14,15 @@ enum PickleCalls {
         return global
     }
 
-    /// `REDUCE`: `callable(*arguments)` for the accepted constructors.
+    /// `REDUCE`: `callable(*arguments)` for the accepted constructors, and the call with no
+    /// arguments of a built `functools.partial(UltraDict.UltraDict)`.
     static func reduce(_ callable: PickleItem, _ arguments: PickleItem) throws -> PickleItem {
+        if case .nestedDictionary(let partial) = callable {
+            guard case .tuple(let items, _) = arguments, items.isEmpty, partial.isBuilt, !partial.isCalled else {
+                throw refusal("REDUCE of functools.partial(UltraDict.UltraDict) other than one call, with no arguments, after its BUILD")
+            }
+            return .nestedDictionary(partial.called())
+        }
         guard case .global(let global) = callable else { throw refusal("REDUCE of something that is not an accepted global") }
         guard case .tuple(let items, _) = arguments else { throw refusal("REDUCE of \(global) without an argument tuple") }
         switch (global, items.count) {
@@ -47,15 +54,33 @@ enum PickleCalls {
     }
 
     /// `BUILD`: only the state of `functools.partial(UltraDict.UltraDict)`, `(func, args,
-    /// keywords, dict)`, whose keyword `name` names the nested dictionary.
+    /// keywords, dict)`, once: the keyword `name` names the nested dictionary, and
+    /// `recurse_register` (a called partial, a name or `None`) its tree's register. Other
+    /// keywords (Python writes `auto_unlink`) are data that nothing reads.
     static func build(_ target: PickleItem, state: PickleItem) throws {
-        guard case .nestedDictionary(let reference) = target else { throw refusal("BUILD of anything but UltraDict's nested-dictionary pattern") }
+        guard case .nestedDictionary(let reference) = target, !reference.isBuilt, !reference.isCalled else {
+            throw refusal("BUILD of anything but UltraDict's nested-dictionary pattern")
+        }
         guard case .tuple(let parts, _) = state, parts.count == 4, case .dictionary(let keywords) = parts[2],
-              let name = keywords.entries.first(where: { $0.key == .string("name") }),
-              case .value(.string(let text)) = name.value else {
+              case .value(.string(let name))? = keyword("name", in: keywords) else {
             throw refusal("BUILD of functools.partial(UltraDict.UltraDict) without the keyword 'name'")
         }
-        reference.name = text
+        switch keyword("recurse_register", in: keywords) {
+        case nil, .value(.null)?:
+            reference.register = nil
+        case .value(.string(let register))?:
+            reference.register = register
+        case .nestedDictionary(let register)? where register.isCalled:
+            reference.register = register.name
+        default:
+            throw refusal("functools.partial(UltraDict.UltraDict) whose recurse_register is not a dictionary, a name or None")
+        }
+        (reference.name, reference.isBuilt) = (name, true)
+    }
+
+    /// The value of the keyword `name` among `keywords`.
+    private static func keyword(_ name: String, in keywords: PickleItem.DictionaryBox) -> PickleItem? {
+        keywords.entries.first { $0.key == .string(name) }?.value
     }
 
     /// The bytes whose code points `text` spells, each below 256.

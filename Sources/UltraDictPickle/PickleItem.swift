@@ -14,8 +14,9 @@ enum PickleItem {
     case tuple([PickleItem], nesting: Int)
     /// A global the reader accepts (``PickleGlobal``), before it is called.
     case global(PickleGlobal)
-    /// `functools.partial(UltraDict.UltraDict)` as `REDUCE` made it, before `BUILD` gives it its
-    /// keywords: Python UltraDict's reference to a nested dictionary.
+    /// `functools.partial(UltraDict.UltraDict)` as `REDUCE` made it, `BUILD` gives it its
+    /// keywords, and calling it with no arguments (`EMPTY_TUPLE REDUCE`) makes it Python
+    /// UltraDict's reference to a nested dictionary.
     case nestedDictionary(NestedReference)
 
     /// Whether the item is a box (a list, dictionary or set) that the reader must empty before
@@ -54,9 +55,26 @@ enum PickleItem {
         var entries: [(key: UltraValue, value: PickleItem)] = []
     }
 
-    /// The nested dictionary a `functools.partial` names once `BUILD` gave it its keywords.
+    /// The nested dictionary a `functools.partial` names once `BUILD` gave it its keywords, and
+    /// the register of its tree (the keyword `recurse_register`).
     final class NestedReference {
         var name: String?
+        var register: String?
+        /// Whether `BUILD` gave it its keywords.
+        var isBuilt = false
+        /// Whether it was called: only then is it a dictionary (Python's `UltraDict.__reduce__`).
+        let isCalled: Bool
+
+        init(isCalled: Bool = false) {
+            self.isCalled = isCalled
+        }
+
+        /// The built partial, called with no arguments.
+        func called() -> NestedReference {
+            let reference = NestedReference(isCalled: true)
+            (reference.name, reference.register, reference.isBuilt) = (name, register, isBuilt)
+            return reference
+        }
     }
 
     /// The item as a value, containers converted recursively, each value produced taken from
@@ -86,10 +104,10 @@ enum PickleItem {
         case .global(let global):
             throw UltraDictError(.serialization, "pickle: the global \(global) is not a value")
         case .nestedDictionary(let reference):
-            guard let name = reference.name else {
-                throw UltraDictError(.serialization, "pickle: a functools.partial of UltraDict without the keyword 'name'")
+            guard reference.isCalled, let name = reference.name else {
+                throw UltraDictError(.serialization, "pickle: a functools.partial of UltraDict that was never called is not a dictionary")
             }
-            return .dictionary([.string(UltraValue.nestedDictionaryReferenceKey): .string(name)])
+            return NestedDictionaryReference(name: name, register: reference.register).value
         }
     }
 }

@@ -5,8 +5,10 @@ import UltraDictCore
 /// pickle the same way comes out byte for byte the same (`Docs/SERIALIZERS.md`, "Pickle").
 ///
 /// Arrays are written as lists, except where Python needs a tuple: as a dictionary key, inside
-/// one, and as an update record. Values Python shares by identity are written again instead of
-/// referenced (Python's `BINGET`), which Python reads the same.
+/// one, and as an update record. A nested dictionary's reference is written as Python UltraDict
+/// pickles the `UltraDict` object. Values Python shares by identity are written again instead
+/// of referenced (Python's `BINGET`), which Python reads the same; only the objects of nested
+/// dictionaries' pattern are referred to again, as Python does.
 struct PickleWriter {
     /// A frame is closed once it holds this many bytes (Python's `_FRAME_SIZE_TARGET`).
     static let frameTarget = 64 * 1024
@@ -16,6 +18,19 @@ struct PickleWriter {
     private var bytes: [UInt8] = []
     /// Where the current frame's 9-byte header is reserved.
     private var frameStart = 0
+    /// How many objects the pickle's memo holds: the index the next `MEMOIZE` gives.
+    private var memoCount = 0
+    /// Where the memo holds the objects that nested dictionaries' pattern shares.
+    private var shared = SharedObjects()
+
+    /// The memo indices of what Python's memo shares within one pickle of nested dictionaries:
+    /// the two globals, the keywords' names (interned strings in Python) and each register.
+    private struct SharedObjects {
+        var partial: Int?
+        var ultraDict: Int?
+        var keywords: [String: Int] = [:]
+        var registers: [String: Int] = [:]
+    }
 
     /// Appends to `buffer` a pickle that `body` writes: the protocol header, an open frame, what
     /// `body` writes, `STOP`, and the last frame's header. The buffer is moved in and out, never copied.
@@ -49,8 +64,12 @@ struct PickleWriter {
             try checkDepth(depth)
             if asKey { try writeTuple(items, depth: depth) } else { try writeList(items, depth: depth) }
         case .dictionary(let map):
-            try checkDepth(depth)
-            try writeDictionary(map, depth: depth)
+            if let reference = NestedDictionaryReference(value) {
+                writeUltraDict(name: reference.name, register: reference.register)
+            } else {
+                try checkDepth(depth)
+                try writeDictionary(map, depth: depth)
+            }
         }
     }
 
@@ -181,8 +200,80 @@ struct PickleWriter {
         memoize()
     }
 
-    private mutating func memoize() {
+    /// `MEMOIZE`; returns the memo index it gives.
+    @discardableResult
+    private mutating func memoize() -> Int {
         bytes.append(PickleOpcode.memoize)
+        memoCount += 1
+        return memoCount - 1
+    }
+
+    /// `BINGET` or `LONG_BINGET` of the memo entry `index`.
+    private mutating func writeMemoGet(_ index: Int) {
+        if index <= 0xFF {
+            bytes += [PickleOpcode.binGet, UInt8(index)]
+        } else {
+            bytes.append(PickleOpcode.longBinGet)
+            withUnsafeBytes(of: UInt32(index).littleEndian) { bytes += $0 }
+        }
+    }
+
+    // MARK: Nested dictionaries
+
+    /// Writes the `UltraDict` object named `name` as Python UltraDict's `__reduce__` has it
+    /// pickled: `functools.partial(UltraDict.UltraDict, name=NAME, auto_unlink=False,
+    /// recurse_register=REGISTER)()`, where REGISTER is the register `register` pickled the same
+    /// way (with `recurse_register=None`), or `None`. Returns the object's memo index.
+    @discardableResult
+    private mutating func writeUltraDict(name: String, register: String?) -> Int {
+        commitFrameIfFull()
+        // functools.partial(UltraDict.UltraDict), then BUILD with (func, (), keywords, None).
+        writeGlobal(\.partial, module: "functools", name: "partial")
+        writeGlobal(\.ultraDict, module: "UltraDict.UltraDict", name: "UltraDict")
+        bytes.append(PickleOpcode.tuple1)
+        memoize()
+        bytes.append(PickleOpcode.reduce)
+        memoize()
+        bytes.append(PickleOpcode.mark)
+        writeGlobal(\.ultraDict, module: "UltraDict.UltraDict", name: "UltraDict")
+        bytes += [PickleOpcode.emptyTuple, PickleOpcode.emptyDict]
+        memoize()
+        bytes.append(PickleOpcode.mark)
+        writeKeyword("name")
+        writeString(Array(name.utf8))
+        writeKeyword("auto_unlink")
+        bytes.append(PickleOpcode.newFalse)
+        writeKeyword("recurse_register")
+        if let register {
+            if let index = shared.registers[register] {
+                writeMemoGet(index)
+            } else {
+                shared.registers[register] = writeUltraDict(name: register, register: nil)
+            }
+        } else {
+            bytes.append(PickleOpcode.none)
+        }
+        bytes += [PickleOpcode.setItems, PickleOpcode.none, PickleOpcode.tuple]
+        memoize()
+        // BUILD, then the call with no arguments.
+        bytes += [PickleOpcode.build, PickleOpcode.emptyTuple, PickleOpcode.reduce]
+        return memoize()
+    }
+
+    /// The global `module.name` (`STACK_GLOBAL`) the first time, its memo entry after.
+    private mutating func writeGlobal(_ slot: WritableKeyPath<SharedObjects, Int?>, module: String, name: String) {
+        if let index = shared[keyPath: slot] { return writeMemoGet(index) }
+        writeString(Array(module.utf8))
+        writeString(Array(name.utf8))
+        bytes.append(PickleOpcode.stackGlobal)
+        shared[keyPath: slot] = memoize()
+    }
+
+    /// The keyword's name the first time, its memo entry after.
+    private mutating func writeKeyword(_ keyword: String) {
+        if let index = shared.keywords[keyword] { return writeMemoGet(index) }
+        writeString(Array(keyword.utf8))
+        shared.keywords[keyword] = memoCount - 1
     }
 
     // MARK: Frames

@@ -73,6 +73,18 @@ extension UpdateLog {
         return try unlink(segmentNames(of: name, control: control), control: control, in: store)
     }
 
+    /// Unlinks the segments of the dictionary `name` in `store` only if it is a nested dictionary
+    /// (its control block records recursion and its stream exists); returns whether it did. A
+    /// name read from a register is unlinked through this: Python's nested dictionaries have
+    /// the shape of dump names (`psm_xxxxxxxx`), and a hostile register must not make this
+    /// process remove a dump, or a dictionary of another kind, by naming it.
+    package static func unlinkNestedDictionary(name: String, in store: any SegmentStore) throws -> Bool {
+        try SegmentName.validate(name)
+        guard let control = (try? store.attach(name: name, minimumSize: ControlLayout.size)).map(ControlBlock.init),
+              control.recurseFlag, store.exists(name: streamName(name)) else { return false }
+        return try unlinkSegments(of: control)
+    }
+
     /// Unlinks the segments of the dictionary whose control block `control` the caller attached
     /// already (whoever owns it: the command-line tool inspects every user's); returns whether
     /// its control segment still existed.

@@ -1,5 +1,6 @@
 import UltraDict
 import UltraDictTransport
+import _UltraDictSerializerRegistry
 
 /// A dictionary with the dictionaries it owns: for one created with `recurse: true`, its register
 /// `NAME_register` and the nested dictionaries that the register lists.
@@ -16,23 +17,28 @@ struct DictionaryTree {
     /// The names come from the register, untrusted: only those of the tree's nested shape
     /// (`NestedDictionaries.isNestedName(_:ofRoot:)`) are shown and kept from `clean` while the
     /// tree lives, and none is unlinked by name here (``unlink()`` leaves that to
-    /// `NestedDictionaries.unlinkRegistered(rootName:)`, which follows the same names).
+    /// `NestedDictionaries.unlinkRegistered(rootName:in:serializer:)`, which follows the same names).
     let nested: [InspectedDictionary]
+    /// What the register is read with: the serializer it records or its bytes show (pickle, for
+    /// a tree that Python made), else MessagePack (then it has nothing to read).
+    private let registerSerializer: any UltraDictSerializer
 
     /// The tree of `root`, reading its register if it has one.
     init(root: InspectedDictionary) {
         self.root = root
+        let register = try? InspectedDictionary(name: NestedDictionaries.registerName(ofRoot: root.name), in: root.store)
+        registerSerializer = register?.serializerIdentifier.flatMap { SerializerRegistry.serializer($0) } ?? MessagePackSerializer()
         nested = root.isRecursive
-            ? Self.nestedNames(ofRoot: root.name, in: root.store).compactMap { try? InspectedDictionary(name: $0, in: root.store) } : []
+            ? Self.nestedNames(ofRoot: root.name, in: root.store, serializer: registerSerializer).compactMap { try? InspectedDictionary(name: $0, in: root.store) }
+            : []
     }
 
     /// The register of the root `rootName` and the names it lists, sorted; only the register
     /// when it cannot be read; none when it does not exist. Costs one read of the register.
-    private static func nestedNames(ofRoot rootName: String, in store: UltraDictStore) -> [String] {
+    private static func nestedNames(ofRoot rootName: String, in store: UltraDictStore, serializer: any UltraDictSerializer) -> [String] {
         let registerName = NestedDictionaries.registerName(ofRoot: rootName)
         guard let log = try? UpdateLog.attach(name: registerName, in: store.segmentStore, allowingForeignOwner: true) else { return [] }
-        // The register is an `UltraDict<String, Int>` with the default serializer.
-        var feed = ChangeFeed(log: log, serializer: MessagePackSerializer(), keyOrder: ChangeFeed.keyOrder)
+        var feed = ChangeFeed(log: log, serializer: serializer, keyOrder: ChangeFeed.keyOrder)
         _ = try? feed.changes()
         let listed = feed.entries.keys.compactMap { key -> String? in
             guard case .string(let name) = key, NestedDictionaries.isNestedName(name, ofRoot: rootName) else { return nil }
@@ -54,7 +60,7 @@ struct DictionaryTree {
         let store = root.store.segmentStore
         let existing = names.filter { store.exists(name: $0) }
         _ = try UpdateLog.unlinkSegments(of: root.control)
-        if root.isRecursive { NestedDictionaries.unlinkRegistered(rootName: root.name, in: root.store) }
+        if root.isRecursive { try NestedDictionaries.unlinkRegistered(rootName: root.name, in: root.store, serializer: registerSerializer) }
         return existing.filter { !store.exists(name: $0) }
     }
 }

@@ -112,7 +112,7 @@ struct CommandLineNestedTests {
         try makePythonStyleDictionary(name, in: fixture, recurse: true)
         let nestedName = name + "_n" + String(repeating: "0", count: 15) + "1"
         try makeRegister(of: name, listing: [nestedName], in: fixture)
-        try UltraDict<String, Int>(name: nestedName, create: true, configuration: UltraDictConfiguration(autoUnlink: false, store: fixture.store)).close()
+        _ = try makePythonStyleDictionary(nestedName, in: fixture, recurse: true)
         defer { _ = try? fixture.ultradict("unlink", name) }
         let tree = [name, name + "_memory", name + "_register", name + "_register_memory", nestedName, nestedName + "_memory"]
         let expected = fixture.cleaned(#"[{"kind":"dictionary","name":"\#(name)","segments":["\#(tree.joined(separator: #"",""#))"]}]"#)
@@ -160,8 +160,8 @@ struct CommandLineNestedTests {
     /// Creates in `fixture`'s store the register of the root `rootName` listing `names`, and closes it (it stays).
     private func makeRegister(of rootName: String, listing names: [String], in fixture: StoreFixture) throws {
         let configuration = UltraDictConfiguration(autoUnlink: false, store: fixture.store)
-        let register = try UltraDict<String, Int>(name: rootName + "_register", create: true, configuration: configuration)
-        for name in names { register[name] = 1 }
+        let register = try UltraDict<String, UltraValue>(name: rootName + "_register", create: true, configuration: configuration)
+        for name in names { register[name] = true }
         register.close()
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UltraDict
+import UltraDictPickle
 import _UltraDictTestSupport
 
 /// Nested dictionaries (`recurse: true`): shared by every process, with every serializer and in
@@ -60,7 +61,9 @@ struct NestedTests {
         root["a"] = ["b": ["c": 1]]
         #expect(try root.removeValue(forKey: "a") == ["b": ["c": 1]])
         #expect(Set(fixture.segments(of: name)) == rootSegments(name))
-        let register = try UltraDict<String, Int>(name: name + "_register", create: false, configuration: UltraDictConfiguration(store: fixture.store))
+        let register = try UltraDict<String, UltraValue>(
+            name: name + "_register", create: false, configuration: UltraDictConfiguration(serializer: root.configuration.serializer, store: fixture.store)
+        )
         #expect(register.isEmpty)
     }
 
@@ -95,6 +98,25 @@ struct NestedTests {
         defer { root.close() }
         root["a"] = ["b": ["c": 1]]
         #expect(try UltraDict<UltraValue, UltraValue>.unlink(name: name, store: fixture.store))
+        #expect(fixture.segments(of: name).isEmpty)
+    }
+
+    /// The register is read with the root's serializer, which unlinking by name is told: another
+    /// one removes nothing and says which to pass.
+    @Test(arguments: TestStore.allCases)
+    func unlinkingByNameNeedsTheRootsSerializer(store: TestStore) throws {
+        let fixture = try StoreFixture(store)
+        defer { fixture.remove() }
+        let name = uniqueName()
+        let configuration = UltraDictConfiguration(serializer: PickleSerializer(), autoUnlink: false, recurse: true, store: fixture.store)
+        let root = try UltraDict<UltraValue, UltraValue>(name: name, create: true, configuration: configuration)
+        defer { root.close() }
+        root["a"] = ["b": ["c": 1]]
+        let segments = Set(fixture.segments(of: name))
+        let error = #expect(throws: UltraDictError.self) { try UltraDict<UltraValue, UltraValue>.unlink(name: name, store: fixture.store) }
+        #expect(error?.code == .parameterMismatch && error?.message.contains("created with the pickle serializer, not msgpack") == true, "\(String(describing: error))")
+        #expect(Set(fixture.segments(of: name)) == segments)
+        #expect(try UltraDict<UltraValue, UltraValue>.unlink(name: name, store: fixture.store, serializer: PickleSerializer()))
         #expect(fixture.segments(of: name).isEmpty)
     }
 

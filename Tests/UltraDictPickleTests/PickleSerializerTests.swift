@@ -95,9 +95,62 @@ struct PickleSerializerTests {
         #expect(UltraValue.dictionary(map) == expected)
     }
 
-    @Test func readsPythonUltraDictsNestedDictionaryAsAReference() throws {
-        let record = hex("800495b100000000000000888c016b948c0966756e63746f6f6c73948c077061727469616c9493948c13556c747261446963742e556c74726144696374948c09556c7472614469637494939485945294286806297d94288c046e616d65948c0570736d5f31948c0b6175746f5f756e6c696e6b94898c10726563757273655f7265676973746572946803680685945294286806297d9428680a8c0d524f4f545f726567697374657294680c89680d4e754e749462754e74946287942e")
-        #expect(try record.withUnsafeBytes { try serializer.decodeUpdate($0) } == .set("k", ["$ultradict": "psm_1"]))
+    /// Python UltraDict 0.0.6's pickles of nested dictionaries (`recurse=True`), with the random
+    /// names replaced by ones of the same length: a record `(True, 'k', a)`, a record whose value
+    /// is the list `[a, b]` (the second refers back to the globals, keywords and register through
+    /// the memo), and the full dump `{'a': a, 'b': b}`.
+    static let pythonNestedRecord = hex("800495c600000000000000888c016b948c0966756e63746f6f6c73948c077061727469616c9493948c13556c747261446963742e556c74726144696374948c09556c7472614469637494939485945294286806297d94288c046e616d65948c0c70736d5f3030303030303061948c0b6175746f5f756e6c696e6b94898c10726563757273655f7265676973746572946803680685945294286806297d9428680a8c1570736d5f30306330666665655f726567697374657294680c89680d4e754e749462295294754e74946229529487942e")
+    static let pythonNestedList = hex("800495f900000000000000888c016b945d94288c0966756e63746f6f6c73948c077061727469616c9493948c13556c747261446963742e556c74726144696374948c09556c7472614469637494939485945294286807297d94288c046e616d65948c0c70736d5f3030303030303061948c0b6175746f5f756e6c696e6b94898c10726563757273655f7265676973746572946804680785945294286807297d9428680b8c1570736d5f30306330666665655f726567697374657294680d89680e4e754e749462295294754e7494622952946804680785945294286807297d9428680b8c0c70736d5f303030303030306294680d89680e6814754e7494622952946587942e")
+    static let pythonNestedDump = hex("800495fa000000000000007d94288c0161948c0966756e63746f6f6c73948c077061727469616c9493948c13556c747261446963742e556c74726144696374948c09556c7472614469637494939485945294286807297d94288c046e616d65948c0c70736d5f3030303030303061948c0b6175746f5f756e6c696e6b94898c10726563757273655f7265676973746572946804680785945294286807297d9428680b8c1570736d5f30306330666665655f726567697374657294680d89680e4e754e749462295294754e7494622952948c0162946804680785945294286807297d9428680b8c0c70736d5f303030303030306294680d89680e6814754e749462295294752e")
+    static let nestedA = NestedDictionaryReference(name: "psm_0000000a", register: "psm_00c0ffee_register").value
+    static let nestedB = NestedDictionaryReference(name: "psm_0000000b", register: "psm_00c0ffee_register").value
+
+    @Test func readsPythonUltraDictsNestedDictionariesAsReferences() throws {
+        #expect(try Self.pythonNestedRecord.withUnsafeBytes { try serializer.decodeUpdate($0) } == .set("k", Self.nestedA))
+        #expect(try Self.pythonNestedList.withUnsafeBytes { try serializer.decodeUpdate($0) } == .set("k", [Self.nestedA, Self.nestedB]))
+        var dump: [UltraValue: UltraValue] = [:]
+        try Self.pythonNestedDump.withUnsafeBytes { bytes in try serializer.decodeSnapshot(bytes) { dump[$0] = $1 } }
+        #expect(dump == ["a": Self.nestedA, "b": Self.nestedB])
+    }
+
+    /// What Swift writes for a nested dictionary is what Python writes, byte for byte, so that
+    /// Python opens it as a live `UltraDict` of the same tree.
+    @Test func writesNestedDictionariesAsPythonUltraDictDoes() throws {
+        var record: [UInt8] = []
+        try serializer.encodeUpdate(.set("k", Self.nestedA), into: &record)
+        #expect(record == Self.pythonNestedRecord)
+        var list: [UInt8] = []
+        try serializer.encodeUpdate(.set("k", [Self.nestedA, Self.nestedB]), into: &list)
+        #expect(list == Self.pythonNestedList)
+        // Without a register, recurse_register is None; the reference reads back without one.
+        let bare = NestedDictionaryReference(name: "psm_0000000c", register: nil).value
+        #expect(try decode(encode(bare)) == bare)
+    }
+
+    /// A protocol-0 pickle of the pattern whose `recurse_register` is `register`, called
+    /// (`EMPTY_TUPLE REDUCE`) `call`.
+    static func pattern(register: String = "N", call: String = ")R") -> [UInt8] {
+        let tuple1: [UInt8] = [0x85]
+        return Array("cfunctools\npartial\ncUltraDict\nUltraDict\n".utf8) + tuple1
+            + Array("R(cUltraDict\nUltraDict\n)}(Vname\nVpsm_0000000a\nVrecurse_register\n\(register)uNtb\(call).".utf8)
+    }
+
+    @Test func readsThePatternWithARegisterNamedOrNone() throws {
+        #expect(try decode(Self.pattern()) == NestedDictionaryReference(name: "psm_0000000a", register: nil).value)
+        #expect(try decode(Self.pattern(register: "Vr_register\n")) == NestedDictionaryReference(name: "psm_0000000a", register: "r_register").value)
+    }
+
+    /// Python's pattern is read only as Python writes it: built once, then called once with no
+    /// arguments, with a register that is a dictionary, a name or None.
+    @Test(arguments: [
+        ("never called", pattern(call: ""), "never called"),
+        ("called twice", pattern(call: ")R)R"), "other than one call"),
+        ("called with an argument", pattern(call: "(NtR"), "other than one call"),
+        ("a register that is a number", pattern(register: "I5\n"), "recurse_register is not"),
+    ])
+    func refusesNestedDictionaryPatternsPythonDoesNotWrite(_ name: String, _ bytes: [UInt8], _ message: String) throws {
+        let error = #expect(throws: UltraDictError.self, "\(name)") { try decode(bytes) }
+        #expect(error?.code == .serialization && error?.message.contains(message) == true, "\(name): \(String(describing: error))")
     }
 
     /// Pickles that would run code, reach outside the pickle, or lie about their lengths: each
