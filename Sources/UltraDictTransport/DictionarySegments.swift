@@ -80,7 +80,8 @@ extension UpdateLog {
     /// process remove a dump, or a dictionary of another kind, by naming it.
     package static func unlinkNestedDictionary(name: String, in store: any SegmentStore) throws -> Bool {
         try SegmentName.validate(name)
-        guard let control = (try? store.attach(name: name, minimumSize: ControlLayout.size)).map(ControlBlock.init),
+        // Whoever owns it, as for any name this process unlinks: the check is its shape, not its owner.
+        guard let control = (try? store.attach(name: name, minimumSize: ControlLayout.size, allowingForeignOwner: true)).map(ControlBlock.init),
               control.recurseFlag, store.exists(name: streamName(name)) else { return false }
         return try unlinkSegments(of: control)
     }

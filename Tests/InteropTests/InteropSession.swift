@@ -48,11 +48,17 @@ final class PythonAgent {
     /// Starts an agent on the dictionary `name`: creating it with `create`'s sizes, else attaching.
     /// `sharedLock` passes `shared_lock=True`; otherwise a creator takes Python's process-local
     /// lock and an attacher the creator's. Throws Python's error if it cannot open the dictionary.
-    init(_ name: String, serializer: InteropSerializer, create: (bufferSize: Int, fullDumpSize: Int?)?, sharedLock: Bool) throws {
+    /// A creator with `recurse` nests dictionaries, and with `keep` does not unlink when it closes.
+    init(
+        _ name: String, serializer: InteropSerializer, create: (bufferSize: Int, fullDumpSize: Int?)?, sharedLock: Bool,
+        recurse: Bool = false, keep: Bool = false
+    ) throws {
         var arguments = [PythonSide.scripts.appendingPathComponent("agent.py").path, name, "--serializer", serializer.rawValue]
         if let create {
             arguments += ["--create", "--buffer-size", String(create.bufferSize)]
             if let size = create.fullDumpSize { arguments += ["--full-dump-size", String(size)] }
+            if recurse { arguments.append("--recurse") }
+            if keep { arguments.append("--keep") }
         }
         if sharedLock { arguments.append("--shared-lock") }
         process = try PythonSide.start(arguments)
@@ -89,11 +95,24 @@ final class PythonAgent {
         return (counter, words[5] == "-" ? nil : String(words[5]))
     }
 
+    /// Closes the dictionary unlinking it (Python's `close(unlink=True)`: with recursion, the
+    /// nested dictionaries and the register too) and checks that the process exits cleanly.
+    func unlink() throws {
+        try run("unlink")
+        try expectCleanExit()
+    }
+
     /// Closes the dictionary (a creator unlinks its segments) and checks that the process exits
     /// cleanly, without a word on standard error (no traceback, no resource_tracker warning).
     func close() throws {
         guard process.process.isRunning else { return }
         try run("close")
+        try expectCleanExit()
+    }
+
+    /// Waits for the process to exit, and throws unless it exited with 0 and said nothing on
+    /// standard error (no traceback, no resource_tracker warning).
+    private func expectCleanExit() throws {
         let status = process.waitForExit()
         let errors = process.errorOutput
         guard status == 0, errors.isEmpty else { throw InteropFailure("Python agent exited with \(status): \(errors)") }

@@ -38,4 +38,21 @@ struct PickleToolTests {
         #expect(try ultradict("dump", s.name) == (0, #"{"0":0,"1":1,"2":2,"7":70}"#))
         try python.run("expect-range 0 3")
     }
+
+    /// A tree Python nested (`recurse=True`): `list` shows its nested dictionaries, named by
+    /// Python (`psm_…`), `dump` reads it whole, and `unlink` removes every segment of it.
+    @Test func theToolReadsAndUnlinksAPythonTree() throws {
+        let name = "udinterop_\(UInt32.random(in: .min ... .max))"
+        let python = try PythonAgent(name, serializer: .pickle, create: (10_000, nil), sharedLock: true, recurse: true, keep: true)
+        try python.run("nest_make tree")
+        try python.close()
+        let list = try JSONSerialization.jsonObject(with: Data(ultradict("list").lastLine.utf8)) as? [[String: Any]]
+        let nested = try #require(list?.first { $0["name"] as? String == name }?["nested"] as? [String])
+        #expect(nested.count == 3 && nested[0] == name + "_register" && nested.dropFirst().allSatisfy { $0.hasPrefix("psm_") }, "\(nested)")
+        #expect(try ultradict("dump", name) == (0, #"{"tree":{"deep":{"m":0},"n":0}}"#))
+        let segments = ([name] + nested).flatMap { [$0, $0 + "_memory"] }
+        #expect(segments.allSatisfy { FileManager.default.fileExists(atPath: "/dev/shm/\($0)") })
+        #expect(try ultradict("unlink", name).status == 0)
+        #expect(segments.filter { FileManager.default.fileExists(atPath: "/dev/shm/\($0)") }.isEmpty)
+    }
 }

@@ -110,9 +110,13 @@ enum SerializerSeeds {
         // of UltraDict's nested-dictionary pattern; then pickles that must be refused.
         let protocol0 = Array("(dp0\nVa\np1\nc_codecs\nencode\np2\n(Vab\np3\nVlatin1\np4\ntp5\nRp6\ns.".utf8)
         let protocol2: [UInt8] = [0x80, 0x02] + Array("c__builtin__\nset\n".utf8) + [0x5D, 0x4B, 0x01, 0x61, 0x85, 0x52, 0x2E]
-        let nested: [UInt8] = [0x80, 0x04, 0x88, 0x8C, 0x01, 0x6B, 0x8C, 0x09] + Array("functools".utf8) + [0x8C, 0x07] + Array("partial".utf8) + [0x93]
-            + [0x8C, 0x13] + Array("UltraDict.UltraDict".utf8) + [0x8C, 0x09] + Array("UltraDict".utf8) + [0x93, 0x94, 0x85, 0x52, 0x28, 0x68, 0x00, 0x29, 0x7D]
-            + [0x8C, 0x04] + Array("name".utf8) + [0x8C, 0x05] + Array("psm_1".utf8) + [0x73, 0x4E, 0x74, 0x62, 0x87, 0x2E]
+        // What Python writes for two nested dictionaries of one tree (the writer matches it byte for byte).
+        let register = "psm_00c0ffee_register"
+        let references: UltraValue = [
+            NestedDictionaryReference(name: "psm_0000000a", register: register).value, NestedDictionaryReference(name: "psm_0000000b", register: register).value,
+        ]
+        var nested: [UInt8] = []
+        try PickleSerializer().encodeUpdate(.set("k", references), into: &nested)
         return try valid(PickleSerializer(), snapshots: [snapshot, [1: "a", [2, 3]: [3]]]) + [
             FuzzSeed(name: "python-protocol-0", bytes: protocol0),
             FuzzSeed(name: "python-protocol-2-set", bytes: protocol2),

@@ -1,13 +1,17 @@
 """A Python UltraDict 0.0.6 process that the interop tests drive, one command per line.
 
-usage: agent.py NAME --serializer msgpack|json [--create [--buffer-size N] [--full-dump-size N]] [--shared-lock]
+usage: agent.py NAME --serializer msgpack|json|pickle [--create [--buffer-size N] [--full-dump-size N] [--recurse]
+                [--keep]] [--shared-lock]
 
 Opens the dictionary NAME (creates it with --create, else attaches), prints "ready PID", then
 answers every command read from stdin with one line: "ok [RESULT]" or "error TYPE: MESSAGE".
 Without --shared-lock a creator uses Python's default process-local lock and an attacher takes
-the creator's. The value corpus mirrors the Swift tests' `Corpus.swift`.
+the creator's. With --recurse a creator nests dictionaries (`recurse=True`, pickle only); with
+--keep it does not unlink the dictionary when it closes. The value corpus mirrors the Swift
+tests' `Corpus.swift`.
 """
 import argparse
+import json
 import math
 import os
 import sys
@@ -136,6 +140,35 @@ class Agent:
                 self.d[key] += 1
         return str(self.d[key])
 
+    def nest_make(self, key):
+        """Stores a dict of dicts under `key`: with recursion, nested dictionaries."""
+        self.d[key] = {"n": 0, "deep": {"m": 0}}
+
+    def nested(self, path):
+        """The value at the dotted `path` of keys, through nested dictionaries."""
+        node = self.d
+        for key in path.split("."):
+            node = node[key]
+        return node
+
+    def nest_type(self, path):
+        return type(self.nested(path)).__name__
+
+    def nest_increment(self, path, times):
+        """Increments the counter at the dotted `path` `times` times under its dictionary's lock."""
+        *parents, key = path.split(".")
+        node = self.nested(".".join(parents)) if parents else self.d
+        for _ in range(int(times)):
+            with node.lock:
+                node[key] += 1
+        return str(node[key])
+
+    def nest_get(self):
+        """The whole dictionary as JSON, nested dictionaries copied, keys sorted."""
+        def plain(value):
+            return {k: plain(v) for k, v in value.items()} if isinstance(value, (dict, UltraDict)) else value
+        return json.dumps(plain(self.d), sort_keys=True, separators=(",", ":"))
+
     def hold_lock(self):
         """Takes the lock, says so, and sleeps until killed."""
         self.d.lock.acquire()
@@ -167,6 +200,8 @@ def main():
     parser.add_argument("--buffer-size", type=int, default=10_000)
     parser.add_argument("--full-dump-size", type=int)
     parser.add_argument("--shared-lock", action="store_const", const=True)
+    parser.add_argument("--recurse", action="store_true")
+    parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
 
     try:
@@ -174,6 +209,7 @@ def main():
             d = UltraDict(
                 name=args.name, create=True, buffer_size=args.buffer_size, full_dump_size=args.full_dump_size,
                 serializer=SERIALIZERS[args.serializer], shared_lock=args.shared_lock,
+                recurse=args.recurse, auto_unlink=False if args.keep else None,
             )
         else:
             d = UltraDict(name=args.name, create=False, serializer=SERIALIZERS[args.serializer], shared_lock=args.shared_lock)
@@ -186,6 +222,10 @@ def main():
         command, *words = line.split()
         if command == "close":
             break
+        if command == "unlink":
+            d.close(unlink=True)
+            say("ok unlinked")
+            return
         try:
             result = getattr(agent, command.replace("-", "_"))(*words)
         except Exception as error:
