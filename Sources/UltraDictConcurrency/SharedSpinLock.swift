@@ -14,8 +14,11 @@ import UltraDictTransport
 ///   dictionary, so two threads never both hold the lock and only one of them spins.
 /// - Re-entrant: the holding thread may acquire again, through any handle of the dictionary;
 ///   each acquire needs its release.
-/// - Waiting spins briefly, then yields, then sleeps from 10 µs up to 1 ms, so that a waiter
-///   does not burn a core.
+/// - Waiting spins briefly and yields, then sleeps in the kernel on the control block's wake word
+///   (``WakeWord``) until a release wakes it: in slices of up to 100 ms while the owner is a
+///   process of this package, whose release wakes it; of 10 µs growing to 1 ms while it is a
+///   Python process (or not yet known), whose release wakes nobody. So a waiter does not burn a
+///   core, and a release costs one more load (and a `futex` call only when someone sleeps).
 /// - A timeout throws `lockTimeout` naming the owner's pid. With `stealAfterTimeout`, a waiter
 ///   past its timeout takes the lock over when the owner is dead: no process has its pid, or that
 ///   process is a zombie, or it started at another time than the owner did (a reused pid). The
@@ -35,8 +38,8 @@ import UltraDictTransport
 /// containers that share `/dev/shm` must not use `stealAfterTimeout`.
 ///
 /// Cost: uncontended, an acquire and a release take two compare-exchanges (the mutex's and the
-/// owner pid's), an atomic exchange and a few stores, make no system call and read no clock;
-/// contended, a wait that sleeps.
+/// owner pid's), an atomic exchange, a few stores, a fence and one load, make no system call and
+/// read no clock; contended, a wait that sleeps, and a release that wakes it.
 public final class SharedSpinLock: SharedMemoryLock {
     /// `UltraDictLockKind.shared`.
     public static let kind = UltraDictLockKind.shared
@@ -84,7 +87,7 @@ public final class SharedSpinLock: SharedMemoryLock {
         return claimOwnerPID(from: 0, for: me)
     }
 
-    /// Waits for the lock words with backoff; the calling thread holds the thread mutex.
+    /// Waits for the lock words, spinning then sleeping; the calling thread holds the thread mutex.
     private func wait(for me: LockOwner, timeout: Duration?, stealAfterTimeout: Bool) throws {
         let deadline = timeout.map { ContinuousClock.now + $0 }
         var ownerlessSince: ContinuousClock.Instant?
@@ -94,10 +97,29 @@ public final class SharedSpinLock: SharedMemoryLock {
                try takeOverAfterTimeout(for: me, stealAfterTimeout: stealAfterTimeout, ownerlessSince: &ownerlessSince) {
                 return
             }
-            Backoff.pause(attempt)
+            if attempt < Backoff.sleepingAttempt {
+                Backoff.pause(attempt)
+            } else {
+                sleepUntilReleased(attempt: attempt, deadline: deadline)
+            }
             attempt += 1
             if tryTake(for: me) { return }
         }
+    }
+
+    /// Sleeps on the wake word until a release wakes it or one slice passes, unless the lock
+    /// byte is free once this process counts as a lock waiter (the release then either saw the
+    /// waiter or made the byte visible first: `Docs/FORMAT.md`, "Wake protocol"). The slice is
+    /// ``WakeWord/slice`` while the recorded owner is a process of this package, else the
+    /// backoff's short sleep, and never runs past `deadline`.
+    private func sleepUntilReleased(attempt: Int, deadline: ContinuousClock.Instant?) {
+        let wake = words.wake
+        let value = wake.register(.lock)
+        defer { wake.unregister(.lock) }
+        guard words.lockByte.load(ordering: .relaxed) != 0 else { return }
+        var slice = words.recordedOwner().startTime != 0 ? WakeWord.slice : Backoff.sleepTime(attempt)
+        if let deadline { slice = min(slice, ContinuousClock.now.duration(to: deadline)) }
+        if slice > .zero { wake.sleep(expecting: value, for: slice) }
     }
 
     /// Compare-exchanges the owner pid from `previous` to `me`'s and records `me`'s identity;
@@ -167,5 +189,6 @@ public final class SharedSpinLock: SharedMemoryLock {
         words.ownerIdentity.store(0, ordering: .relaxed)
         words.ownerPID.store(0, ordering: .relaxed)
         words.lockByte.store(0, ordering: .releasing)
+        words.wake.wakeWaiters(.lock)
     }
 }

@@ -64,6 +64,12 @@ package enum ControlLayout {
     package static let replacedDumpName = 376
     /// Bytes of each of the pending-dump and replaced-dump name fields.
     package static let dumpNameFieldLength = 16
+    /// u32 at 392: the wake word, a futex that writers and lock holders bump to wake waiters
+    /// (``WakeWord``); any value is valid.
+    package static let wakeWord = 392
+    /// u32 at 396: the waiter count, change waiters in the low 16 bits and lock waiters in the
+    /// high 16 (``WakeWord``); 0 when nobody waits.
+    package static let waiterCount = 396
 
     /// `"UDSW"` read as a little-endian u32.
     package static let magicValue: UInt32 = 0x5753_4455
@@ -82,6 +88,8 @@ package final class ControlBlock: @unchecked Sendable {
     @usableFromInline let position: UnsafeAtomic<UInt32>
     @usableFromInline let counterAddress: UnsafeMutableRawPointer
     @usableFromInline let sequenceWord: UnsafeAtomic<UInt64>
+    /// The wake word and the waiter count, at bytes 392 and 396.
+    @usableFromInline package let wake: WakeWord
 
     /// Wraps a mapped control segment of at least ``ControlLayout/size`` bytes.
     package init(segment: MappedSegment) {
@@ -90,6 +98,7 @@ package final class ControlBlock: @unchecked Sendable {
         position = Self.atomic(segment.base, ControlLayout.streamPosition)
         counterAddress = segment.base + ControlLayout.fullDumpCounter
         sequenceWord = Self.atomic(segment.base, ControlLayout.sequence)
+        wake = WakeWord(word: segment.base + ControlLayout.wakeWord, waiters: Self.atomic(segment.base, ControlLayout.waiterCount))
     }
 
     private static func atomic<T: AtomicValue>(_ base: UnsafeMutableRawPointer, _ offset: Int) -> UnsafeAtomic<T> {
@@ -134,6 +143,11 @@ package final class ControlBlock: @unchecked Sendable {
         counterAddress.storeBytes(of: value.littleEndian, as: UInt32.self)
     }
 
+    /// Writes the control block to disk and waits, on a durable store (``MappedSegment/synchronize(_:)``).
+    package func synchronize() throws {
+        try segment.synchronize(0..<ControlLayout.size)
+    }
+
     /// Makes the sequence word odd, unless it is odd already (a repair): a publication begins.
     ///
     /// The seqlock writer's order: the odd store, then a release fence, so that no store of the
@@ -141,11 +155,6 @@ package final class ControlBlock: @unchecked Sendable {
     /// alone is not a fence: on AArch64 later plain stores may pass it). A reader that copies a
     /// byte stored after the fence, then issues an acquire fence, then loads the word, sees it odd
     /// or later (`Docs/FORMAT.md`, "Memory order"). Called with the lock held: only one writer.
-    /// Writes the control block to disk and waits, on a durable store (``MappedSegment/synchronize(_:)``).
-    package func synchronize() throws {
-        try segment.synchronize(0..<ControlLayout.size)
-    }
-
     package func beginPublication() {
         let value = sequenceWord.load(ordering: .relaxed)
         if value & 1 == 0 { sequenceWord.store(value &+ 1, ordering: .relaxed) }

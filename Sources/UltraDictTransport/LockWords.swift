@@ -26,6 +26,10 @@ public struct LockWords: Sendable {
     /// that a dictionary of the same name in another store has a lock of its own.
     package var dictionaryIdentity: String { ownerPID.control.segment.identity }
 
+    /// The control block's wake word, on which lock waiters sleep (``WakeWord/Waiter/lock``) and
+    /// which a release wakes.
+    package var wake: WakeWord { ownerPID.control.wake }
+
     package init(ownerPID: LockWord<UInt32>, lockByte: LockWord<UInt8>, ownerIdentity: LockWord<UInt64>) {
         self.ownerPID = ownerPID
         self.lockByte = lockByte

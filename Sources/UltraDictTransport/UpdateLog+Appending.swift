@@ -67,7 +67,8 @@ extension UpdateLog {
         return (start, UnsafeMutableRawBufferPointer(start: stream.base + start + Frame.headerSize, count: end - start - Frame.headerSize))
     }
 
-    /// Frames the `length` payload bytes written after `start` and publishes the new position.
+    /// Frames the `length` payload bytes written after `start`, publishes the new position, and
+    /// wakes the waiters for changes if there are any (``WakeWord/wakeWaiters(_:)``).
     ///
     /// On a durable store the record reaches the disk before the position that publishes it, and
     /// the position before this returns. A failed `msync` throws `systemCall`: before the
@@ -79,6 +80,7 @@ extension UpdateLog {
         Frame.writeHeader(length: UInt32(length), at: stream.base + start)
         if synchronizesWrites { try stream.synchronize(start..<end) }
         control.publishStreamPosition(UInt32(end))
+        control.wake.wakeWaiters(.changes)
         if synchronizesWrites { try control.synchronize() }
         if cursor.position == UInt32(start) { cursor.position = UInt32(end) }
     }

@@ -50,8 +50,8 @@ extension UpdateLog {
         cursor = LogCursor(counter: counter, position: 0)
     }
 
-    /// Publishes the pending `dump` from the sequence word's odd step on. Every step is
-    /// idempotent, so a repair runs them all again.
+    /// Publishes the pending `dump` from the sequence word's odd step on, and wakes the waiters
+    /// for changes once it is visible. Every step is idempotent, so a repair runs them all again.
     private func complete(_ dump: MappedSegment, length: Int, counter: UInt32) throws {
         try control.synchronize()
         if let staticDump {
@@ -65,6 +65,7 @@ extension UpdateLog {
         control.publishFullDumpCounter(counter)
         control.lastSnapshotSize = length
         control.endPublication()
+        control.wake.wakeWaiters(.changes)
         try control.synchronize()
         if staticDump != nil {
             control.unlinkDump(dump.name)  // It was only the static dump's shadow.

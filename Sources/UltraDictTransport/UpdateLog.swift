@@ -190,10 +190,19 @@ package enum LogError: Error {
 
 /// Waiting that does not burn a core: spin briefly, then yield, then sleep in short steps.
 package enum Backoff {
+    /// The attempts that only spin or yield; from this one on, ``pause(_:)`` sleeps.
+    package static let sleepingAttempt = 64
+
     /// Pauses for the `attempt`-th time (0-based).
     package static func pause(_ attempt: Int) {
         if attempt < 16 { return }
-        if attempt < 64 { sched_yield(); return }
-        usleep(UInt32(min(1000, 10 * (attempt - 63))))
+        if attempt < sleepingAttempt { sched_yield(); return }
+        usleep(UInt32(sleepTime(attempt) / .microseconds(1)))
+    }
+
+    /// How long the `attempt`-th pause sleeps: 10 µs more per attempt from ``sleepingAttempt``
+    /// on, up to 1 ms; zero before.
+    package static func sleepTime(_ attempt: Int) -> Duration {
+        .microseconds(min(1000, 10 * max(0, attempt - sleepingAttempt + 1)))
     }
 }

@@ -1,9 +1,22 @@
 #ifndef C_ULTRADICT_SHIMS_H
 #define C_ULTRADICT_SHIMS_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 /// Calls shm_open(name, flags, mode). Darwin declares shm_open variadic, which Swift cannot call.
 int cud_shm_open(const char *name, int flags, mode_t mode);
+
+/// Sleeps while the 32-bit word at `word` holds `expected`, at most `timeout_ns` nanoseconds:
+/// futex(word, FUTEX_WAIT, expected, relative timeout), shared between processes (no
+/// FUTEX_PRIVATE_FLAG: the word is in a MAP_SHARED page). Returns 0 when woken, else the errno:
+/// EAGAIN (the word did not hold `expected`), ETIMEDOUT and EINTR are normal outcomes. `syscall`
+/// is variadic, which Swift cannot call. Without futexes (Darwin) it sleeps min(timeout, 1 ms)
+/// and returns ETIMEDOUT: a waiter then polls.
+int cud_futex_wait(uint32_t *word, uint32_t expected, int64_t timeout_ns);
+
+/// Wakes every process and thread sleeping in cud_futex_wait on `word`: futex(word, FUTEX_WAKE,
+/// INT_MAX), shared. Returns how many it woke, or -errno. Without futexes it returns 0.
+int cud_futex_wake(uint32_t *word);
 
 #endif

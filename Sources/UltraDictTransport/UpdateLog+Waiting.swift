@@ -1,0 +1,57 @@
+import UltraDictCore
+
+/// How a wait for changes ended.
+package enum WaitOutcome: Sendable, Equatable {
+    /// The stream position or the full-dump counter differs from the cursor: read the changes.
+    case changed
+    /// The timeout passed with nothing published since the cursor.
+    case timedOut
+    /// The caller's stop condition held at a slice boundary.
+    case stopped
+}
+
+// Waiting for changes without polling: the wake protocol's waiter (`Docs/FORMAT.md`, "Wake
+// protocol"). The writer's side is `WakeWord.wakeWaiters(.changes)` after each publication.
+extension UpdateLog {
+    /// Blocks the calling thread until something is published after `cursor`, `timeout` passes,
+    /// or `shouldStop` returns true; takes no lock.
+    ///
+    /// Returns ``WaitOutcome/changed`` at once when the log is already past `cursor`. Otherwise it
+    /// sleeps on the wake word in slices of at most ``WakeWord/slice`` (100 ms), rechecking the
+    /// position and the counter after each: a writer of this package wakes it within the
+    /// futex's latency, a Python writer (which never wakes anyone) or a writer that died before
+    /// its wake within one slice. `shouldStop` is called before each slice, on the calling
+    /// thread: a handle that closes, or a task that is cancelled, sets what it reads and calls
+    /// ``interruptWaiters()`` so that the waiter looks now rather than at the slice's end.
+    ///
+    /// - Parameters:
+    ///   - cursor: what the caller has applied.
+    ///   - timeout: the longest to wait; `nil` waits until a change or a stop.
+    ///   - shouldStop: checked before the first slice and between slices.
+    /// - Returns: why it returned. A wait registers as a waiter only while it sleeps: the waiter
+    ///   count is back where it was whichever way it returns.
+    package func waitForChanges(
+        since cursor: LogCursor, timeout: Duration? = nil, shouldStop: () -> Bool = { false }
+    ) -> WaitOutcome {
+        let clock = ContinuousClock()
+        let deadline = timeout.map { clock.now + $0 }
+        let wake = control.wake
+        while true {
+            if shouldStop() { return .stopped }
+            let value = wake.register(.changes)
+            defer { wake.unregister(.changes) }
+            if !isCurrent(cursor) { return .changed }
+            let remaining = deadline.map { clock.now.duration(to: $0) } ?? WakeWord.slice
+            if remaining <= .zero { return .timedOut }
+            wake.sleep(expecting: value, for: remaining)
+        }
+    }
+
+    /// Wakes every waiter of this dictionary now, in this process and others (each rechecks
+    /// and, if nothing changed and it should not stop, sleeps again): what a handle calls after
+    /// setting the stop condition of its own waiters, so that they return within microseconds
+    /// rather than at the end of their slice. One atomic increment and one `futex` call.
+    package func interruptWaiters() {
+        control.wake.wakeAll()
+    }
+}
