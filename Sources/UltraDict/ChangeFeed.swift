@@ -2,7 +2,7 @@ import UltraDictCore
 import UltraDictTransport
 
 /// The changes to a dictionary as they are published, read from its update log without a lock:
-/// `ultradict watch`'s, and the base of a future `changes()` sequence.
+/// what `UltraDict.changes()` and `ultradict watch` deliver.
 ///
 /// It lives beside the dictionary's own reading (`UltraDict+Refresh.swift`) so that one module
 /// owns how snapshots and records are applied. It does not share the dictionary's decoding loop:
@@ -34,6 +34,22 @@ package struct ChangeFeed {
         self.serializer = serializer
         self.keyOrder = keyOrder
     }
+
+    /// Blocks until something is published that ``changes()`` has not returned, `timeout`
+    /// passes, or `shouldStop` holds at a slice boundary (`UpdateLog.waitForChanges`): sleeps in
+    /// the kernel, woken by this package's writers, and rechecks at least every 100 ms.
+    package func waitForChanges(timeout: Duration? = nil, shouldStop: () -> Bool = { false }) -> WaitOutcome {
+        log.waitForChanges(since: cursor, timeout: timeout, shouldStop: shouldStop)
+    }
+
+    /// Wakes whoever waits on this dictionary (``waitForChanges(timeout:shouldStop:)``), in any
+    /// process, so that a waiter whose stop condition now holds returns at once.
+    package func interruptWaiters() {
+        log.interruptWaiters()
+    }
+
+    /// Whether the dictionary's control segment still exists in its store (one system call).
+    package var dictionaryExists: Bool { log.store.exists(name: log.name) }
 
     /// The changes published since the last call, in order (none costs two atomic loads); the
     /// first call returns everything. Every record is a change, even a set to the value the key

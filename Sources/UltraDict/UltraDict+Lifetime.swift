@@ -25,6 +25,9 @@ extension UltraDict {
         let unlinks = unlink || (autoUnlink && openingPID == ProcessIdentity.currentPID)
         if unlinks { log.unlinkSegments() }
         nesting?.close(unlinkingTree: unlinks)
+        // Change sequences end, and a thread in waitForChanges(timeout:) returns.
+        changeSources.stopAll()
+        log.interruptWaiters()
     }
 
     /// Closes the handle and unlinks every segment of the dictionary; other processes keep their

@@ -57,6 +57,8 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     @usableFromInline @exclusivity(unchecked) var encodeBuffer: [UInt8] = []
     /// Where each read copies the new records to, kept rather than allocated per read.
     let recordBuffer = RecordBuffer()
+    /// The sources of this handle's ``changes(startingWithCurrentEntries:)`` sequences, ended when it closes.
+    let changeSources = ChangeSources()
     /// Whether records in ``recordBuffer`` are being applied: a read from inside (a key or value
     /// type's decoding reading this handle) must not refill the buffer under them.
     @exclusivity(unchecked) var isApplyingRecords = false

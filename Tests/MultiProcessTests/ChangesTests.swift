@@ -1,0 +1,149 @@
+import Foundation
+import Testing
+import UltraDict
+import _UltraDictTestSupport
+
+/// `changes()`, `values(forKey:)` and `waitForChanges(timeout:)` with writers in other processes:
+/// every change arrives, in order, across full dumps too, and a sequence ends when its task is
+/// cancelled, its handle closes or the dictionary is unlinked.
+@Suite("Changes")
+struct ChangesTests {
+    /// Applies `changes` to `entries`.
+    private func apply(_ changes: [UltraDictChange<Int, Int>], to entries: inout [Int: Int]) {
+        for change in changes {
+            switch change {
+            case .set(let key, let value): entries[key] = value
+            case .removed(let key): entries[key] = nil
+            }
+        }
+    }
+
+    @Test(arguments: TestStore.allCases)
+    func changesFromAnotherProcessArriveInOrder(store: TestStore) async throws {
+        let fixture = try StoreFixture(store)
+        defer { fixture.remove() }
+        let name = uniqueName()
+        let d: UltraDict<Int, Int> = try fixture.createDictionary(name, serializer: "msgpack")
+        defer { d.unlink() }
+        d[-1] = -1
+        let changes = d.changes()
+        try fixture.runHelper("write-range", name, "0", "200")
+        try fixture.runHelper("delete-range", name, "0", "50")
+        d[-1] = -2  // this process's own writes come too
+
+        var seen: [UltraDictChange<Int, Int>] = []
+        for try await change in changes {
+            seen.append(change)
+            if seen.count == 251 { break }
+        }
+        #expect(seen == (0..<200).map { .set($0, $0) } + (0..<50).map { .removed($0) } + [.set(-1, -2)])
+    }
+
+    /// A consumer that falls behind while the writer compacts the stream gets the difference each
+    /// full dump made: applied in order from the entries it started with, its changes always lead
+    /// to the dictionary's entries.
+    @Test(arguments: TestStore.allCases)
+    func acrossFullDumpsTheDifferenceArrives(store: TestStore) async throws {
+        let fixture = try StoreFixture(store)
+        defer { fixture.remove() }
+        let name = uniqueName()
+        let d: UltraDict<Int, Int> = try fixture.createDictionary(name, serializer: "msgpack", bufferSize: 4096)
+        defer { d.unlink() }
+        for key in 0..<100 { d[key] = -key }
+        var entries: [Int: Int] = [:]
+        var iterator = d.changes(startingWithCurrentEntries: true).makeAsyncIterator()
+        try fixture.runHelper("write-range", name, "50", "2000")
+        try fixture.runHelper("delete-range", name, "0", "1000")
+        let dumps = try d.status().fullDumpCounter
+        #expect(dumps > 0)
+
+        var expected: [Int: Int] = [:]
+        for key in 1000..<2000 { expected[key] = key }
+        while entries != expected, let change = try await iterator.next() { apply([change], to: &entries) }
+        #expect(entries == expected && d.snapshot == expected)
+    }
+
+    @Test func valuesOfOneKeyStartWithTheCurrentOne() async throws {
+        let name = uniqueName()
+        let d = try UltraDict<String, Int>(name: name)
+        defer { d.unlink() }
+        d["other"] = 1
+        var values = d.values(forKey: "watched").makeAsyncIterator()
+        d["watched"] = 1
+        d["other"] = 2
+        d["watched"] = 2
+        try d.removeValue(forKey: "watched")
+        var seen: [Int?] = []
+        while seen.count < 4, let value = try await values.next() { seen.append(value) }
+        #expect(seen == [nil, 1, 2, nil])
+    }
+
+    @Test func cancellationEndsASequenceWithinASlice() async throws {
+        let d = try UltraDict<String, Int>(name: uniqueName())
+        defer { d.unlink() }
+        let changes = d.changes()
+        let consumer = Task {
+            var count = 0
+            for try await _ in changes { count += 1 }
+            return count
+        }
+        try await Task.sleep(for: .milliseconds(200))  // the consumer is asleep in the kernel by now
+        let start = ContinuousClock.now
+        consumer.cancel()
+        #expect(try await consumer.value == 0)
+        #expect(ContinuousClock.now - start < .milliseconds(100))
+    }
+
+    @Test(arguments: TestStore.allCases)
+    func unlinkingTheDictionaryEndsEverySequence(store: TestStore) async throws {
+        let fixture = try StoreFixture(store)
+        defer { fixture.remove() }
+        let name = uniqueName()
+        let d: UltraDict<Int, Int> = try fixture.createDictionary(name, serializer: "msgpack")
+        let other: UltraDict<Int, Int> = try UltraDict(name: name, create: false, configuration: UltraDictConfiguration(store: fixture.store))
+        let consumers = [d.changes(), other.changes()].map { changes in
+            Task {
+                var count = 0
+                for try await _ in changes { count += 1 }
+                return count
+            }
+        }
+        d[1] = 1
+        try await Task.sleep(for: .milliseconds(200))
+        let start = ContinuousClock.now
+        try UltraDict<Int, Int>.unlink(name: name, store: fixture.store)
+        for consumer in consumers { #expect(try await consumer.value == 1) }
+        #expect(ContinuousClock.now - start < .milliseconds(500), "noticed within a slice or two")
+        d.close()
+        other.close()
+    }
+
+    @Test func closingTheHandleEndsItsSequencesAtOnce() async throws {
+        let d = try UltraDict<String, Int>(name: uniqueName())
+        let changes = d.changes()
+        let consumer = Task {
+            var count = 0
+            for try await _ in changes { count += 1 }
+            return count
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        let start = ContinuousClock.now
+        d.unlink()
+        #expect(try await consumer.value == 0)
+        #expect(ContinuousClock.now - start < .milliseconds(100))
+    }
+
+    @Test(arguments: TestStore.allCases)
+    func waitForChangesReturnsWhenAnotherProcessWrites(store: TestStore) throws {
+        let fixture = try StoreFixture(store)
+        defer { fixture.remove() }
+        let name = uniqueName()
+        let d: UltraDict<Int, Int> = try fixture.createDictionary(name, serializer: "msgpack")
+        defer { d.unlink() }
+        #expect(try d.waitForChanges(timeout: .milliseconds(50)) == false)
+        let writer = try fixture.helper(["write-range", name, "0", "1"])
+        #expect(try d.waitForChanges(timeout: .seconds(30)) == true)
+        #expect(writer.finish().status == 0)
+        #expect(d[0] == 0)
+    }
+}
