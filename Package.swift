@@ -87,6 +87,7 @@ let package = Package(
         .executableTarget(name: "RecoverFromStaleLock", dependencies: ["UltraDict"], path: "Examples/RecoverFromStaleLock"),
         .executableTarget(name: "Nested", dependencies: ["UltraDict"], path: "Examples/Nested"),
         .executableTarget(name: "Durable", dependencies: ["UltraDict"], path: "Examples/Durable"),
+        .executableTarget(name: "Changes", dependencies: ["UltraDict"], path: "Examples/Changes"),
 
         // MARK: Tests
         .executableTarget(

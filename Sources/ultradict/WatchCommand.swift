@@ -21,7 +21,8 @@ struct WatchCommand: ParsableCommand {
             what it holds when the line is printed; a change inside it is not a change of this \
             dictionary (watch the nested one by its name for those). The command ends by itself \
             when the dictionary is unlinked. Each line is written as it is printed, whatever \
-            standard output is, also through 'swift package ultradict'.
+            standard output is, also through 'swift package ultradict'. It does not poll: it \
+            sleeps until a writer wakes it (a Python writer's change shows within 100 ms).
             """
     )
 
@@ -30,11 +31,6 @@ struct WatchCommand: ParsableCommand {
 
     @Flag(help: "First print a set event for every entry the dictionary holds.")
     var initial = false
-
-    /// How long to sleep when nothing changed: checking costs two atomic loads.
-    static let pollInterval: useconds_t = 10_000
-    /// How many polls pass between two checks that the dictionary still exists.
-    static let pollsPerExistenceCheck = 100
 
     func run() throws {
         let store = options.location.store.segmentStore
@@ -46,7 +42,6 @@ struct WatchCommand: ParsableCommand {
         let root = dictionary.isTreeRoot ? try options.open(name) : nil
         func printChange(_ change: ChangeFeed.Change) { printJSON(change.resolvingNested(through: root).json) }
         var loaded = false
-        var polls = 0
         while true {
             do {
                 let changes = try options.explainingSerialization(dictionary) { try feed.changes() }
@@ -61,13 +56,17 @@ struct WatchCommand: ParsableCommand {
                 loaded = true
             } catch LogError.publicationInterrupted {
                 // A writer died while publishing a full dump; the next writer repairs it.
+                usleep(10_000)
             }
-            polls += 1
-            if polls % Self.pollsPerExistenceCheck == 0, !store.exists(name: name) {
+            // Sleeps in the kernel until a writer of this package wakes it (a Python writer's
+            // change shows within a slice of 100 ms); after each quiet slice, checks that the
+            // dictionary still exists.
+            var slices = 0
+            let outcome = feed.waitForChanges { slices += 1; return slices > 1 && !feed.dictionaryExists }
+            if outcome == .stopped {
                 warn("'\(name)' was unlinked; nothing more can change")
                 return
             }
-            usleep(Self.pollInterval)
         }
     }
 }

@@ -40,6 +40,11 @@ struct ExamplesTests {
         #expect(try lastLine(of: "Durable") == "Visits: 3 == 3")
     }
 
+    /// One process prints each change a second one makes, as it arrives.
+    @Test func changes() throws {
+        #expect(try lastLine(of: "Changes") == "Changes: 11 == 11")
+    }
+
     /// Four processes × 25,000 increments under `withLock`.
     @Test func parallel() throws {
         #expect(try lastLine(of: "Parallel") == "Counter: 100000 == 100000")
