@@ -10,6 +10,10 @@
 //   BenchmarkWorker apply-vs-write            records applied against records written per second (ApplyVersusWrite)
 //   BenchmarkWorker store-writes [DIRECTORY]  int writes to shared memory and to files in each durability (StoreWrites)
 //   BenchmarkWorker serializers               each serializer's encoding and decoding (SerializerSpeed)
+//   BenchmarkWorker change-latency [IDLE_SECONDS]
+//                                             write-to-consumer latency and idle CPU: changes() against polling (ChangeLatency)
+//   BenchmarkWorker latency-writer NAME COUNT INTERVAL_US
+//                                             that writer (ChangeLatency)
 import Foundation
 import UltraDict
 
@@ -36,8 +40,12 @@ do {
         try StoreWrites.run(arguments.dropFirst(2))
     case "serializers":
         try SerializerSpeed.run()
+    case "change-latency":
+        try await ChangeLatency.run(arguments.dropFirst(2))
+    case "latency-writer":
+        try ChangeLatency.write(arguments.dropFirst(2))
     default:
-        throw BenchmarkFailure("usage: BenchmarkWorker compare | bulk | increment NAME TIMES | busy-writer [--seconds S] [--pin] | paced-writer NAME RATE|full SECONDS [CPU] | apply-vs-write | store-writes [DIRECTORY] | serializers")
+        throw BenchmarkFailure("usage: BenchmarkWorker compare | bulk | increment NAME TIMES | busy-writer [--seconds S] [--pin] | paced-writer NAME RATE|full SECONDS [CPU] | apply-vs-write | store-writes [DIRECTORY] | serializers | change-latency [IDLE_SECONDS] | latency-writer NAME COUNT INTERVAL_US")
     }
 } catch {
     FileHandle.standardError.write(Data("BenchmarkWorker: \(error)\n".utf8))

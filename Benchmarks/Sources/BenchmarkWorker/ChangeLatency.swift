@@ -1,0 +1,108 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import Histogram
+import UltraDict
+
+/// `change-latency`: how long a change takes from a write in one process to a consumer in
+/// another, and what a consumer costs while nothing changes; `changes()` against the 10 ms
+/// polling that `ultradict watch` did before it.
+///
+/// A writer process (`latency-writer`) sets the key "t" to the `CLOCK_MONOTONIC` reading taken
+/// just before each write, `count` times, every `interval` µs; the consumer records, for each
+/// change it receives, the clock minus that value. The clock is the machine's, so the two
+/// processes agree on it. Idle cost: the consumer's process CPU time over `idle` seconds with
+/// no writer.
+enum ChangeLatency {
+    /// Writes per measurement, and the pause before each: longer than the 10 ms poll, so that
+    /// every change is seen on its own in both ways, and not a multiple of it.
+    static let writes = 300
+    static let interval: useconds_t = 12_000
+
+    static func run(_ arguments: ArraySlice<String>) async throws {
+        let idleSeconds = arguments.first.flatMap(Double.init) ?? 10
+        let told = try await measure(polling: false)
+        let polled = try await measure(polling: true)
+        print("change_latency_changes_p50_us\t\(micro(told.valueAtPercentile(50)))")
+        print("change_latency_changes_p99_us\t\(micro(told.valueAtPercentile(99)))")
+        print("change_latency_polling_10ms_p50_us\t\(micro(polled.valueAtPercentile(50)))")
+        print("change_latency_polling_10ms_p99_us\t\(micro(polled.valueAtPercentile(99)))")
+        print("idle_cpu_changes_percent\t\(try await idleCPU(seconds: idleSeconds, polling: false))")
+        print("idle_cpu_polling_10ms_percent\t\(try await idleCPU(seconds: idleSeconds, polling: true))")
+    }
+
+    /// `latency-writer NAME COUNT INTERVAL_US`: the writer.
+    static func write(_ arguments: ArraySlice<String>) throws {
+        let values = Array(arguments)
+        let d = try UltraDict<String, Int>(name: values[0], create: false)
+        for _ in 0..<Int(values[1])! {
+            usleep(useconds_t(values[2])!)
+            d["t"] = Int(MonotonicClock.now())
+        }
+    }
+
+    /// The latencies of `writes` changes, received through `changes()` or by polling every 10 ms.
+    private static func measure(polling: Bool) async throws -> Histogram<UInt64> {
+        let d = try UltraDict<String, Int>(name: "bench_latency_\(getpid())")
+        defer { d.unlink() }
+        var latencies = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
+        let changes = d.changes()
+        let writer = Process.worker(["latency-writer", d.name, String(writes), String(interval)])
+        try writer.run()
+        var received = 0
+        if polling {
+            var last = 0
+            while received < writes {
+                usleep(10_000)
+                guard let written = d["t"], written != last else { continue }
+                latencies.record(MonotonicClock.now() - UInt64(written))
+                last = written
+                received += 1
+            }
+        } else {
+            for try await change in changes {
+                guard case .set(_, let written) = change else { continue }
+                latencies.record(MonotonicClock.now() - UInt64(written))
+                received += 1
+                if received == writes { break }
+            }
+        }
+        writer.waitForExit()
+        return latencies
+    }
+
+    /// The process's CPU time over `seconds` of waiting with nothing written, in percent.
+    private static func idleCPU(seconds: Double, polling: Bool) async throws -> String {
+        let d = try UltraDict<String, Int>(name: "bench_idle_\(getpid())")
+        defer { d.unlink() }
+        let start = processCPU()
+        let wall = ContinuousClock.now
+        if polling {
+            while ContinuousClock.now - wall < .seconds(seconds) {
+                usleep(10_000)
+                blackHole(d["t"])
+            }
+        } else {
+            let changes = d.changes()
+            let consumer = Task { for try await _ in changes {} }
+            try await Task.sleep(for: .seconds(seconds))
+            consumer.cancel()
+            _ = await consumer.result
+        }
+        let cpu = processCPU() - start
+        return String(format: "%.3f", 100 * cpu / seconds)
+    }
+
+    /// The process's user and system CPU time so far, in seconds.
+    private static func processCPU() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+
+    private static func micro(_ nanoseconds: UInt64) -> String { String(format: "%.1f", Double(nanoseconds) / 1000) }
+}
