@@ -7,12 +7,6 @@ import _UltraDictTestSupport
 /// The shared lock between real processes: each test launches the test helper.
 @Suite("Multi-process locking", .serialized)
 struct LockTests {
-    /// Reads the "holding PID" line of a helper that holds the lock and returns the pid.
-    func holdingPID(of helper: ChildProcess, sourceLocation: SourceLocation = #_sourceLocation) throws -> Int32 {
-        let line = helper.readLine()
-        return try #require(line.hasPrefix("holding ") ? Int32(line.dropFirst("holding ".count)) : nil, "helper said \(line.debugDescription)", sourceLocation: sourceLocation)
-    }
-
     @Test(arguments: TestStore.allCases)
     func aSigkilledOwnerIsTakenOverRightAfterTheTimeout(store: TestStore) throws {
         let fixture = try StoreFixture(store)

@@ -58,3 +58,9 @@ final class ChildProcess {
 
 /// The serializers every multi-process test runs with, by the names the test helper takes.
 let serializerNames = SerializerRegistry.identifiers
+
+/// Reads the "holding PID" line of a helper that holds the lock and returns the pid.
+func holdingPID(of helper: ChildProcess, sourceLocation: SourceLocation = #_sourceLocation) throws -> Int32 {
+    let line = helper.readLine()
+    return try #require(line.hasPrefix("holding ") ? Int32(line.dropFirst("holding ".count)) : nil, "helper said \(line.debugDescription)", sourceLocation: sourceLocation)
+}
