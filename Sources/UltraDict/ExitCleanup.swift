@@ -75,7 +75,7 @@ final class ExitCleanup: @unchecked Sendable {
             // The root first, as close(unlink:) does, so that nobody attaches it any more.
             entry.log.unlinkSegments()
             if entry.unlinksTree {
-                _ = try? NestedDictionaries.unlinkRegistered(rootName: entry.log.name, in: entry.configuration.store, serializer: entry.configuration.serializer)
+                _ = try? NestedDictionaries.unlinkRegistered(rootName: entry.log.name, in: entry.configuration.store, serializer: entry.configuration.serializer, ifUnreadable: .isRemoved)
             }
         }
     }

@@ -1,5 +1,6 @@
 import UltraDictConcurrency
 import UltraDictCore
+import UltraDictMessagePack
 import UltraDictTransport
 
 extension UltraValue {
@@ -19,8 +20,12 @@ final class NestedTree {
 
     /// The prefix of nested dictionaries' names: at most 200 bytes of the root's, so that names do not grow with depth.
     let childNamePrefix: String
-    /// The register's name, `ROOT_register`, which every reference of the tree names.
+    /// The register's name, `ROOT_register`.
     let registerName: String
+    /// Whether the tree follows Python UltraDict's conventions (its serializer is pickle): its
+    /// register is pickled, its references name the register, and Python's `psm_` names of
+    /// nested dictionaries are followed.
+    let followsPython: Bool
     /// The names of every nested dictionary of the tree (the values are unused; this package
     /// writes `true`, as Python UltraDict does).
     let register: UltraDict<String, UltraValue>
@@ -36,6 +41,7 @@ final class NestedTree {
         }
         childNamePrefix = Self.childNamePrefix(ofRoot: rootName)
         registerName = NestedDictionaries.registerName(ofRoot: rootName)
+        followsPython = NestedDictionaries.followsPython(configuration.serializer)
         register = try UltraDict(
             name: registerName, create: isCreator,
             configuration: NestedDictionaries.registerConfiguration(lock: configuration.lock, of: configuration)
@@ -55,26 +61,30 @@ final class NestedTree {
     }
 
     /// Whether `name` has the shape of a nested dictionary's name in the tree whose names start
-    /// with `prefix`: the prefix and exactly 16 lowercase hex digits (this package's names), or
-    /// `psm_` and 8 (Python UltraDict's, whose nested dictionaries take Python's random shared
-    /// memory names). Names read from shared memory (the register, references in values) are
-    /// followed only when they have one of these shapes, and unlinked only when they name a
-    /// dictionary with recursion (`UpdateLog.unlinkNestedDictionary(name:in:)`), so that a
-    /// hostile one can never make this process remove a dictionary of another kind.
-    static func isChildName(_ name: String, prefix: String) -> Bool {
-        SegmentName.isRandomName(name, prefix: prefix, digits: childNameDigits) || SegmentName.isDumpName(name)
+    /// with `prefix`: the prefix and exactly 16 lowercase hex digits (this package's names), or,
+    /// in a tree that `followsPython`, `psm_` and 8 (Python UltraDict's, whose nested
+    /// dictionaries take Python's random shared-memory names). Names read from shared memory
+    /// (the register, references in values) are followed only when they have one of these
+    /// shapes, and unlinked only when they name a dictionary with recursion of the register's
+    /// owner (`UpdateLog.unlinkNestedDictionary(name:in:ownedBy:)`), so that a hostile one can
+    /// never make this process remove a dump, a dictionary of another kind or another user's.
+    static func isChildName(_ name: String, prefix: String, followsPython: Bool) -> Bool {
+        SegmentName.isRandomName(name, prefix: prefix, digits: childNameDigits) || (followsPython && SegmentName.isDumpName(name))
     }
 
-    /// Whether `name` has the shape of a nested dictionary's name in this tree (``isChildName(_:prefix:)``).
-    func isChildName(_ name: String) -> Bool { Self.isChildName(name, prefix: childNamePrefix) }
+    /// Whether `name` has the shape of a nested dictionary's name in this tree (``isChildName(_:prefix:followsPython:)``).
+    func isChildName(_ name: String) -> Bool { Self.isChildName(name, prefix: childNamePrefix, followsPython: followsPython) }
 
-    /// Unlinks every nested dictionary of the tree's shapes listed in `register`, then the
-    /// register, and closes it; returns the names of the dictionaries removed.
+    /// Unlinks every nested dictionary of the tree's shapes listed in `register` that is a
+    /// dictionary with recursion of the register's owner, then the register, and closes it;
+    /// returns the names of the dictionaries removed.
     @discardableResult
-    static func unlinkAll(listedIn register: UltraDict<String, UltraValue>, childNamePrefix: String) -> [String] {
+    static func unlinkAll(listedIn register: UltraDict<String, UltraValue>, childNamePrefix: String, followsPython: Bool) -> [String] {
         let store = register.log.store
+        let owner = register.log.control.segment.owner
         let removed = register.keys.filter { name in
-            isChildName(name, prefix: childNamePrefix) && (try? UpdateLog.unlinkNestedDictionary(name: name, in: store)) == true
+            isChildName(name, prefix: childNamePrefix, followsPython: followsPython)
+                && (try? UpdateLog.unlinkNestedDictionary(name: name, in: store, ownedBy: owner)) == true
         }
         register.unlink()
         return removed + [register.name]
@@ -85,9 +95,10 @@ final class NestedTree {
         SegmentName.random(prefix: childNamePrefix, digits: Self.childNameDigits)
     }
 
-    /// The value a parent stores for the nested dictionary `name` of this tree.
+    /// The value a parent stores for the nested dictionary `name` of this tree: it names the
+    /// register too in a tree that follows Python, as Python's pattern does.
     func reference(to name: String) -> UltraValue {
-        NestedDictionaryReference(name: name, register: registerName).value
+        NestedDictionaryReference(name: name, register: followsPython ? registerName : nil).value
     }
 }
 
@@ -96,59 +107,93 @@ package enum NestedDictionaries {
     /// The register's name for the root `rootName` (`ROOT_register`).
     package static func registerName(ofRoot rootName: String) -> String { rootName + NestedTree.registerSuffix }
 
-    /// The register's settings in the tree of a root opened with `root`: the root's serializer,
-    /// store and foreign-owner setting, `lock`, the default sizes, and never an auto-unlink.
+    /// Whether a tree whose root has `serializer` follows Python UltraDict's conventions: pickle.
+    static func followsPython(_ serializer: any UltraDictSerializer) -> Bool {
+        type(of: serializer).identifier == NestedDictionaryReference.pythonSerializerIdentifier
+    }
+
+    /// The register's settings in the tree of a root opened with `root`: pickle in a tree that
+    /// follows Python (as Python's register is), else MessagePack; the root's store and
+    /// foreign-owner setting, `lock`, the default sizes, and never an auto-unlink.
     static func registerConfiguration(lock: any SharedMemoryLock.Type, of root: UltraDictConfiguration) -> UltraDictConfiguration {
-        UltraDictConfiguration(serializer: root.serializer, lock: lock, autoUnlink: false, allowsForeignOwner: root.allowsForeignOwner, store: root.store)
-    }
-
-    /// Whether `name` has the shape of a nested dictionary of the root `rootName`'s tree: the only
-    /// names read from its register that are ever followed.
-    package static func isNestedName(_ name: String, ofRoot rootName: String) -> Bool {
-        NestedTree.isChildName(name, prefix: NestedTree.childNamePrefix(ofRoot: rootName))
-    }
-
-    /// Throws `parameterMismatch` when the register of the root `rootName` records another
-    /// serializer than `serializer`; does nothing when there is no register.
-    package static func checkRegister(ofRoot rootName: String, in store: UltraDictStore, serializer: any UltraDictSerializer) throws {
-        guard let control = registerControl(ofRoot: rootName, in: store),
-              let recorded = try? control.serializerIdentifier(), recorded != type(of: serializer).identifier else { return }
-        throw UltraDictError(
-            .parameterMismatch,
-            "'\(control.segment.name)' was created with the \(recorded) serializer, not \(type(of: serializer).identifier): pass the root's serializer to unlink the tree of '\(rootName)'"
+        UltraDictConfiguration(
+            serializer: registerSerializer(ofTreeWith: root.serializer),
+            lock: lock, autoUnlink: false, allowsForeignOwner: root.allowsForeignOwner, store: root.store
         )
     }
 
-    /// Unlinks the nested dictionaries registered for the root `rootName` (only names of this
-    /// tree's shapes, and only dictionaries with recursion) and the register, which is read with
-    /// `serializer` (the root's); returns the names of the dictionaries it removed (nested ones
-    /// and the register). Does nothing and returns [] when there is no register. A register that
-    /// cannot be read is removed alone: its names cannot be followed. Costs one attach of the
-    /// register and one unlink per registered name.
-    ///
-    /// Throws `parameterMismatch`, removing nothing, when ``checkRegister(ofRoot:in:serializer:)`` does.
-    @discardableResult
-    package static func unlinkRegistered(
-        rootName: String, in store: UltraDictStore = .sharedMemory, serializer: any UltraDictSerializer
-    ) throws -> [String] {
+    /// The register's serializer in a tree whose root has `serializer`: pickle in a tree that
+    /// follows Python, else MessagePack.
+    package static func registerSerializer(ofTreeWith serializer: any UltraDictSerializer) -> any UltraDictSerializer {
+        followsPython(serializer) ? serializer : MessagePackSerializer()
+    }
+
+    /// Whether `name` has the shape of a nested dictionary of the root `rootName`'s tree, whose
+    /// serializer is `serializer`: the only names read from its register that are ever followed.
+    package static func isNestedName(_ name: String, ofRoot rootName: String, serializer: any UltraDictSerializer) -> Bool {
+        NestedTree.isChildName(name, prefix: NestedTree.childNamePrefix(ofRoot: rootName), followsPython: followsPython(serializer))
+    }
+
+    /// What ``unlinkRegistered(rootName:in:serializer:ifUnreadable:)`` does with a register it
+    /// cannot read.
+    package enum UnreadableRegister {
+        /// Throws, removing nothing: the caller may have passed the wrong serializer.
+        case throwsError
+        /// Removes the register alone: its names cannot be followed (it is corrupt).
+        case isRemoved
+    }
+
+    /// The register of the root `rootName`, whose serializer is `serializer`, opened to read its
+    /// names; `nil` when there is none. Throws what opening or reading it throws, and
+    /// `parameterMismatch` when it records another serializer than the tree's.
+    private static func openRegister(ofRoot rootName: String, in store: UltraDictStore, serializer: any UltraDictSerializer) throws -> UltraDict<String, UltraValue>? {
         let registerName = registerName(ofRoot: rootName)
-        guard let control = registerControl(ofRoot: rootName, in: store) else {
-            return (try? UpdateLog.unlinkSegments(name: registerName, in: store.segmentStore)) == true ? [registerName] : []
-        }
-        try checkRegister(ofRoot: rootName, in: store, serializer: serializer)
+        guard rootName.utf8.count <= NestedTree.maximumRootNameLength,
+              let control = (try? store.segmentStore.attach(name: registerName, minimumSize: ControlLayout.size)).map(ControlBlock.init) else { return nil }
         // The register has the root's lock kind, which its control block records.
         let lock: any SharedMemoryLock.Type = control.effectiveLockKind == .shared ? SharedSpinLock.self : ProcessLocalLock.self
         let configuration = registerConfiguration(lock: lock, of: UltraDictConfiguration(serializer: serializer, store: store))
-        guard let register = try? UltraDict<String, UltraValue>(name: registerName, create: false, configuration: configuration) else {
-            return (try? UpdateLog.unlinkSegments(of: control)) == true ? [registerName] : []
+        do {
+            let register = try UltraDict<String, UltraValue>(name: registerName, create: false, configuration: configuration)
+            _ = try register.value(forKey: "")  // reads it whole: what cannot be read throws here
+            return register
+        } catch let error as UltraDictError {
+            throw UltraDictError(
+                error.code == .parameterMismatch ? .parameterMismatch : error.code,
+                "the register '\(registerName)' cannot be read as the register of a tree with the \(type(of: serializer).identifier) serializer (pass the root's serializer: PickleSerializer() for a tree Python made): \(error.message)",
+                underlying: error
+            )
         }
-        return NestedTree.unlinkAll(listedIn: register, childNamePrefix: NestedTree.childNamePrefix(ofRoot: rootName))
     }
 
-    /// The control block of the root `rootName`'s register, when the root's name allows one and it exists.
-    private static func registerControl(ofRoot rootName: String, in store: UltraDictStore) -> ControlBlock? {
-        guard rootName.utf8.count <= NestedTree.maximumRootNameLength else { return nil }
-        return (try? store.segmentStore.attach(name: registerName(ofRoot: rootName), minimumSize: ControlLayout.size)).map(ControlBlock.init)
+    /// Throws, removing nothing, when the register of the root `rootName` cannot be read as the
+    /// register of a tree with `serializer` (``unlinkRegistered(rootName:in:serializer:ifUnreadable:)``
+    /// with ``UnreadableRegister/throwsError`` would throw); does nothing when there is no register.
+    package static func checkRegister(ofRoot rootName: String, in store: UltraDictStore, serializer: any UltraDictSerializer) throws {
+        try openRegister(ofRoot: rootName, in: store, serializer: serializer)?.close()
+    }
+
+    /// Unlinks the nested dictionaries registered for the root `rootName`, whose serializer is
+    /// `serializer` (only names of the tree's shapes, only dictionaries with recursion of the
+    /// register's owner), and the register; returns the names of the dictionaries it removed
+    /// (nested ones and the register). Does nothing and returns [] when there is no register.
+    /// A register that cannot be read is handled as `ifUnreadable` says. Costs one read of the
+    /// register and one unlink per registered name.
+    @discardableResult
+    package static func unlinkRegistered(
+        rootName: String, in store: UltraDictStore = .sharedMemory, serializer: any UltraDictSerializer, ifUnreadable: UnreadableRegister
+    ) throws -> [String] {
+        let register: UltraDict<String, UltraValue>?
+        do {
+            register = try openRegister(ofRoot: rootName, in: store, serializer: serializer)
+        } catch where ifUnreadable == .isRemoved {
+            let registerName = registerName(ofRoot: rootName)
+            return (try? UpdateLog.unlinkSegments(name: registerName, in: store.segmentStore)) == true ? [registerName] : []
+        }
+        guard let register else { return [] }
+        return NestedTree.unlinkAll(
+            listedIn: register, childNamePrefix: NestedTree.childNamePrefix(ofRoot: rootName), followsPython: followsPython(serializer)
+        )
     }
 }
 
@@ -186,7 +231,7 @@ final class Nesting {
         children.removeAll()
         guard isRoot else { return }
         if unlinkingTree {
-            NestedTree.unlinkAll(listedIn: tree.register, childNamePrefix: tree.childNamePrefix)
+            NestedTree.unlinkAll(listedIn: tree.register, childNamePrefix: tree.childNamePrefix, followsPython: tree.followsPython)
         } else {
             tree.register.close()
         }

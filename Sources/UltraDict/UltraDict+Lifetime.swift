@@ -36,10 +36,11 @@ extension UltraDict {
 
     /// Unlinks the segments of the dictionary `name` in `store` (leftovers after a crash), with
     /// its nested dictionaries and their register when it is a recursive root; returns whether
-    /// it existed. The register is read with `serializer`, which must be the root's: pass
-    /// `PickleSerializer()` for a tree that Python UltraDict made.
+    /// it existed. `serializer` must be the root's (`PickleSerializer()` for a tree that Python
+    /// UltraDict made): it says how the register is read.
     ///
-    /// Throws `parameterMismatch`, removing nothing, when the register records another serializer.
+    /// When the register cannot be read as the register of a tree with `serializer` (it records
+    /// another serializer, or its bytes do not decode), throws, removing nothing.
     @discardableResult
     public static func unlink(
         name: String, store: UltraDictStore = .sharedMemory, serializer: any UltraDictSerializer = MessagePackSerializer()
@@ -54,7 +55,7 @@ extension UltraDict {
         // root goes, so that nobody attaches it (and makes a nested dictionary) any more.
         if isRoot { try NestedDictionaries.checkRegister(ofRoot: name, in: store, serializer: serializer) }
         let existed = try control.map(UpdateLog.unlinkSegments(of:)) ?? UpdateLog.unlinkSegments(name: name, in: segments)
-        if isRoot { try NestedDictionaries.unlinkRegistered(rootName: name, in: store, serializer: serializer) }
+        if isRoot { try NestedDictionaries.unlinkRegistered(rootName: name, in: store, serializer: serializer, ifUnreadable: .isRemoved) }
         return existed
     }
 

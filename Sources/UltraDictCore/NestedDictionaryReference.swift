@@ -1,8 +1,13 @@
 /// The value that stands, in a dictionary created with `recurse: true`, for a nested dictionary:
-/// the map `{"$ultradict": NAME, "$register": ROOT_register}` (`Docs/FORMAT.md`, "Nested
-/// dictionaries"). A serializer with a form of its own for such references (pickle: Python
-/// UltraDict's `functools.partial` pattern) writes and reads them as this map.
+/// the map `{"$ultradict": NAME}`, and in a tree shared with Python UltraDict (pickle) `{"$ultradict":
+/// NAME, "$register": ROOT_register}` (`Docs/FORMAT.md`, "Nested dictionaries"). The pickle
+/// serializer writes and reads the second as Python UltraDict's `functools.partial` pattern.
 package struct NestedDictionaryReference: Equatable, Sendable {
+    /// The identifier of the serializer Python UltraDict nests with, pickle: a tree with it
+    /// follows Python's conventions (its register pickled, references that name it, Python's
+    /// `psm_` names for nested dictionaries).
+    package static let pythonSerializerIdentifier = "pickle"
+
     /// The key of the nested dictionary's name.
     package static let nameKey = UltraValue.string("$ultradict")
     /// The key of the tree's register's name.

@@ -11,11 +11,14 @@ import UltraDictCore
 /// In the value model: a tuple, a list, a set and a frozenset all read as an array; an array is
 /// written as a list, or as a tuple where Python needs one (a dictionary key, an update record).
 /// `bytearray` reads as bytes. A Python integer outside `Int64.min...UInt64.max` and a string
-/// with a lone surrogate cannot be read (`serialization`). A nested dictionary written by Python
-/// (`functools.partial(UltraDict.UltraDict, name=…)`) reads as the reference `{"$ultradict": NAME}`.
+/// with a lone surrogate cannot be read (`serialization`). A nested dictionary as Python
+/// UltraDict pickles it (`functools.partial(UltraDict.UltraDict, name=…, recurse_register=…)()`)
+/// reads as the reference `{"$ultradict": NAME, "$register": REGISTER}`, and that reference is
+/// written the same way, byte for byte, so that each language opens the other's nested
+/// dictionaries as live ones (`Docs/INTEROP.md`, "Nested dictionaries").
 public struct PickleSerializer: UltraDictSerializer {
     /// `pickle`, as recorded in the control block.
-    public static var identifier: String { "pickle" }
+    public static var identifier: String { NestedDictionaryReference.pythonSerializerIdentifier }
 
     /// A pickle serializer.
     public init() {}

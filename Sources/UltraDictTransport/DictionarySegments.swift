@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import UltraDictCore
+
 /// What a segment is to its dictionary.
 package enum SegmentRole: String, Sendable {
     /// The control block `NAME`.
@@ -74,15 +81,15 @@ extension UpdateLog {
     }
 
     /// Unlinks the segments of the dictionary `name` in `store` only if it is a nested dictionary
-    /// (its control block records recursion and its stream exists); returns whether it did. A
-    /// name read from a register is unlinked through this: Python's nested dictionaries have
-    /// the shape of dump names (`psm_xxxxxxxx`), and a hostile register must not make this
-    /// process remove a dump, or a dictionary of another kind, by naming it.
-    package static func unlinkNestedDictionary(name: String, in store: any SegmentStore) throws -> Bool {
+    /// of `owner`'s (its control block records recursion, its stream exists, and `owner` owns
+    /// its control segment, as the register that names it); returns whether it did. A name read
+    /// from a register is unlinked through this: Python's nested dictionaries have the shape of
+    /// dump names (`psm_xxxxxxxx`), and a hostile register must not make this process remove a
+    /// dump, a dictionary of another kind or another user's by naming it.
+    package static func unlinkNestedDictionary(name: String, in store: any SegmentStore, ownedBy owner: uid_t) throws -> Bool {
         try SegmentName.validate(name)
-        // Whoever owns it, as for any name this process unlinks: the check is its shape, not its owner.
         guard let control = (try? store.attach(name: name, minimumSize: ControlLayout.size, allowingForeignOwner: true)).map(ControlBlock.init),
-              control.recurseFlag, store.exists(name: streamName(name)) else { return false }
+              control.segment.owner == owner, control.recurseFlag, store.exists(name: streamName(name)) else { return false }
         return try unlinkSegments(of: control)
     }
 

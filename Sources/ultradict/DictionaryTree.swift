@@ -19,29 +19,34 @@ struct DictionaryTree {
     /// tree lives, and none is unlinked by name here (``unlink()`` leaves that to
     /// `NestedDictionaries.unlinkRegistered(rootName:in:serializer:)`, which follows the same names).
     let nested: [InspectedDictionary]
-    /// What the register is read with: the serializer it records or its bytes show (pickle, for
-    /// a tree that Python made), else MessagePack (then it has nothing to read).
-    private let registerSerializer: any UltraDictSerializer
+    /// The root's serializer, as far as the tool can tell: the one it records or its bytes
+    /// show, else its register's (an empty Python root shows nothing, its register does), else
+    /// MessagePack. It says how the register is read and which names are followed.
+    private let treeSerializer: any UltraDictSerializer
 
     /// The tree of `root`, reading its register if it has one.
     init(root: InspectedDictionary) {
         self.root = root
+        guard root.isRecursive else {
+            (treeSerializer, nested) = (MessagePackSerializer(), [])
+            return
+        }
         let register = try? InspectedDictionary(name: NestedDictionaries.registerName(ofRoot: root.name), in: root.store)
-        registerSerializer = register?.serializerIdentifier.flatMap { SerializerRegistry.serializer($0) } ?? MessagePackSerializer()
-        nested = root.isRecursive
-            ? Self.nestedNames(ofRoot: root.name, in: root.store, serializer: registerSerializer).compactMap { try? InspectedDictionary(name: $0, in: root.store) }
-            : []
+        let identifier = root.serializerIdentifier ?? register?.serializerIdentifier
+        treeSerializer = identifier.flatMap { SerializerRegistry.serializer($0) } ?? MessagePackSerializer()
+        nested = Self.nestedNames(ofRoot: root.name, in: root.store, serializer: treeSerializer).compactMap { try? InspectedDictionary(name: $0, in: root.store) }
     }
 
-    /// The register of the root `rootName` and the names it lists, sorted; only the register
-    /// when it cannot be read; none when it does not exist. Costs one read of the register.
+    /// The register of the root `rootName`, whose serializer is `serializer`, and the names it
+    /// lists, sorted; only the register when it cannot be read; none when it does not exist.
+    /// Costs one read of the register.
     private static func nestedNames(ofRoot rootName: String, in store: UltraDictStore, serializer: any UltraDictSerializer) -> [String] {
         let registerName = NestedDictionaries.registerName(ofRoot: rootName)
         guard let log = try? UpdateLog.attach(name: registerName, in: store.segmentStore, allowingForeignOwner: true) else { return [] }
-        var feed = ChangeFeed(log: log, serializer: serializer, keyOrder: ChangeFeed.keyOrder)
+        var feed = ChangeFeed(log: log, serializer: NestedDictionaries.registerSerializer(ofTreeWith: serializer), keyOrder: ChangeFeed.keyOrder)
         _ = try? feed.changes()
         let listed = feed.entries.keys.compactMap { key -> String? in
-            guard case .string(let name) = key, NestedDictionaries.isNestedName(name, ofRoot: rootName) else { return nil }
+            guard case .string(let name) = key, NestedDictionaries.isNestedName(name, ofRoot: rootName, serializer: serializer) else { return nil }
             return name
         }
         return [registerName] + listed.sorted()
@@ -60,7 +65,10 @@ struct DictionaryTree {
         let store = root.store.segmentStore
         let existing = names.filter { store.exists(name: $0) }
         _ = try UpdateLog.unlinkSegments(of: root.control)
-        if root.isRecursive { try NestedDictionaries.unlinkRegistered(rootName: root.name, in: root.store, serializer: registerSerializer) }
+        if root.isRecursive {
+            // A register that cannot be read is corrupt (the tool read its serializer from it).
+            try NestedDictionaries.unlinkRegistered(rootName: root.name, in: root.store, serializer: treeSerializer, ifUnreadable: .isRemoved)
+        }
         return existing.filter { !store.exists(name: $0) }
     }
 }

@@ -179,11 +179,18 @@ struct CleanCommand: ParsableCommand {
             let segments = tree.segments(in: directory)
             guard tree.root.name.hasPrefix(prefix), tree.root.isCreatorAlive != true,
                   segments.allSatisfy({ users.pids(using: $0).isEmpty }) else { continue }
-            let names = dryRun ? segments.map(\.name) : try tree.unlink()
-            removed.append(Self.entry(kind: "dictionary", name: tree.root.name, segments: names))
+            do {
+                let names = dryRun ? segments.map(\.name) : try tree.unlink()
+                removed.append(Self.entry(kind: "dictionary", name: tree.root.name, segments: names))
+            } catch {
+                unreadable.append("'\(tree.root.name)' (\(describe(error)))")
+            }
         }
         if unreadable.isEmpty {
-            for dump in directory.dumpSegmentNames where dump.hasPrefix(prefix) && !namedDumps.contains(dump) {
+            // A `psm_` name with a control segment's size and a stream is a dictionary (Python
+            // names its nested dictionaries so), not a dump.
+            let dictionaries = Set(directory.dictionaryNames)
+            for dump in directory.dumpSegmentNames where dump.hasPrefix(prefix) && !namedDumps.contains(dump) && !dictionaries.contains(dump) {
                 // Another user's `psm_` segment may be any Python program's shared memory: only its owner cleans it.
                 guard let segment = directory.segments[dump], segment.owner == geteuid(), users.pids(using: segment).isEmpty else { continue }
                 if try dryRun || store.segmentStore.unlink(name: dump) {

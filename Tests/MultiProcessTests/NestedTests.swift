@@ -62,7 +62,8 @@ struct NestedTests {
         #expect(try root.removeValue(forKey: "a") == ["b": ["c": 1]])
         #expect(Set(fixture.segments(of: name)) == rootSegments(name))
         let register = try UltraDict<String, UltraValue>(
-            name: name + "_register", create: false, configuration: UltraDictConfiguration(serializer: root.configuration.serializer, store: fixture.store)
+            name: name + "_register", create: false,
+            configuration: UltraDictConfiguration(serializer: NestedDictionaries.registerSerializer(ofTreeWith: root.configuration.serializer), store: fixture.store)
         )
         #expect(register.isEmpty)
     }
@@ -114,7 +115,7 @@ struct NestedTests {
         root["a"] = ["b": ["c": 1]]
         let segments = Set(fixture.segments(of: name))
         let error = #expect(throws: UltraDictError.self) { try UltraDict<UltraValue, UltraValue>.unlink(name: name, store: fixture.store) }
-        #expect(error?.code == .parameterMismatch && error?.message.contains("created with the pickle serializer, not msgpack") == true, "\(String(describing: error))")
+        #expect(error?.code == .parameterMismatch && error?.message.contains("cannot be read as the register of a tree with the msgpack serializer") == true, "\(String(describing: error))")
         #expect(Set(fixture.segments(of: name)) == segments)
         #expect(try UltraDict<UltraValue, UltraValue>.unlink(name: name, store: fixture.store, serializer: PickleSerializer()))
         #expect(fixture.segments(of: name).isEmpty)

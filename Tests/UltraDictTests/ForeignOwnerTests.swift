@@ -87,7 +87,6 @@ struct ForeignOwnerTests {
 
     @Test func nestedDictionariesInheritTheOptIn() throws {
         let root = try UltraDict<UltraValue, UltraValue>(name: uniqueName(), recurse: true)
-        defer { root.unlink(); #expect(segments(of: root.name).isEmpty) }
         root["tree"] = ["leaf": 1]
         let child = try #require(try root.nested("tree")).name
         giveToForeignUser(segments(of: child))
@@ -96,5 +95,12 @@ struct ForeignOwnerTests {
         expectForeignOwner { try refusing.nested("tree") }
         let allowing = try UltraDict<UltraValue, UltraValue>(name: root.name, create: false, recurse: true, allowingForeignOwner: true)
         #expect(try allowing.nested("tree")?["leaf"] == 1)
+
+        // Unlinking the tree removes no other user's dictionary: the nested one, now another
+        // user's, stays until it is unlinked by name.
+        root.unlink()
+        #expect(Set(segments(of: root.name)) == [child, child + "_memory"])
+        #expect(try UltraDict<UltraValue, UltraValue>.unlink(name: child))
+        #expect(segments(of: root.name).isEmpty)
     }
 }
