@@ -53,20 +53,27 @@ enum PickleCalls {
         throw refusal("REDUCE of \(global) with these arguments is not one that Python writes for data")
     }
 
-    /// `BUILD`: only the state of `functools.partial(UltraDict.UltraDict)`, `(func, args,
-    /// keywords, dict)`, once: the keyword `name` names the nested dictionary, and
-    /// `recurse_register` (a called partial, a name or `None`) its tree's register. Other
-    /// keywords (Python writes `auto_unlink`) are data that nothing reads.
+    /// `BUILD`: only the state Python UltraDict's nested-dictionary pattern gives
+    /// `functools.partial(UltraDict.UltraDict)`, once: `(UltraDict.UltraDict, (), keywords,
+    /// None)`, where the keywords are exactly `name` (the nested dictionary's), `auto_unlink` (a
+    /// bool) and `recurse_register` (its tree's register: a called partial, a name or `None`).
     static func build(_ target: PickleItem, state: PickleItem) throws {
         guard case .nestedDictionary(let reference) = target, !reference.isBuilt, !reference.isCalled else {
             throw refusal("BUILD of anything but UltraDict's nested-dictionary pattern")
         }
-        guard case .tuple(let parts, _) = state, parts.count == 4, case .dictionary(let keywords) = parts[2],
-              case .value(.string(let name))? = keyword("name", in: keywords) else {
-            throw refusal("BUILD of functools.partial(UltraDict.UltraDict) without the keyword 'name'")
+        guard case .tuple(let parts, _) = state, parts.count == 4, case .global(.ultraDict) = parts[0],
+              case .tuple(let arguments, _) = parts[1], arguments.isEmpty, case .value(.null) = parts[3],
+              case .dictionary(let keywords) = parts[2] else {
+            throw refusal("BUILD of functools.partial(UltraDict.UltraDict) with another state than (UltraDict, (), keywords, None)")
+        }
+        let names = keywords.entries.map(\.key)
+        guard names.count == 3, Set(names) == [.string("name"), .string("auto_unlink"), .string("recurse_register")],
+              case .value(.string(let name))? = keyword("name", in: keywords),
+              case .value(.bool)? = keyword("auto_unlink", in: keywords) else {
+            throw refusal("functools.partial(UltraDict.UltraDict) with other keywords than name (a string), auto_unlink (a bool) and recurse_register, each once")
         }
         switch keyword("recurse_register", in: keywords) {
-        case nil, .value(.null)?:
+        case .value(.null)?:
             reference.register = nil
         case .value(.string(let register))?:
             reference.register = register

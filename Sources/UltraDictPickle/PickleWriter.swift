@@ -64,8 +64,10 @@ struct PickleWriter {
             try checkDepth(depth)
             if asKey { try writeTuple(items, depth: depth) } else { try writeList(items, depth: depth) }
         case .dictionary(let map):
-            if let reference = NestedDictionaryReference(value) {
-                writeUltraDict(name: reference.name, register: reference.register)
+            // Only the form that names the register: Python would make one of its own for a
+            // reference without it.
+            if let reference = NestedDictionaryReference(value), let register = reference.register {
+                writeUltraDict(name: reference.name, register: register)
             } else {
                 try checkDepth(depth)
                 try writeDictionary(map, depth: depth)
@@ -208,8 +210,9 @@ struct PickleWriter {
         return memoCount - 1
     }
 
-    /// `BINGET` or `LONG_BINGET` of the memo entry `index`.
+    /// `BINGET` or `LONG_BINGET` of the memo entry `index`, an object of its own (its frame check first).
     private mutating func writeMemoGet(_ index: Int) {
+        commitFrameIfFull()
         if index <= 0xFF {
             bytes += [PickleOpcode.binGet, UInt8(index)]
         } else {
@@ -224,25 +227,31 @@ struct PickleWriter {
     /// pickled: `functools.partial(UltraDict.UltraDict, name=NAME, auto_unlink=False,
     /// recurse_register=REGISTER)()`, where REGISTER is the register `register` pickled the same
     /// way (with `recurse_register=None`), or `None`. Returns the object's memo index.
+    ///
+    /// Each object starts with ``commitFrameIfFull()``, as each of Python's `save()` calls does, so
+    /// that frames end where Python's do.
     @discardableResult
     private mutating func writeUltraDict(name: String, register: String?) -> Int {
         commitFrameIfFull()
         // functools.partial(UltraDict.UltraDict), then BUILD with (func, (), keywords, None).
         writeGlobal(\.partial, module: "functools", name: "partial")
+        commitFrameIfFull()
         writeGlobal(\.ultraDict, module: "UltraDict.UltraDict", name: "UltraDict")
         bytes.append(PickleOpcode.tuple1)
         memoize()
         bytes.append(PickleOpcode.reduce)
         memoize()
+        commitFrameIfFull()
         bytes.append(PickleOpcode.mark)
         writeGlobal(\.ultraDict, module: "UltraDict.UltraDict", name: "UltraDict")
-        bytes += [PickleOpcode.emptyTuple, PickleOpcode.emptyDict]
+        writeObject(PickleOpcode.emptyTuple)
+        writeObject(PickleOpcode.emptyDict)
         memoize()
         bytes.append(PickleOpcode.mark)
         writeKeyword("name")
-        writeString(Array(name.utf8))
+        writeText(name)
         writeKeyword("auto_unlink")
-        bytes.append(PickleOpcode.newFalse)
+        writeObject(PickleOpcode.newFalse)
         writeKeyword("recurse_register")
         if let register {
             if let index = shared.registers[register] {
@@ -251,20 +260,25 @@ struct PickleWriter {
                 shared.registers[register] = writeUltraDict(name: register, register: nil)
             }
         } else {
-            bytes.append(PickleOpcode.none)
+            writeObject(PickleOpcode.none)
         }
-        bytes += [PickleOpcode.setItems, PickleOpcode.none, PickleOpcode.tuple]
+        bytes.append(PickleOpcode.setItems)
+        writeObject(PickleOpcode.none)
+        bytes.append(PickleOpcode.tuple)
         memoize()
         // BUILD, then the call with no arguments.
-        bytes += [PickleOpcode.build, PickleOpcode.emptyTuple, PickleOpcode.reduce]
+        bytes.append(PickleOpcode.build)
+        writeObject(PickleOpcode.emptyTuple)
+        bytes.append(PickleOpcode.reduce)
         return memoize()
     }
 
     /// The global `module.name` (`STACK_GLOBAL`) the first time, its memo entry after.
     private mutating func writeGlobal(_ slot: WritableKeyPath<SharedObjects, Int?>, module: String, name: String) {
         if let index = shared[keyPath: slot] { return writeMemoGet(index) }
-        writeString(Array(module.utf8))
-        writeString(Array(name.utf8))
+        commitFrameIfFull()
+        writeText(module)
+        writeText(name)
         bytes.append(PickleOpcode.stackGlobal)
         shared[keyPath: slot] = memoize()
     }
@@ -272,8 +286,20 @@ struct PickleWriter {
     /// The keyword's name the first time, its memo entry after.
     private mutating func writeKeyword(_ keyword: String) {
         if let index = shared.keywords[keyword] { return writeMemoGet(index) }
-        writeString(Array(keyword.utf8))
+        writeText(keyword)
         shared.keywords[keyword] = memoCount - 1
+    }
+
+    /// A string object: its frame check, then the string.
+    private mutating func writeText(_ text: String) {
+        commitFrameIfFull()
+        writeString(Array(text.utf8))
+    }
+
+    /// A one-opcode object (`None`, `False`, an empty tuple or dictionary): its frame check, then the opcode.
+    private mutating func writeObject(_ opcode: UInt8) {
+        commitFrameIfFull()
+        bytes.append(opcode)
     }
 
     // MARK: Frames

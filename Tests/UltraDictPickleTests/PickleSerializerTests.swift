@@ -122,17 +122,40 @@ struct PickleSerializerTests {
         var list: [UInt8] = []
         try serializer.encodeUpdate(.set("k", [Self.nestedA, Self.nestedB]), into: &list)
         #expect(list == Self.pythonNestedList)
-        // Without a register, recurse_register is None; the reference reads back without one.
+        // A map of `$ultradict` alone is a plain dict: Python would make a register of its own for it.
         let bare = NestedDictionaryReference(name: "psm_0000000c", register: nil).value
-        #expect(try decode(encode(bare)) == bare)
+        #expect(try encode(bare) == encode(.dictionary([.string("$ultradict"): .string("psm_0000000c")])) && decode(encode(bare)) == bare)
     }
 
-    /// A protocol-0 pickle of the pattern whose `recurse_register` is `register`, called
-    /// (`EMPTY_TUPLE REDUCE`) `call`.
-    static func pattern(register: String = "N", call: String = ")R") -> [UInt8] {
-        let tuple1: [UInt8] = [0x85]
-        return Array("cfunctools\npartial\ncUltraDict\nUltraDict\n".utf8) + tuple1
-            + Array("R(cUltraDict\nUltraDict\n)}(Vname\nVpsm_0000000a\nVrecurse_register\n\(register)uNtb\(call).".utf8)
+    /// Python's pickles of `(True, 'k', ['x' * N, a])` for three N that put a frame's end at the
+    /// start of the pattern, after a global's string and after a keyword: what comes before and
+    /// after the run of `x`.
+    static let pythonFramedNested: [(Int, String, String)] = [
+        (65530, "8004950800010000000000888c016b945d942858faff0000", "9495c2000000000000008c0966756e63746f6f6c73948c077061727469616c9493948c13556c747261446963742e556c74726144696374948c09556c7472614469637494939485945294286808297d94288c046e616d65948c0c70736d5f3030303030303061948c0b6175746f5f756e6c696e6b94898c10726563757273655f7265676973746572946805680885945294286808297d9428680c8c1570736d5f30306330666665655f726567697374657294680e89680f4e754e749462295294754e7494622952946587942e"),
+        (65480, "8004950400010000000000888c016b945d942858c8ff0000", "948c0966756e63746f6f6c73948c077061727469616c9493948c13556c747261446963742e556c74726144696374949594000000000000008c09556c7472614469637494939485945294286808297d94288c046e616d65948c0c70736d5f3030303030303061948c0b6175746f5f756e6c696e6b94898c10726563757273655f7265676973746572946805680885945294286808297d9428680c8c1570736d5f30306330666665655f726567697374657294680e89680f4e754e749462295294754e7494622952946587942e"),
+        (65400, "8004950500010000000000888c016b945d94285878ff0000", "948c0966756e63746f6f6c73948c077061727469616c9493948c13556c747261446963742e556c74726144696374948c09556c7472614469637494939485945294286808297d94288c046e616d65948c0c70736d5f3030303030303061948c0b6175746f5f756e6c696e6b94898c10726563757273655f7265676973746572949543000000000000006805680885945294286808297d9428680c8c1570736d5f30306330666665655f726567697374657294680e89680f4e754e749462295294754e7494622952946587942e"),
+    ]
+
+    @Test func framesEndInsideThePatternWherePythonsDo() throws {
+        for (length, before, after) in Self.pythonFramedNested {
+            let text = String(repeating: "x", count: length)
+            var record: [UInt8] = []
+            try serializer.encodeUpdate(.set("k", [.string(text), Self.nestedA]), into: &record)
+            #expect(record == hex(before) + Array(text.utf8) + hex(after), "a string of \(length)")
+        }
+    }
+
+    /// A protocol-0 pickle of Python's pattern, `functools.partial(UltraDict.UltraDict)` built
+    /// with the state `(function, arguments, {keywords}, namespace)` then `call`ed, in which `^`
+    /// stands for `TUPLE1` and `~` for `NEWFALSE`; by default as Python writes it, with the
+    /// register `register`.
+    static func pattern(
+        function: String = "cUltraDict\nUltraDict\n", arguments: String = ")", keywords: String? = nil,
+        register: String = "N", namespace: String = "N", call: String = ")R"
+    ) -> [UInt8] {
+        let keywords = keywords ?? "Vname\nVpsm_0000000a\nVauto_unlink\n~Vrecurse_register\n\(register)"
+        let text = "cfunctools\npartial\ncUltraDict\nUltraDict\n^R(\(function)\(arguments)}(\(keywords)u\(namespace)tb\(call)."
+        return text.utf8.map { $0 == UInt8(ascii: "^") ? 0x85 : $0 == UInt8(ascii: "~") ? 0x89 : $0 }
     }
 
     @Test func readsThePatternWithARegisterNamedOrNone() throws {
@@ -140,13 +163,20 @@ struct PickleSerializerTests {
         #expect(try decode(Self.pattern(register: "Vr_register\n")) == NestedDictionaryReference(name: "psm_0000000a", register: "r_register").value)
     }
 
-    /// Python's pattern is read only as Python writes it: built once, then called once with no
-    /// arguments, with a register that is a dictionary, a name or None.
+    /// Python's pattern is read only as Python writes it: built once with Python's state, then
+    /// called once with no arguments, with a register that is a dictionary, a name or None.
     @Test(arguments: [
         ("never called", pattern(call: ""), "never called"),
         ("called twice", pattern(call: ")R)R"), "other than one call"),
         ("called with an argument", pattern(call: "(NtR"), "other than one call"),
         ("a register that is a number", pattern(register: "I5\n"), "recurse_register is not"),
+        ("another function in the state", pattern(function: "I3\n"), "another state"),
+        ("arguments for UltraDict", pattern(arguments: "I7\n^"), "another state"),
+        ("a namespace", pattern(namespace: "}"), "another state"),
+        ("another keyword", pattern(keywords: "Vname\nVpsm_0000000a\nVauto_unlink\n~Vrecurse_register\nNVcreate\n~"), "other keywords"),
+        ("a keyword missing", pattern(keywords: "Vname\nVpsm_0000000a\nVrecurse_register\nN"), "other keywords"),
+        ("a name given twice", pattern(keywords: "Vname\nVpsm_0000000a\nVauto_unlink\n~Vname\nVpsm_0000000b\nVrecurse_register\nN"), "other keywords"),
+        ("a name that is not a string", pattern(keywords: "Vname\nI1\nVauto_unlink\n~Vrecurse_register\nN"), "other keywords"),
     ])
     func refusesNestedDictionaryPatternsPythonDoesNotWrite(_ name: String, _ bytes: [UInt8], _ message: String) throws {
         let error = #expect(throws: UltraDictError.self, "\(name)") { try decode(bytes) }
