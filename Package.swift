@@ -112,7 +112,7 @@ let package = Package(
             name: "UltraDictTestingTests",
             dependencies: ["UltraDictTesting", "UltraDict", "UltraDictMessagePack", "UltraDictJSON", "UltraDictPropertyList", "CustomSerializer", "_UltraDictTestSupport", atomics]
         ),
-        .testTarget(name: "UltraDictTests", dependencies: ["UltraDict", "_UltraDictTestSupport"]),
+        .testTarget(name: "UltraDictTests", dependencies: ["UltraDict", "UltraDictPickle", "_UltraDictTestSupport"]),
         // The entry points and seeds of the fuzz targets (Docs/FUZZING.md), and the test that replays their corpus.
         .target(
             name: "_UltraDictFuzzing",

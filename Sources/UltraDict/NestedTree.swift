@@ -144,8 +144,9 @@ package enum NestedDictionaries {
     }
 
     /// The register of the root `rootName`, whose serializer is `serializer`, opened to read its
-    /// names; `nil` when there is none. Throws what opening or reading it throws, and
-    /// `parameterMismatch` when it records another serializer than the tree's.
+    /// names; `nil` when there is none. Throws `parameterMismatch`, with the reason, when it
+    /// cannot be opened or read as the register of such a tree (it records another serializer,
+    /// or its bytes do not decode).
     private static func openRegister(ofRoot rootName: String, in store: UltraDictStore, serializer: any UltraDictSerializer) throws -> UltraDict<String, UltraValue>? {
         let registerName = registerName(ofRoot: rootName)
         guard rootName.utf8.count <= NestedTree.maximumRootNameLength,
@@ -159,7 +160,7 @@ package enum NestedDictionaries {
             return register
         } catch let error as UltraDictError {
             throw UltraDictError(
-                error.code == .parameterMismatch ? .parameterMismatch : error.code,
+                .parameterMismatch,
                 "the register '\(registerName)' cannot be read as the register of a tree with the \(type(of: serializer).identifier) serializer (pass the root's serializer: PickleSerializer() for a tree Python made): \(error.message)",
                 underlying: error
             )

@@ -8,9 +8,12 @@ import _UltraDictTestSupport
 /// keeps its handle in a global, which is never deinitialized, and ends in different ways.
 @Suite("Exit hook")
 struct ExitHookTests {
-    /// Runs `exit-hook NAME how` in `fixture`'s store to its end; returns its status and what it printed.
-    func runExitHook(_ name: String, _ how: String, in fixture: StoreFixture) throws -> (status: Int32, lines: [String], errors: String) {
-        try fixture.helper(["exit-hook", name, how]).finishWithOutput()
+    /// Runs `exit-hook NAME how` in `fixture`'s store, with `serializer`, to its end; returns its
+    /// status and what it printed.
+    func runExitHook(
+        _ name: String, _ how: String, in fixture: StoreFixture, serializer: String = "msgpack"
+    ) throws -> (status: Int32, lines: [String], errors: String) {
+        try fixture.helper(["exit-hook", name, how, "--serializer", serializer]).finishWithOutput()
     }
 
     /// Expects the segments of `name` (with its nested dictionary and register: at least six) to be there.
@@ -30,6 +33,18 @@ struct ExitHookTests {
         let name = uniqueName()
         defer { unlinkQuietly([name], in: fixture) }
         let result = try runExitHook(name, how, in: fixture)
+        #expect(result.status == 0 && result.lines == ["created"], "\(result.errors)")
+        #expect(fixture.segments(of: name).isEmpty)
+    }
+
+    /// A tree with pickle (whose register is pickled, as Python's) goes whole at exit too.
+    @Test(arguments: TestStore.allCases)
+    func aNormalExitUnlinksATreeWithPickle(store: TestStore) throws {
+        let fixture = try StoreFixture(store)
+        defer { fixture.remove() }
+        let name = uniqueName()
+        defer { unlinkQuietly([name], in: fixture) }
+        let result = try runExitHook(name, "return", in: fixture, serializer: "pickle")
         #expect(result.status == 0 && result.lines == ["created"], "\(result.errors)")
         #expect(fixture.segments(of: name).isEmpty)
     }

@@ -1,5 +1,7 @@
 import Testing
 @testable import UltraDict
+import UltraDictPickle
+import UltraDictTransport
 import _UltraDictTestSupport
 
 /// The names that a recursive dictionary reads from shared memory (its register's keys, the
@@ -40,6 +42,47 @@ struct NestedNameTests {
 
         try expectIntact(other)
         #expect(Set(segments(of: root.name)) == [lookalike.name, lookalike.name + "_memory"])
+    }
+
+    /// In a tree with pickle, Python's `psm_` names are followed, but a register entry naming a
+    /// dump, or a dictionary without recursion, of that shape removes nothing.
+    @Test func aPickleTreesRegisterNeverRemovesADumpOrAPlainDictionary() throws {
+        let dumped = try UltraDict<String, Int>(name: uniqueName())
+        defer { dumped.unlink() }
+        dumped["a"] = 1
+        try dumped.dump()
+        let dump = try #require(try dumped.status().fullDumpName)
+        let plain = try UltraDict<String, Int>(name: SegmentName.random())
+        defer { plain.unlink() }
+        plain["kept"] = 1
+
+        let pickle = UltraDictConfiguration(serializer: PickleSerializer(), recurse: true)
+        let root = try UltraDict<UltraValue, UltraValue>(name: uniqueName(), create: true, configuration: pickle)
+        root["tree"] = ["leaf": 1]
+        let register = try UltraDict<String, UltraValue>(
+            name: NestedDictionaries.registerName(ofRoot: root.name), create: false, configuration: UltraDictConfiguration(serializer: PickleSerializer())
+        )
+        try register.update(with: [dump: true, plain.name: true])
+        register.close()
+        root.unlink()
+        #expect(segments(of: root.name).isEmpty)
+        #expect(try UltraDict<String, Int>(name: dumped.name, create: false)["a"] == 1, "the dump is still there")
+        #expect(try UltraDict<String, Int>(name: plain.name, create: false)["kept"] == 1)
+    }
+
+    /// Python's `psm_` names are followed only in a tree with pickle: elsewhere a reference to
+    /// one is reported, and never opened.
+    @Test func psmNamesAreNotFollowedInATreeWithoutPickle() throws {
+        let python = try UltraDict<UltraValue, UltraValue>(name: SegmentName.random(), recurse: true)
+        defer { python.unlink() }
+        python["kept"] = 1
+        let root = try UltraDict<UltraValue, UltraValue>(name: uniqueName(), recurse: true)
+        defer { root.unlink() }
+        let reference = NestedDictionaryReference(name: python.name, register: nil).value
+        _ = try root.write(.set("evil", reference), key: "evil", value: reference)  // as a hostile writer would
+        expectError(.corruptSharedMemory) { try root.nested("evil") }
+        try root.removeAll()
+        #expect(python["kept"] == 1)
     }
 
     @Test func theRootsUnlinkSkipsHostileRegisterEntries() throws {
