@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the same operations with Python UltraDict 0.0.6 and with UltraDict for Swift, three times
 # each, and prints one table with the median of both columns and their ratio; then the Swift-only
-# benchmarks of reads under a busy writer and of applying against writing (one run each); then one
+# benchmarks of reads under a busy writer, of applying against writing, of writes to each store
+# and of change notifications (against Redis pub/sub; one run each); then one
 # line per performance target: the target, the baseline it is measured against, what was
 # measured, the goal, and `met` or `missed` (compare_report.py).
 #
@@ -29,5 +30,7 @@ echo "Reads under a busy writer, applying against writing, writes to each store.
 "$worker" busy-writer >"$results/busy-writer"
 "$worker" apply-vs-write >"$results/apply-vs-write"
 "$worker" store-writes >"$results/store-writes"
+echo "Change notifications: changes() against polling and Redis pub/sub, then an idle consumer's CPU..." >&2
+{ "$worker" change-latency; "$python" redis_pubsub_latency.py; } >"$results/changes"
 
 "$python" compare_report.py "$results"

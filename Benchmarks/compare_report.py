@@ -1,7 +1,8 @@
 """The report of compare-python.sh: reads the results directory it fills (python.1..3 and
 swift.1..3 as `operation<TAB>value` lines, busy-writer, apply-vs-write and store-writes as the tables
-BenchmarkWorker prints) and prints the comparison table, the three Swift-only tables, and one line
-per target: `<target> against <baseline>: measured X (goal Y) met|missed`.
+BenchmarkWorker prints, changes as `operation<TAB>value` lines) and prints the comparison table,
+the Swift-only tables, and one line per target: `<target> against <baseline>: measured X (goal Y)
+met|missed`.
 
 Targets against Python (and the other figures of `compare`) are judged on the median of the
 three runs' values; the busy-writer and apply-vs-write targets on their one run."""
@@ -123,3 +124,16 @@ busy_target("read p99.9 under a writer at 1,000,000 writes/s", "1000000/s", "p99
 busy_target("read p50 under a writer at full speed", "full", "p50_ns", 10_000)
 target("records applied per second", "records written per second by a writer at full speed",
        float(apply_vs_write["ratio"]), 2, unit="x")
+
+changes = load(results / "changes")
+print()
+print("Change notifications across processes (one run; latency from a write to the consumer, in µs)")
+for operation in sorted(changes):
+    print(f"{operation:<40} {changes[operation]:>10,.1f}")
+target("changes() notification p50", "an absolute bound", changes["change_latency_changes_p50_us"], 20, unit=" µs", at_least=False)
+target("changes() notification p99", "an absolute bound", changes["change_latency_changes_p99_us"], 200, unit=" µs", at_least=False)
+target("changes() notification p50 speed-up", "polling every 10 ms",
+       changes["change_latency_polling_10ms_p50_us"] / changes["change_latency_changes_p50_us"], 1, unit="x")
+target("changes() notification p50 speed-up", "Redis pub/sub (redis-py)",
+       changes["change_latency_redis_pubsub_p50_us"] / changes["change_latency_changes_p50_us"], 1, unit="x")
+target("idle changes() consumer CPU over 10 s", "an absolute bound", changes["idle_cpu_changes_percent"], 0.1, unit="%", at_least=False)
