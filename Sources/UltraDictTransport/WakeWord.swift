@@ -39,11 +39,15 @@ package struct WakeWord: @unchecked Sendable {
     @usableFromInline let address: UnsafeMutableRawPointer
     @usableFromInline let word: UnsafeAtomic<UInt32>
     @usableFromInline let waiters: UnsafeAtomic<UInt32>
+    /// Keeps the mapping that holds the words alive as long as this value is kept.
+    let segment: MappedSegment
 
-    init(word address: UnsafeMutableRawPointer, waiters: UnsafeAtomic<UInt32>) {
-        self.address = address
+    /// The words at ``ControlLayout/wakeWord`` and ``ControlLayout/waiterCount`` of `segment`.
+    init(in segment: MappedSegment) {
+        self.segment = segment
+        address = segment.base + ControlLayout.wakeWord
         word = UnsafeAtomic(at: address.assumingMemoryBound(to: UInt32.AtomicRepresentation.self))
-        self.waiters = waiters
+        waiters = UnsafeAtomic(at: (segment.base + ControlLayout.waiterCount).assumingMemoryBound(to: UInt32.AtomicRepresentation.self))
     }
 
     // MARK: The publisher's side
