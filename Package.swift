@@ -120,9 +120,15 @@ let package = Package(
             path: "Tests/UltraDictFuzzing"
         ),
         .testTarget(name: "UltraDictFuzzingTests", dependencies: ["_UltraDictFuzzing"]),
-        .testTarget(name: "MultiProcessTests", dependencies: ["UltraDict", "UltraDictJSON", "UltraDictPropertyList", "UltraDictPickle", "_UltraDictSerializerRegistry", "_UltraDictTestSupport"]),
+        .testTarget(
+            name: "MultiProcessTests",
+            dependencies: ["UltraDict", "UltraDictTransport", "UltraDictJSON", "UltraDictPropertyList", "UltraDictPickle", "_UltraDictSerializerRegistry", "_UltraDictTestSupport"]
+        ),
         // Needs the Python side in .venv (`bash .ci/install-deps`); its scripts are in Python/.
-        .testTarget(name: "InteropTests", dependencies: ["UltraDict", "UltraDictJSON", "UltraDictPickle"], exclude: ["Python"]),
+        .testTarget(
+            name: "InteropTests", dependencies: ["UltraDict", "UltraDictTransport", "UltraDictJSON", "UltraDictPickle", "_UltraDictTestSupport"],
+            exclude: ["Python"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

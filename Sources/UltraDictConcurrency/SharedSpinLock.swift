@@ -50,12 +50,15 @@ public final class SharedSpinLock: SharedMemoryLock {
     public static let ownerlessGrace = Duration.milliseconds(100)
 
     private let words: LockWords
+    /// The words' wake word, kept here so that a release reads it without reference counting.
+    private let wake: WakeWord
     private let threads: ThreadLock
     private var name: String { threads.name }
 
     /// Creates the lock of the dictionary `name` over its control block's lock words.
     public init(name: String, words: LockWords) {
         self.words = words
+        wake = words.wake
         self.threads = ThreadLock.shared(for: words.dictionaryIdentity, name: name)
     }
 
@@ -113,7 +116,6 @@ public final class SharedSpinLock: SharedMemoryLock {
     /// ``WakeWord/slice`` while the recorded owner is a process of this package, else the
     /// backoff's short sleep, and never runs past `deadline`.
     private func sleepUntilReleased(attempt: Int, deadline: ContinuousClock.Instant?) {
-        let wake = words.wake
         let value = wake.register(.lock)
         defer { wake.unregister(.lock) }
         guard words.lockByte.load(ordering: .relaxed) != 0 else { return }
@@ -189,6 +191,6 @@ public final class SharedSpinLock: SharedMemoryLock {
         words.ownerIdentity.store(0, ordering: .relaxed)
         words.ownerPID.store(0, ordering: .relaxed)
         words.lockByte.store(0, ordering: .releasing)
-        words.wake.wakeWaiters(.lock)
+        wake.wakeWaiters(.lock)
     }
 }

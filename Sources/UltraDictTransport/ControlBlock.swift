@@ -98,7 +98,7 @@ package final class ControlBlock: @unchecked Sendable {
         position = Self.atomic(segment.base, ControlLayout.streamPosition)
         counterAddress = segment.base + ControlLayout.fullDumpCounter
         sequenceWord = Self.atomic(segment.base, ControlLayout.sequence)
-        wake = WakeWord(word: segment.base + ControlLayout.wakeWord, waiters: Self.atomic(segment.base, ControlLayout.waiterCount))
+        wake = WakeWord(in: segment)
     }
 
     private static func atomic<T: AtomicValue>(_ base: UnsafeMutableRawPointer, _ offset: Int) -> UnsafeAtomic<T> {

@@ -27,7 +27,7 @@ public struct LockWords: Sendable {
     package var dictionaryIdentity: String { ownerPID.control.segment.identity }
 
     /// The control block's wake word, on which lock waiters sleep (``WakeWord/Waiter/lock``) and
-    /// which a release wakes.
+    /// which a release wakes; valid while these words are kept.
     package var wake: WakeWord { ownerPID.control.wake }
 
     package init(ownerPID: LockWord<UInt32>, lockByte: LockWord<UInt8>, ownerIdentity: LockWord<UInt64>) {

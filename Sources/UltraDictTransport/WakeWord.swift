@@ -11,6 +11,10 @@ import Atomics
 /// waits. The fences on both sides (the Dekker pattern) make sure that either the waiter sees the
 /// change or the publisher sees the waiter; `Docs/Model/wake.pml` checks it.
 ///
+/// Like swift-atomics' `UnsafeAtomic`, it does not own its memory, so that the write path pays no
+/// reference counting for it: use it only while the ``ControlBlock`` (or the ``LockWords``) it
+/// came from is alive.
+///
 /// Both words are untrusted: any value is harmless. The count is changed with wrapping
 /// arithmetic, so a garbage count (or one left high by a waiter killed while registered) only
 /// costs publishers a wake that finds nobody; a garbage wake word is just a value to compare.
@@ -40,10 +44,11 @@ package struct WakeWord: @unchecked Sendable {
     @usableFromInline let word: UnsafeAtomic<UInt32>
     @usableFromInline let waiters: UnsafeAtomic<UInt32>
 
-    init(word address: UnsafeMutableRawPointer, waiters: UnsafeAtomic<UInt32>) {
-        self.address = address
+    /// The words at ``ControlLayout/wakeWord`` and ``ControlLayout/waiterCount`` of `segment`.
+    init(in segment: MappedSegment) {
+        address = segment.base + ControlLayout.wakeWord
         word = UnsafeAtomic(at: address.assumingMemoryBound(to: UInt32.AtomicRepresentation.self))
-        self.waiters = waiters
+        waiters = UnsafeAtomic(at: (segment.base + ControlLayout.waiterCount).assumingMemoryBound(to: UInt32.AtomicRepresentation.self))
     }
 
     // MARK: The publisher's side

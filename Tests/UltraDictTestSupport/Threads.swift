@@ -24,3 +24,26 @@ private final class FirstError: @unchecked Sendable {
     func record(_ error: any Error) { lock.withLock { if stored == nil { stored = error } } }
     var error: (any Error)? { lock.withLock { stored } }
 }
+
+/// A call running on a thread of its own, started at once; ``finish()`` waits for it and returns
+/// its result and when it returned, for tests that measure how promptly something wakes it.
+package final class BackgroundCall<Result: Sendable>: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    // Written by the thread before it signals `done`, read after.
+    private var outcome: (result: Result, end: ContinuousClock.Instant)?
+
+    /// Starts `body` on a new thread.
+    package init(_ body: @escaping @Sendable () -> Result) {
+        Thread {
+            let result = body()
+            self.outcome = (result, .now)
+            self.done.signal()
+        }.start()
+    }
+
+    /// Waits for the call to return; returns its result and the instant it returned.
+    package func finish() -> (result: Result, end: ContinuousClock.Instant) {
+        done.wait()
+        return outcome!
+    }
+}

@@ -176,6 +176,11 @@ class Agent:
         while True:
             time.sleep(60)
 
+    def hold_lock_for(self, seconds):
+        """Takes the lock, holds it `seconds`, and releases it (which wakes nobody, as in 0.0.6)."""
+        with self.d.lock:
+            time.sleep(float(seconds))
+
     def lock(self, steal=None):
         """Takes the lock and releases it: within 5 s, or with `steal` after 1 s from a dead owner.
 
