@@ -5,7 +5,9 @@ import _UltraDictTestSupport
 
 /// `changes()`, `values(forKey:)` and `waitForChanges(timeout:)` with writers in other processes:
 /// every change arrives, in order, across full dumps too, and a sequence ends when its task is
-/// cancelled, its handle closes or the dictionary is unlinked.
+/// cancelled, its handle closes or the dictionary is unlinked. The timed tests run their tasks
+/// on threads of their own (``ThreadPoolExecutor``), so that other tests blocking the shared
+/// cooperative pool meanwhile do not delay them.
 @Suite("Changes")
 struct ChangesTests {
     /// Applies `changes` to `entries`.
@@ -79,58 +81,67 @@ struct ChangesTests {
     }
 
     @Test func cancellationEndsASequenceWithinASlice() async throws {
-        let d = try UltraDict<String, Int>(name: uniqueName())
-        defer { d.unlink() }
-        let changes = d.changes()
-        let consumer = Task {
-            var count = 0
-            for try await _ in changes { count += 1 }
-            return count
-        }
-        try await Task.sleep(for: .milliseconds(200))  // the consumer is asleep in the kernel by now
-        let start = ContinuousClock.now
-        consumer.cancel()
-        #expect(try await consumer.value == 0)
-        #expect(ContinuousClock.now - start < .milliseconds(100))
-    }
-
-    @Test(arguments: TestStore.allCases)
-    func unlinkingTheDictionaryEndsEverySequence(store: TestStore) async throws {
-        let fixture = try StoreFixture(store)
-        defer { fixture.remove() }
-        let name = uniqueName()
-        let d: UltraDict<Int, Int> = try fixture.createDictionary(name, serializer: "msgpack")
-        let other: UltraDict<Int, Int> = try UltraDict(name: name, create: false, configuration: UltraDictConfiguration(store: fixture.store))
-        let consumers = [d.changes(), other.changes()].map { changes in
-            Task {
+        guard #available(macOS 15, *) else { Issue.record("task executors need macOS 15"); return }
+        try await onThreadsOfItsOwn { executor in
+            let d = try UltraDict<String, Int>(name: uniqueName())
+            defer { d.unlink() }
+            let changes = d.changes()
+            let consumer = Task(executorPreference: executor) {
                 var count = 0
                 for try await _ in changes { count += 1 }
                 return count
             }
+            try await Task.sleep(for: .milliseconds(200))  // the consumer is asleep in the kernel by now
+            let start = ContinuousClock.now
+            consumer.cancel()
+            #expect(try await consumer.value == 0)
+            #expect(ContinuousClock.now - start < .milliseconds(100))
         }
-        d[1] = 1
-        try await Task.sleep(for: .milliseconds(200))
-        let start = ContinuousClock.now
-        try UltraDict<Int, Int>.unlink(name: name, store: fixture.store)
-        for consumer in consumers { #expect(try await consumer.value == 1) }
-        #expect(ContinuousClock.now - start < .milliseconds(500), "noticed within a slice or two")
-        d.close()
-        other.close()
+    }
+
+    @Test(arguments: TestStore.allCases)
+    func unlinkingTheDictionaryEndsEverySequence(store: TestStore) async throws {
+        guard #available(macOS 15, *) else { Issue.record("task executors need macOS 15"); return }
+        try await onThreadsOfItsOwn { executor in
+            let fixture = try StoreFixture(store)
+            defer { fixture.remove() }
+            let name = uniqueName()
+            let d: UltraDict<Int, Int> = try fixture.createDictionary(name, serializer: "msgpack")
+            let other: UltraDict<Int, Int> = try UltraDict(name: name, create: false, configuration: UltraDictConfiguration(store: fixture.store))
+            let consumers = [d.changes(), other.changes()].map { changes in
+                Task(executorPreference: executor) {
+                    var count = 0
+                    for try await _ in changes { count += 1 }
+                    return count
+                }
+            }
+            d[1] = 1
+            try await Task.sleep(for: .milliseconds(200))
+            let start = ContinuousClock.now
+            try UltraDict<Int, Int>.unlink(name: name, store: fixture.store)
+            for consumer in consumers { #expect(try await consumer.value == 1) }
+            #expect(ContinuousClock.now - start < .milliseconds(500), "noticed within a slice or two")
+            d.close()
+            other.close()
+        }
     }
 
     @Test func closingTheHandleEndsItsSequencesAtOnce() async throws {
-        let d = try UltraDict<String, Int>(name: uniqueName())
-        let changes = d.changes()
-        let consumer = Task {
-            var count = 0
-            for try await _ in changes { count += 1 }
-            return count
+        guard #available(macOS 15, *) else { Issue.record("task executors need macOS 15"); return }
+        try await onThreadsOfItsOwn { executor in
+            let d = try UltraDict<String, Int>(name: uniqueName())
+            let changes = d.changes()
+            let consumer = Task(executorPreference: executor) {
+                var count = 0
+                for try await _ in changes { count += 1 }
+                return count
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            let start = ContinuousClock.now
+            d.unlink()
+            #expect(try await consumer.value == 0)
+            #expect(ContinuousClock.now - start < .milliseconds(100))
         }
-        try await Task.sleep(for: .milliseconds(200))
-        let start = ContinuousClock.now
-        d.unlink()
-        #expect(try await consumer.value == 0)
-        #expect(ContinuousClock.now - start < .milliseconds(100))
     }
 
     @Test(arguments: TestStore.allCases)
