@@ -43,7 +43,10 @@ public struct UltraDictStatus: Sendable, Hashable {
 extension UltraDict {
     /// The shared state and this handle's cursor; throws `alreadyClosed` after ``close(unlink:)``.
     public func status() throws -> UltraDictStatus {
-        try ensureOpen()
+        let appliedCursor = try withSharedAccess {
+            try ensureOpen()
+            return cursor
+        }
         let control = log.control
         let lock = control.lockState
         return UltraDictStatus(
@@ -62,7 +65,7 @@ extension UltraDict {
             serializerIdentifier: try control.serializerIdentifier(),
             creatorPID: control.creator.pid,
             sequence: control.sequence,
-            appliedCursor: cursor,
+            appliedCursor: appliedCursor,
             isCreator: log.isCreator
         )
     }

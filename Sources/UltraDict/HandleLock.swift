@@ -1,0 +1,138 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Atomics
+import CUltraDictShims
+import UltraDictTransport
+
+/// The lock that makes one ``UltraDict`` handle safe to use from any thread: a "big-reader"
+/// lock, whose readers write only a cache line of their own thread's.
+///
+/// - **Shared access** (``enterShared()``): the thread adds one to its reader slot (one of
+///   ``slotCount`` counters, each on a cache line of its own, chosen by the thread's number from
+///   `cud_thread_slot()`), then loads the exclusive flag. If the flag is down it has shared
+///   access until it subtracts the one again; if it is up it subtracts at once and takes
+///   exclusive access instead. Two threads reading at once thus write different lines, and
+///   neither waits for the other.
+/// - **Exclusive access** (``lockExclusive()``): the thread takes a mutex, raises the flag, then
+///   waits until every slot is 0. Re-entrant: the holder's nested calls only count.
+///
+/// The slot's increment and the flag's load (a reader), and the flag's store and the slots'
+/// loads (the exclusive holder), are sequentially consistent: as in Dekker's algorithm, either
+/// the holder sees the reader's slot, and waits for it, or the reader sees the flag, and backs
+/// off. A reader leaves with a release decrement, so its reads happen before the holder's
+/// writes; the holder lowers the flag with a release store, so its writes happen before the
+/// reads of a reader that then sees the flag down.
+///
+/// Cost: shared access, two atomic read-modify-writes on a line that only this thread writes
+/// (while there are no more threads than slots) and one load of a line that only exclusive
+/// holders write; exclusive access, a mutex and a load of every slot. A handle's lock takes
+/// ``slotCount`` + 1 cache-line-sized blocks (2 KiB).
+///
+/// After `fork`, the child must not use a handle that another thread of the parent was using at
+/// that instant: its slot or the mutex may stay taken in the child, where that thread does not exist.
+@usableFromInline
+final class HandleLock: @unchecked Sendable {
+    /// How many reader slots a handle has; threads beyond this many share slots (still correct,
+    /// but their increments then contend). A power of two.
+    @usableFromInline static var slotCount: Int { 16 }
+    /// The bytes between two slots: two 64-byte lines, since some processors fetch lines in pairs
+    /// and Apple's are 128 bytes long.
+    @usableFromInline static var lineSize: Int { 128 }
+
+    /// The flag's line, then the slots' lines: one allocation of ``slotCount`` + 1 lines.
+    @usableFromInline let lines: UnsafeMutableRawPointer
+    /// The holder of exclusive access (its `pthread_self()`), 0 when none.
+    private let owner = UnsafeAtomic<UInt>.create(0)
+    /// How many times the holder holds exclusive access; only the holder reads or writes it.
+    private var depth = 0
+    /// Excludes exclusive holders from each other.
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+
+    init() {
+        lines = .allocate(byteCount: (Self.slotCount + 1) * Self.lineSize, alignment: Self.lineSize)
+        lines.initializeMemory(as: UInt8.self, repeating: 0, count: (Self.slotCount + 1) * Self.lineSize)
+        mutex = .allocate(capacity: 1)
+        pthread_mutex_init(mutex, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+        owner.destroy()
+        lines.deallocate()
+    }
+
+    /// Up while a thread holds exclusive access or waits for the readers to leave.
+    @usableFromInline var exclusiveFlag: UnsafeAtomic<Bool> {
+        UnsafeAtomic(at: lines.assumingMemoryBound(to: Bool.AtomicRepresentation.self))
+    }
+
+    /// The reader slot `index` (0-based).
+    @usableFromInline func slot(_ index: Int) -> UnsafeAtomic<Int> {
+        UnsafeAtomic(at: (lines + (index + 1) * Self.lineSize).assumingMemoryBound(to: Int.AtomicRepresentation.self))
+    }
+
+    /// Enters shared access and returns the slot to leave it with (``leaveShared(_:)``), or
+    /// returns `nil`, holding nothing, when a thread holds or waits for exclusive access.
+    @inlinable @inline(__always)
+    func enterShared() -> UnsafeAtomic<Int>? {
+        let slot = slot(Int(cud_thread_slot()) & (Self.slotCount - 1))
+        slot.wrappingIncrement(ordering: .sequentiallyConsistent)
+        guard !exclusiveFlag.load(ordering: .sequentiallyConsistent) else {
+            slot.wrappingDecrement(ordering: .releasing)
+            return nil
+        }
+        return slot
+    }
+
+    /// Leaves the shared access that ``enterShared()`` returned `slot` for.
+    @inlinable @inline(__always)
+    func leaveShared(_ slot: UnsafeAtomic<Int>) {
+        slot.wrappingDecrement(ordering: .releasing)
+    }
+
+    /// Takes exclusive access, waiting for the holder and then for the readers to leave; a
+    /// holder's nested call only counts. Every call needs its ``unlockExclusive()``.
+    @usableFromInline
+    func lockExclusive() {
+        let me = currentThread
+        if owner.load(ordering: .relaxed) == me {
+            depth += 1
+            return
+        }
+        pthread_mutex_lock(mutex)
+        owner.store(me, ordering: .relaxed)
+        depth = 1
+        exclusiveFlag.store(true, ordering: .sequentiallyConsistent)
+        for index in 0..<Self.slotCount {
+            let slot = slot(index)
+            var attempt = 0
+            while slot.load(ordering: .sequentiallyConsistent) != 0 {
+                Backoff.pause(attempt)
+                attempt += 1
+            }
+        }
+    }
+
+    /// Releases one level of exclusive access.
+    @usableFromInline
+    func unlockExclusive() {
+        depth -= 1
+        guard depth == 0 else { return }
+        owner.store(0, ordering: .relaxed)
+        exclusiveFlag.store(false, ordering: .releasing)
+        pthread_mutex_unlock(mutex)
+    }
+}
+
+/// The calling thread's identity.
+private var currentThread: UInt {
+    #if canImport(Darwin)
+    UInt(bitPattern: pthread_self())
+    #else
+    pthread_self()
+    #endif
+}
