@@ -10,6 +10,7 @@
 //   BenchmarkWorker apply-vs-write            records applied against records written per second (ApplyVersusWrite)
 //   BenchmarkWorker store-writes [DIRECTORY]  int writes to shared memory and to files in each durability (StoreWrites)
 //   BenchmarkWorker serializers               each serializer's encoding and decoding (SerializerSpeed)
+//   BenchmarkWorker sendable-reads            one handle read by one thread and by two (SendableReads)
 import Foundation
 import UltraDict
 
@@ -36,8 +37,10 @@ do {
         try StoreWrites.run(arguments.dropFirst(2))
     case "serializers":
         try SerializerSpeed.run()
+    case "sendable-reads":
+        try SendableReads.run()
     default:
-        throw BenchmarkFailure("usage: BenchmarkWorker compare | bulk | increment NAME TIMES | busy-writer [--seconds S] [--pin] | paced-writer NAME RATE|full SECONDS [CPU] | apply-vs-write | store-writes [DIRECTORY] | serializers")
+        throw BenchmarkFailure("usage: BenchmarkWorker compare | bulk | increment NAME TIMES | busy-writer [--seconds S] [--pin] | paced-writer NAME RATE|full SECONDS [CPU] | apply-vs-write | store-writes [DIRECTORY] | serializers | sendable-reads")
     }
 } catch {
     FileHandle.standardError.write(Data("BenchmarkWorker: \(error)\n".utf8))
