@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Atomics
 import CUltraDictShims
 import UltraDictTransport
@@ -16,8 +11,11 @@ import UltraDictTransport
 ///   access until it subtracts the one again; if it is up it subtracts at once and takes
 ///   exclusive access instead. Two threads reading at once thus write different lines, and
 ///   neither waits for the other.
-/// - **Exclusive access** (``lockExclusive()``): the thread takes a mutex, raises the flag, then
-///   waits until every slot is 0. Re-entrant: the holder's nested calls only count.
+/// - **Exclusive access** (``lockExclusive()``): the thread takes the owner word (a
+///   compare-exchange from 0 to its number), raises the flag, then waits until every slot is 0.
+///   Re-entrant: the holder's nested calls only count. A thread waiting for another holder spins
+///   briefly, then yields, then sleeps in steps (`Backoff`): holders hold it for the time of a
+///   write or of applying what was published.
 ///
 /// The slot's increment and the flag's load (a reader), and the flag's store and the slots'
 /// loads (the exclusive holder), are sequentially consistent: as in Dekker's algorithm, either
@@ -28,11 +26,12 @@ import UltraDictTransport
 ///
 /// Cost: shared access, two atomic read-modify-writes on a line that only this thread writes
 /// (while there are no more threads than slots) and one load of a line that only exclusive
-/// holders write; exclusive access, a mutex and a load of every slot. A handle's lock takes
+/// holders write; exclusive access, a compare-exchange, a store and a load of every slot, and
+/// no system call when uncontended. A handle's lock takes
 /// ``slotCount`` + 1 cache-line-sized blocks (2 KiB).
 ///
 /// After `fork`, the child must not use a handle that another thread of the parent was using at
-/// that instant: its slot or the mutex may stay taken in the child, where that thread does not exist.
+/// that instant: its slot or the owner word may stay taken in the child, where that thread does not exist.
 @usableFromInline
 final class HandleLock: @unchecked Sendable {
     /// How many reader slots a handle has; threads beyond this many share slots (still correct,
@@ -44,23 +43,18 @@ final class HandleLock: @unchecked Sendable {
 
     /// The flag's line, then the slots' lines: one allocation of ``slotCount`` + 1 lines.
     @usableFromInline let lines: UnsafeMutableRawPointer
-    /// The holder of exclusive access (its `pthread_self()`), 0 when none.
-    private let owner = UnsafeAtomic<UInt>.create(0)
+    /// The holder of exclusive access (its `cud_thread_slot()` plus one), 0 when none: taken by
+    /// a compare-exchange from 0, given back by a store of 0.
+    private let owner = UnsafeAtomic<UInt32>.create(0)
     /// How many times the holder holds exclusive access; only the holder reads or writes it.
     private var depth = 0
-    /// Excludes exclusive holders from each other.
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
 
     init() {
         lines = .allocate(byteCount: (Self.slotCount + 1) * Self.lineSize, alignment: Self.lineSize)
         lines.initializeMemory(as: UInt8.self, repeating: 0, count: (Self.slotCount + 1) * Self.lineSize)
-        mutex = .allocate(capacity: 1)
-        pthread_mutex_init(mutex, nil)
     }
 
     deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
         owner.destroy()
         lines.deallocate()
     }
@@ -98,18 +92,22 @@ final class HandleLock: @unchecked Sendable {
     /// holder's nested call only counts. Every call needs its ``unlockExclusive()``.
     @usableFromInline
     func lockExclusive() {
-        let me = currentThread
+        let me = cud_thread_slot() &+ 1
         if owner.load(ordering: .relaxed) == me {
             depth += 1
             return
         }
-        pthread_mutex_lock(mutex)
-        owner.store(me, ordering: .relaxed)
+        var attempt = 0
+        while !owner.compareExchange(expected: 0, desired: me, ordering: .acquiring).exchanged {
+            repeat {
+                Backoff.pause(attempt)
+                attempt += 1
+            } while owner.load(ordering: .relaxed) != 0
+        }
         depth = 1
         exclusiveFlag.store(true, ordering: .sequentiallyConsistent)
         for index in 0..<Self.slotCount {
             let slot = slot(index)
-            var attempt = 0
             while slot.load(ordering: .sequentiallyConsistent) != 0 {
                 Backoff.pause(attempt)
                 attempt += 1
@@ -122,17 +120,7 @@ final class HandleLock: @unchecked Sendable {
     func unlockExclusive() {
         depth -= 1
         guard depth == 0 else { return }
-        owner.store(0, ordering: .relaxed)
         exclusiveFlag.store(false, ordering: .releasing)
-        pthread_mutex_unlock(mutex)
+        owner.store(0, ordering: .releasing)
     }
-}
-
-/// The calling thread's identity.
-private var currentThread: UInt {
-    #if canImport(Darwin)
-    UInt(bitPattern: pthread_self())
-    #else
-    pthread_self()
-    #endif
 }

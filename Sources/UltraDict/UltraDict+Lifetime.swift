@@ -21,7 +21,7 @@ extension UltraDict {
     public func close(unlink: Bool = false) {
         let unlinks: Bool? = withExclusiveAccess {
             guard !isClosed else { return nil }
-            isClosed = true
+            closedFlag.store(true, ordering: .releasing)
             storage = [:]
             readError = closedError()
             updateExitCleanup()
@@ -62,9 +62,13 @@ extension UltraDict {
     }
 
     /// Whether ``close(unlink:)`` was called.
-    public var closed: Bool { withSharedAccess { isClosed } }
+    public var closed: Bool { isClosed }
 
-    /// Throws `alreadyClosed` after ``close(unlink:)``; with shared or exclusive access held.
+    /// Whether ``close(unlink:)`` was called (an atomic load).
+    @inlinable
+    var isClosed: Bool { closedFlag.load(ordering: .acquiring) }
+
+    /// Throws `alreadyClosed` after ``close(unlink:)``.
     @inlinable
     func ensureOpen() throws {
         if isClosed { throw closedError() }

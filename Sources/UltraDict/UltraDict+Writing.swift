@@ -65,7 +65,7 @@ extension UltraDict {
         stealAfterTimeout: Bool = false,
         _ body: (UltraDict) throws -> Result
     ) throws -> Result {
-        try withSharedAccess { try ensureOpen() }
+        try ensureOpen()
         // `UltraDictLock.withLock` written out: through the existential lock its closure is not
         // inlined, which costs a write about 8% more instructions (Benchmarks/instruction-counts.sh).
         try lock.acquire(timeout: timeout, stealAfterTimeout: stealAfterTimeout)
@@ -73,6 +73,7 @@ extension UltraDict {
         do {
             if log.isPublicationInterrupted || !withSharedAccess({ log.isCurrent(cursor) }) {
                 try withExclusiveAccess {
+                    try ensureOpen()
                     if log.isPublicationInterrupted { try repairPublication() }
                     if !log.isCurrent(cursor) { try applyPublishedChanges() }
                 }
@@ -93,6 +94,7 @@ extension UltraDict {
     @inlinable
     func write(_ update: UltraDictUpdate, key: Key, value: Value?) throws -> Value? {
         try withLock { _ in try withExclusiveAccess {
+            try ensureOpen()  // Closed by another thread since withLock checked.
             // Usually the serializer encodes the record straight into the stream; when it cannot
             // (no room before the next dump, or no in-place encoder) it goes through the buffer.
             if try log.append(cursor: &cursor, encoding: { try serializer.encodeUpdate(update, inPlace: $0) }) {
@@ -117,6 +119,7 @@ extension UltraDict {
     @inlinable
     func publishFullDump() throws {
         try withExclusiveAccess {
+            try ensureOpen()
             var bytes: [UInt8] = []
             bytes.reserveCapacity(log.expectedSnapshotSize)
             try serializer.encodeSnapshot(count: storage.count, into: &bytes) { entry in

@@ -82,7 +82,9 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     /// Whether records in ``recordBuffer`` are being applied: a read from inside (a key or value
     /// type's decoding reading this handle) must not refill the buffer under them.
     @exclusivity(unchecked) var isApplyingRecords = false
-    @usableFromInline @exclusivity(unchecked) var isClosed = false
+    /// Whether ``close(unlink:)`` was called: an atomic, so that checking it takes no access;
+    /// set with exclusive access, and every change that exclusive access makes checks it first.
+    @usableFromInline let closedFlag = UnsafeAtomic<Bool>.create(false)
     @usableFromInline let log: UpdateLog
     @usableFromInline let serializer: any UltraDictSerializer
     @usableFromInline let keyConverter = UltraValueConverter<Key>()
@@ -258,7 +260,10 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
         }
     }
 
-    deinit { close() }
+    deinit {
+        close()
+        closedFlag.destroy()
+    }
 }
 
 /// Safe from any thread: see "Threads and tasks" in ``UltraDict``'s documentation; the

@@ -43,10 +43,8 @@ public struct UltraDictStatus: Sendable, Hashable {
 extension UltraDict {
     /// The shared state and this handle's cursor; throws `alreadyClosed` after ``close(unlink:)``.
     public func status() throws -> UltraDictStatus {
-        let appliedCursor = try withSharedAccess {
-            try ensureOpen()
-            return cursor
-        }
+        try ensureOpen()
+        let appliedCursor = withSharedAccess { cursor }
         let control = log.control
         let lock = control.lockState
         return UltraDictStatus(
