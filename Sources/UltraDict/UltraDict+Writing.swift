@@ -65,20 +65,38 @@ extension UltraDict {
         stealAfterTimeout: Bool = false,
         _ body: (UltraDict) throws -> Result
     ) throws -> Result {
+        try holdingLock(timeout: timeout, stealAfterTimeout: stealAfterTimeout) {
+            if log.isPublicationInterrupted || !withSharedAccess({ log.isCurrent(cursor) }) {
+                try withExclusiveAccess { try catchUpLocked() }
+            }
+            return try body(self)
+        }
+    }
+
+    /// Runs `body` holding the dictionary's lock and exclusive access, after applying what was
+    /// published: ``withLock(timeout:stealAfterTimeout:_:)`` for a change, which needs exclusive
+    /// access anyway, without the shared access that checks whether anything was published.
+    @inlinable
+    func withLockAndExclusiveAccess<Result>(_ body: () throws -> Result) throws -> Result {
+        try holdingLock(timeout: nil, stealAfterTimeout: false) {
+            try withExclusiveAccess {
+                try catchUpLocked()
+                return try body()
+            }
+        }
+    }
+
+    /// Runs `body` holding the dictionary's lock; throws `alreadyClosed` without taking it after
+    /// ``close(unlink:)``. `UltraDictLock.withLock` written out: through the existential lock its
+    /// closure is not inlined, which costs a write about 8% more instructions
+    /// (Benchmarks/instruction-counts.sh).
+    @inlinable
+    func holdingLock<Result>(timeout: Duration?, stealAfterTimeout: Bool, _ body: () throws -> Result) throws -> Result {
         try ensureOpen()
-        // `UltraDictLock.withLock` written out: through the existential lock its closure is not
-        // inlined, which costs a write about 8% more instructions (Benchmarks/instruction-counts.sh).
         try lock.acquire(timeout: timeout, stealAfterTimeout: stealAfterTimeout)
         let result: Result
         do {
-            if log.isPublicationInterrupted || !withSharedAccess({ log.isCurrent(cursor) }) {
-                try withExclusiveAccess {
-                    try ensureOpen()
-                    if log.isPublicationInterrupted { try repairPublication() }
-                    if !log.isCurrent(cursor) { try applyPublishedChanges() }
-                }
-            }
-            result = try body(self)
+            result = try body()
         } catch {
             try? lock.release()
             throw error
@@ -87,14 +105,23 @@ extension UltraDict {
         return result
     }
 
+    /// Brings this handle up to date with the lock and exclusive access held: throws
+    /// `alreadyClosed` if another thread closed it, finishes a publication that a dead writer
+    /// left unfinished, and applies what was published.
+    @inlinable
+    func catchUpLocked() throws {
+        try ensureOpen()
+        if log.isPublicationInterrupted { try repairPublication() }
+        if !log.isCurrent(cursor) { try applyPublishedChanges() }
+    }
+
     /// Applies a change under the lock: `storage[key] = value` here, and the record in the stream
     /// (or a full dump when it does not fit), with exclusive access, so that the entries and the
     /// cursor change together. On failure the local change is undone, so this handle never
     /// differs from the others. Returns the previous value.
     @inlinable
     func write(_ update: UltraDictUpdate, key: Key, value: Value?) throws -> Value? {
-        try withLock { _ in try withExclusiveAccess {
-            try ensureOpen()  // Closed by another thread since withLock checked.
+        try withLockAndExclusiveAccess {
             // Usually the serializer encodes the record straight into the stream; when it cannot
             // (no room before the next dump, or no in-place encoder) it goes through the buffer.
             if try log.append(cursor: &cursor, encoding: { try serializer.encodeUpdate(update, inPlace: $0) }) {
@@ -110,7 +137,7 @@ extension UltraDict {
                 throw error
             }
             return previous
-        } }
+        }
     }
 
     /// Writes the whole local dictionary as a full dump (lock held), with exclusive access.
