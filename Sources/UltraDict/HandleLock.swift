@@ -106,12 +106,19 @@ final class HandleLock: @unchecked Sendable {
         }
         depth = 1
         exclusiveFlag.store(true, ordering: .sequentiallyConsistent)
-        for index in 0..<Self.slotCount {
-            let slot = slot(index)
-            while slot.load(ordering: .sequentiallyConsistent) != 0 {
-                Backoff.pause(attempt)
-                attempt += 1
-            }
+        for index in 0..<Self.slotCount where slot(index).load(ordering: .sequentiallyConsistent) != 0 {
+            waitUntilEmpty(slot(index))
+        }
+    }
+
+    /// Waits until `slot`'s readers have left; out of line, so that the loop over the slots that
+    /// are already empty (nearly always all of them) stays a load and a branch each.
+    @inline(never)
+    private func waitUntilEmpty(_ slot: UnsafeAtomic<Int>) {
+        var attempt = 0
+        while slot.load(ordering: .sequentiallyConsistent) != 0 {
+            Backoff.pause(attempt)
+            attempt += 1
         }
     }
 
