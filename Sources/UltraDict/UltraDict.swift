@@ -45,7 +45,7 @@ import UltraDictTransport
 /// near a plain dictionary lookup, and threads reading one handle at once do not wait for each
 /// other. No lock is held across a suspension point: every operation is synchronous.
 ///
-/// How: a ``HandleLock`` per handle guards every piece of its mutable state (the entries, the
+/// How: a `HandleLock` per handle guards every piece of its mutable state (the entries, the
 /// cursor, the buffers, `lastReadError`, the settings). A read that finds nothing new (two
 /// atomic loads of the published counter and position) looks the key up in *shared* access,
 /// which costs two atomic increments of a cache line that only its thread writes, so that
@@ -266,6 +266,6 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     }
 }
 
-/// Safe from any thread: see "Threads and tasks" in ``UltraDict``'s documentation; the
-/// conformance is unchecked because the ``HandleLock`` guards the state, not the compiler.
+/// Safe from any thread: see "Threads and tasks" in the type's documentation; the
+/// conformance is unchecked because the `HandleLock` guards the state, not the compiler.
 extension UltraDict: @unchecked Sendable where Key: Sendable, Value: Sendable {}
