@@ -8,9 +8,10 @@ import UltraDictTransport
 /// - **Shared access** (``enterShared()``): the thread adds one to its reader slot (one of
 ///   ``slotCount`` counters, each on a cache line of its own, chosen by the thread's number from
 ///   `cud_thread_slot()`), then loads the exclusive flag. If the flag is down it has shared
-///   access until it subtracts the one again; if it is up it subtracts at once and takes
-///   exclusive access instead. Two threads reading at once thus write different lines, and
-///   neither waits for the other.
+///   access until it subtracts the one again; if it is up it subtracts at once, waits for the
+///   flag to come down and tries again (unless it holds exclusive access itself, which covers
+///   shared access). Two threads reading at once thus write different lines, and neither waits
+///   for the other.
 /// - **Exclusive access** (``lockExclusive()``): the thread takes the owner word (a
 ///   compare-exchange from 0 to its number), raises the flag, then waits until every slot is 0.
 ///   Re-entrant: the holder's nested calls only count. A thread waiting for another holder spins
@@ -70,16 +71,36 @@ final class HandleLock: @unchecked Sendable {
     }
 
     /// Enters shared access and returns the slot to leave it with (``leaveShared(_:)``), or
-    /// returns `nil`, holding nothing, when a thread holds or waits for exclusive access.
+    /// returns `nil`, holding nothing, when the calling thread holds exclusive access (which
+    /// covers shared access). While another thread holds or waits for exclusive access, waits
+    /// until it is done.
     @inlinable @inline(__always)
     func enterShared() -> UnsafeAtomic<Int>? {
         let slot = slot(Int(cud_thread_slot()) & (Self.slotCount - 1))
         slot.wrappingIncrement(ordering: .sequentiallyConsistent)
         guard !exclusiveFlag.load(ordering: .sequentiallyConsistent) else {
             slot.wrappingDecrement(ordering: .releasing)
-            return nil
+            return enterSharedAfterExclusive(slot)
         }
         return slot
+    }
+
+    /// ``enterShared()`` once the exclusive flag was seen up: `nil` for the holder; for another
+    /// thread, waits for the flag to come down and enters `slot` then. Readers do not take
+    /// exclusive access themselves, so that they never queue behind each other.
+    @usableFromInline
+    func enterSharedAfterExclusive(_ slot: UnsafeAtomic<Int>) -> UnsafeAtomic<Int>? {
+        if owner.load(ordering: .relaxed) == cud_thread_slot() &+ 1 { return nil }
+        var attempt = 0
+        while true {
+            while exclusiveFlag.load(ordering: .relaxed) {
+                Backoff.pause(attempt)
+                attempt += 1
+            }
+            slot.wrappingIncrement(ordering: .sequentiallyConsistent)
+            if !exclusiveFlag.load(ordering: .sequentiallyConsistent) { return slot }
+            slot.wrappingDecrement(ordering: .releasing)
+        }
     }
 
     /// Leaves the shared access that ``enterShared()`` returned `slot` for.

@@ -5,7 +5,8 @@ extension UltraDict {
     // MARK: Access to the handle's state
 
     /// Runs `body` with shared access to the handle's state, as it is (without applying what was
-    /// published). `body` only reads: it must not take exclusive access, nor any lock.
+    /// published); in the exclusive access that this thread holds, if it does. `body` only
+    /// reads: it must not take exclusive access, nor shared access again, nor any lock.
     @inlinable
     func withSharedAccess<Result>(_ body: () throws -> Result) rethrows -> Result {
         guard let slot = handleLock.enterShared() else { return try withExclusiveAccess(body) }
