@@ -15,9 +15,11 @@ struct SharedHandleTests {
         let name = uniqueName()
         let d: UltraDict<String, Int> = try fixture.createDictionary(name, serializer: "msgpack")
         defer { d.unlink(); #expect(fixture.segments(of: name).isEmpty) }
-        let (tasks, times, helperTimes) = (8, 200, 1_000)
+        let (tasks, times, helperTimes) = (8, 300, 5_000)
 
         let helper = try fixture.helper(["increment", name, "counter", String(helperTimes)])
+        // The tasks start once the helper writes, so that their writes and reads meet its writes.
+        while d["counter"] == nil { try await Task.sleep(for: .milliseconds(1)) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for task in 0..<tasks {
                 group.addTask {
@@ -32,6 +34,7 @@ struct SharedHandleTests {
         }
         let result = helper.finish()
         #expect(result.status == 0, "\(result.errors)")
+        #expect(result.lastLine.hasPrefix("value "))
         #expect(d["counter"] == tasks * times + helperTimes)
         #expect((0..<tasks).allSatisfy { d["task\($0)"] == times })
     }
