@@ -26,17 +26,18 @@ import UltraDictTransport
 /// reads of a reader that then sees the flag down.
 ///
 /// Cost: shared access, two atomic read-modify-writes on a line that only this thread writes
-/// (while there are no more threads than slots) and one load of a line that only exclusive
+/// (unless its slot is shared, ``slotCount``) and one load of a line that only exclusive
 /// holders write; exclusive access, a compare-exchange, a store and a load of every slot, and
-/// no system call when uncontended. A handle's lock takes
-/// ``slotCount`` + 1 cache-line-sized blocks (2 KiB).
+/// no system call when uncontended. A handle's lock takes ``slotCount`` + 1 blocks of
+/// ``lineSize`` bytes (2 KiB).
 ///
 /// After `fork`, the child must not use a handle that another thread of the parent was using at
 /// that instant: its slot or the owner word may stay taken in the child, where that thread does not exist.
 @usableFromInline
 final class HandleLock: @unchecked Sendable {
-    /// How many reader slots a handle has; threads beyond this many share slots (still correct,
-    /// but their increments then contend). A power of two.
+    /// How many reader slots a handle has; a power of two. The thread numbered n reads through
+    /// slot n modulo this, so two threads whose numbers are equal modulo it share a slot: still
+    /// correct, but their increments then contend for one line.
     @usableFromInline static var slotCount: Int { 16 }
     /// The bytes between two slots: two 64-byte lines, since some processors fetch lines in pairs
     /// and Apple's are 128 bytes long.
