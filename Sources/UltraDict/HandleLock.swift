@@ -71,26 +71,46 @@ final class HandleLock: @unchecked Sendable {
         UnsafeAtomic(at: (lines + (index + 1) * Self.lineSize).assumingMemoryBound(to: Int.AtomicRepresentation.self))
     }
 
+    /// The slot through which the calling thread reads: its own, `1 + n` for the thread numbered
+    /// n < ``slotCount`` - 1, which only it writes; slot 0, which every later thread shares, for
+    /// the others.
+    @inlinable @inline(__always)
+    static var readerSlot: Int {
+        let thread = Int(cud_thread_slot())
+        return thread < slotCount - 1 ? thread + 1 : 0
+    }
+
+    /// Marks the calling thread's arrival in slot `index` (``readerSlot``): a sequentially
+    /// consistent store of 1 in a slot of its own, an increment of the shared one.
+    @inlinable @inline(__always)
+    func arrive(_ index: Int) {
+        if index == 0 {
+            slot(0).wrappingIncrement(ordering: .sequentiallyConsistent)
+        } else {
+            slot(index).store(1, ordering: .sequentiallyConsistent)
+        }
+    }
+
     /// Enters shared access and returns the slot to leave it with (``leaveShared(_:)``), or
     /// returns `nil`, holding nothing, when the calling thread holds exclusive access (which
     /// covers shared access). While another thread holds or waits for exclusive access, waits
-    /// until it is done.
+    /// until it is done. Not re-entrant: a thread in shared access must not enter it again.
     @inlinable @inline(__always)
-    func enterShared() -> UnsafeAtomic<Int>? {
-        let slot = slot(Int(cud_thread_slot()) & (Self.slotCount - 1))
-        slot.wrappingIncrement(ordering: .sequentiallyConsistent)
+    func enterShared() -> Int? {
+        let index = Self.readerSlot
+        arrive(index)
         guard !exclusiveFlag.load(ordering: .sequentiallyConsistent) else {
-            slot.wrappingDecrement(ordering: .releasing)
-            return enterSharedAfterExclusive(slot)
+            leaveShared(index)
+            return enterSharedAfterExclusive(index)
         }
-        return slot
+        return index
     }
 
     /// ``enterShared()`` once the exclusive flag was seen up: `nil` for the holder; for another
-    /// thread, waits for the flag to come down and enters `slot` then. Readers do not take
+    /// thread, waits for the flag to come down and enters slot `index` then. Readers do not take
     /// exclusive access themselves, so that they never queue behind each other.
     @usableFromInline
-    func enterSharedAfterExclusive(_ slot: UnsafeAtomic<Int>) -> UnsafeAtomic<Int>? {
+    func enterSharedAfterExclusive(_ index: Int) -> Int? {
         if owner.load(ordering: .relaxed) == cud_thread_slot() &+ 1 { return nil }
         var attempt = 0
         while true {
@@ -98,16 +118,21 @@ final class HandleLock: @unchecked Sendable {
                 Backoff.pause(attempt)
                 attempt += 1
             }
-            slot.wrappingIncrement(ordering: .sequentiallyConsistent)
-            if !exclusiveFlag.load(ordering: .sequentiallyConsistent) { return slot }
-            slot.wrappingDecrement(ordering: .releasing)
+            arrive(index)
+            if !exclusiveFlag.load(ordering: .sequentiallyConsistent) { return index }
+            leaveShared(index)
         }
     }
 
-    /// Leaves the shared access that ``enterShared()`` returned `slot` for.
+    /// Leaves the shared access that ``enterShared()`` returned slot `index` for: a release store
+    /// of 0 in a slot of the thread's own, a decrement of the shared one.
     @inlinable @inline(__always)
-    func leaveShared(_ slot: UnsafeAtomic<Int>) {
-        slot.wrappingDecrement(ordering: .releasing)
+    func leaveShared(_ index: Int) {
+        if index == 0 {
+            slot(0).wrappingDecrement(ordering: .releasing)
+        } else {
+            slot(index).store(0, ordering: .releasing)
+        }
     }
 
     /// Takes exclusive access, waiting for the holder and then for the readers to leave; a

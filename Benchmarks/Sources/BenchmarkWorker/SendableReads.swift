@@ -10,7 +10,8 @@ import UltraDict
 /// lookup of the same keys and a `[Int: Int]` behind an `NSLock` (the design where one mutex
 /// guards every access). Then two threads read one handle (or the locked dictionary) at once,
 /// ``reads`` each; the figure is their reads per second together against one thread's. Every
-/// figure is the median of ``rounds`` rounds after a warm-up round. The targets: a handle's
+/// figure is the median of ``rounds`` rounds after a warm-up round, the kinds measured in turn in
+/// each round, and each ratio the median of the rounds' ratios. The targets: a handle's
 /// read at most 1.5 times a plain lookup, two threads at least as many reads per second as one.
 enum SendableReads {
     /// Keys of the dictionary.
@@ -28,24 +29,35 @@ enum SendableReads {
         try handle.update(with: entries)
         let locked = LockedDictionary(entries)
 
-        print("# One thread reads \(reads) of \(keyCount) int keys in turn, nothing pending; medians of \(rounds) rounds")
-        print("# plain = [Int: Int], locked = [Int: Int] behind an NSLock, handle = UltraDict<Int, Int>; ratio = ns / plain's ns")
+        print("# One thread reads \(reads) of \(keyCount) int keys in turn, nothing pending; the three in turn in each round,")
+        print("# medians of \(rounds) rounds; plain = [Int: Int], locked = [Int: Int] behind an NSLock, handle = UltraDict<Int, Int>;")
+        print("# ratio = the median of each round's ns / plain's ns (rounds in turn, so that a busy machine slows both)")
         print(Table.row(["reader", "ns/read", "ratio"]))
-        let plain = median { nanoseconds(threads: 1, entries) } / Double(reads)
-        let oneThread = [("locked", median { nanoseconds(threads: 1, locked) }), ("handle", median { nanoseconds(threads: 1, handle) })]
-        print(Table.row(["plain", String(format: "%.2f", plain), "1.00"]))
-        for (name, total) in oneThread {
-            let ns = total / Double(reads)
-            print(Table.row([name, String(format: "%.2f", ns), String(format: "%.2f", ns / plain)]))
+        let oneThread = (0...rounds).map { _ in
+            [nanoseconds(threads: 1, entries), nanoseconds(threads: 1, locked), nanoseconds(threads: 1, handle)]
+        }.dropFirst()
+        for (column, name) in ["plain", "locked", "handle"].enumerated() {
+            let ns = ApplyVersusWrite.median(oneThread.map { $0[column] }) / Double(reads)
+            let ratio = ApplyVersusWrite.median(oneThread.map { $0[column] / $0[0] })
+            print(Table.row([name, String(format: "%.2f", ns), String(format: "%.2f", ratio)]))
         }
 
-        print("# Two threads read one dictionary at once, \(reads) reads each; ratio = reads/s of both / reads/s of one")
+        print("# Two threads read one dictionary at once, \(reads) reads each, after one thread alone, in each round;")
+        print("# medians of \(rounds) rounds; ratio = the median of each round's reads/s of both / reads/s of one")
         print(Table.row(["reader", "1thr_reads/s", "2thr_reads/s", "ratio"]))
-        let twoThreads = [median { nanoseconds(threads: 2, locked) }, median { nanoseconds(threads: 2, handle) }]
-        for ((name, one), two) in zip(oneThread, twoThreads) {
-            let single = Double(reads) * 1e9 / one, both = 2 * Double(reads) * 1e9 / two
-            print(Table.row([name, String(Int(single)), String(Int(both)), String(format: "%.2f", both / single)]))
-        }
+        printTwoThreads("locked", locked)
+        printTwoThreads("handle", handle)
+    }
+
+    /// Prints the row of `dictionary`, named `name`, in the table of two threads: in each round,
+    /// one thread's reads per second, then two threads'.
+    static func printTwoThreads(_ name: String, _ dictionary: some IntReadable) {
+        let measured = (0...rounds).map { _ in
+            (one: Double(reads) * 1e9 / nanoseconds(threads: 1, dictionary), both: 2 * Double(reads) * 1e9 / nanoseconds(threads: 2, dictionary))
+        }.dropFirst()
+        let one = ApplyVersusWrite.median(measured.map(\.one)), both = ApplyVersusWrite.median(measured.map(\.both))
+        let ratio = ApplyVersusWrite.median(measured.map { $0.both / $0.one })
+        print(Table.row([name, String(Int(one)), String(Int(both)), String(format: "%.2f", ratio)]))
     }
 
     /// Wall-clock nanoseconds for `threads` threads, started together, to make ``reads`` reads
@@ -66,12 +78,6 @@ enum SendableReads {
         for _ in 0..<threads { start.signal() }
         done.wait()
         return Double(MonotonicClock.now() - begin)
-    }
-
-    /// The median of `body`'s figures over ``rounds`` rounds, after a warm-up round.
-    static func median(_ body: () -> Double) -> Double {
-        _ = body()
-        return ApplyVersusWrite.median((0..<rounds).map { _ in body() })
     }
 }
 
