@@ -5,29 +5,30 @@ import UltraDictTransport
 /// The lock that makes one ``UltraDict`` handle safe to use from any thread: a "big-reader"
 /// lock, whose readers write only a cache line of their own thread's.
 ///
-/// - **Shared access** (``enterShared()``): the thread adds one to its reader slot (one of
-///   ``slotCount`` counters, each on a cache line of its own, chosen by the thread's number from
-///   `cud_thread_slot()`), then loads the exclusive flag. If the flag is down it has shared
-///   access until it subtracts the one again; if it is up it subtracts at once, waits for the
-///   flag to come down and tries again (unless it holds exclusive access itself, which covers
-///   shared access). Two threads reading at once thus write different lines, and neither waits
-///   for the other.
+/// - **Shared access** (``enterShared()``): the thread marks its arrival in its reader slot
+///   (``readerSlot``: one of ``slotCount`` words, each on a cache line of its own; a thread with
+///   one of the first 15 numbers from `cud_thread_slot()` owns one and stores 1 in it, the
+///   others share slot 0 and add 1 to it), then loads the exclusive flag. If the flag is down it
+///   has shared access until it leaves (a store of 0, or a subtraction); if it is up it leaves at
+///   once, waits for the flag to come down and tries again (unless it holds exclusive access
+///   itself, which covers shared access). Two threads reading at once thus write different
+///   lines, and neither waits for the other.
 /// - **Exclusive access** (``lockExclusive()``): the thread takes the owner word (a
 ///   compare-exchange from 0 to its number), raises the flag, then waits until every slot is 0.
 ///   Re-entrant: the holder's nested calls only count. A thread waiting for another holder spins
 ///   briefly, then yields, then sleeps in steps (`Backoff`): holders hold it for the time of a
 ///   write or of applying what was published.
 ///
-/// The slot's increment and the flag's load (a reader), and the flag's store and the slots'
-/// loads (the exclusive holder), are sequentially consistent: as in Dekker's algorithm, either
-/// the holder sees the reader's slot, and waits for it, or the reader sees the flag, and backs
-/// off. A reader leaves with a release decrement, so its reads happen before the holder's
+/// The arrival and the flag's load (a reader), and the flag's store and the slots' loads (the
+/// exclusive holder), are sequentially consistent: as in Dekker's algorithm, either the holder
+/// sees the reader's slot, and waits for it, or the reader sees the flag, and backs off. A
+/// reader leaves with a release store or decrement, so its reads happen before the holder's
 /// writes; the holder lowers the flag with a release store, so its writes happen before the
 /// reads of a reader that then sees the flag down.
 ///
-/// Cost: shared access, two atomic read-modify-writes on a line that only this thread writes
-/// (unless its slot is shared, ``slotCount``) and one load of a line that only exclusive
-/// holders write; exclusive access, a compare-exchange, a store and a load of every slot, and
+/// Cost: shared access, a sequentially consistent store (an exchange on x86) and a release
+/// store (a plain store on x86) on a line that only this thread writes, and one load of a line
+/// that only exclusive holders write; two read-modify-writes instead for a thread of slot 0; exclusive access, a compare-exchange, a store and a load of every slot, and
 /// no system call when uncontended. A handle's lock takes ``slotCount`` + 1 blocks of
 /// ``lineSize`` bytes (2 KiB).
 ///
@@ -35,9 +36,10 @@ import UltraDictTransport
 /// that instant: its slot or the owner word may stay taken in the child, where that thread does not exist.
 @usableFromInline
 final class HandleLock: @unchecked Sendable {
-    /// How many reader slots a handle has; a power of two. The thread numbered n reads through
-    /// slot n modulo this, so two threads whose numbers are equal modulo it share a slot: still
-    /// correct, but their increments then contend for one line.
+    /// How many reader slots a handle has: one of its own for each thread numbered below
+    /// `slotCount - 1`, and slot 0, which every other thread shares (correct, but their
+    /// read-modify-writes then contend for one line). Numbers go back when threads exit, lowest
+    /// first, so the threads that live long and read often usually own a slot.
     @usableFromInline static var slotCount: Int { 16 }
     /// The bytes between two slots: two 64-byte lines, since some processors fetch lines in pairs
     /// and Apple's are 128 bytes long.

@@ -48,7 +48,7 @@ import UltraDictTransport
 /// How: a `HandleLock` per handle guards every piece of its mutable state (the entries, the
 /// cursor, the buffers, `lastReadError`, the settings). A read that finds nothing new (two
 /// atomic loads of the published counter and position) looks the key up in *shared* access,
-/// which costs two atomic increments of a cache line that only its thread writes, so that
+/// which costs two atomic stores to a cache line that only its thread writes, so that
 /// readers in different threads never write a line in common. Whatever changes the state takes
 /// *exclusive* access, which waits for the readers to leave: applying what other processes
 /// published (a read that finds something new does that first), a write, a full dump,

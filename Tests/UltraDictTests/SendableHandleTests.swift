@@ -114,6 +114,26 @@ struct SendableHandleTests {
         #expect(segments(of: name).isEmpty)
     }
 
+    /// More threads than a handle has reader slots (16) read while one writes: the threads
+    /// beyond the first numbers share a slot, and every read still finds the value written.
+    @Test func moreThreadsThanReaderSlots() throws {
+        let d = try UltraDict<Int, Int>(name: uniqueName())
+        defer { d.unlink() }
+        try runConcurrently(threads: 24) { thread in
+            for round in 1...200 {
+                if thread == 0 {
+                    for key in 0..<50 { d[key] = round * 1_000 + key }
+                } else {
+                    for key in 0..<50 {
+                        let value = d[key]
+                        try #require(value == nil || value! % 1_000 == key, "read \(String(describing: value)) for \(key)")
+                    }
+                }
+            }
+        }
+        #expect(d[7] == 200_007)
+    }
+
     /// Threads reading and writing one handle while another handle of the dictionary writes:
     /// the reads see each thread's own writes at once, and the locked counter is exact.
     @Test func threadsShareOneHandleWhileAnotherWrites() throws {
