@@ -40,10 +40,10 @@ final class HandleLock: @unchecked Sendable {
     /// `slotCount - 1`, and slot 0, which every other thread shares (correct, but their
     /// read-modify-writes then contend for one line). Numbers go back when threads exit, lowest
     /// first, so the threads that live long and read often usually own a slot.
-    @usableFromInline static var slotCount: Int { 16 }
+    @inlinable static var slotCount: Int { 16 }
     /// The bytes between two slots: two 64-byte lines, since some processors fetch lines in pairs
     /// and Apple's are 128 bytes long.
-    @usableFromInline static var lineSize: Int { 128 }
+    @inlinable static var lineSize: Int { 128 }
 
     /// The flag's line, then the slots' lines: one allocation of ``slotCount`` + 1 lines.
     @usableFromInline let lines: UnsafeMutableRawPointer
@@ -64,12 +64,12 @@ final class HandleLock: @unchecked Sendable {
     }
 
     /// Up while a thread holds exclusive access or waits for the readers to leave.
-    @usableFromInline var exclusiveFlag: UnsafeAtomic<Bool> {
+    @inlinable var exclusiveFlag: UnsafeAtomic<Bool> {
         UnsafeAtomic(at: lines.assumingMemoryBound(to: Bool.AtomicRepresentation.self))
     }
 
     /// The reader slot `index` (0-based).
-    @usableFromInline func slot(_ index: Int) -> UnsafeAtomic<Int> {
+    @inlinable func slot(_ index: Int) -> UnsafeAtomic<Int> {
         UnsafeAtomic(at: (lines + (index + 1) * Self.lineSize).assumingMemoryBound(to: Int.AtomicRepresentation.self))
     }
 
