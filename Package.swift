@@ -58,7 +58,7 @@ let package = Package(
         // MARK: The dictionary
         .target(
             name: "UltraDict",
-            dependencies: ["UltraDictCore", "UltraDictTransport", "UltraDictConcurrency", "UltraDictMessagePack", atomics, logging]
+            dependencies: ["UltraDictCore", "UltraDictTransport", "UltraDictConcurrency", "UltraDictMessagePack", "CUltraDictShims", atomics, logging]
         ),
 
         // The conformance checks that serializer and lock authors run from their own tests.

@@ -3,6 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <time.h>
 
@@ -40,4 +43,63 @@ int cud_futex_wake(uint32_t *word) {
     (void)word;
     return 0;
 #endif
+}
+
+_Thread_local unsigned cud_thread_slot_plus_one = 0;
+
+// The numbers of threads that exited, to give again, lowest first; guarded by slots_mutex.
+static pthread_mutex_t slots_mutex = PTHREAD_MUTEX_INITIALIZER;
+static unsigned *free_slots = NULL;
+static size_t free_count = 0, free_capacity = 0;
+static unsigned next_slot = 0;
+// Its destructor gives a thread's number back when the thread exits.
+static pthread_key_t slot_key;
+static pthread_once_t slot_key_once = PTHREAD_ONCE_INIT;
+
+static void release_thread_slot(void *value) {
+    unsigned slot = (unsigned)(uintptr_t)value - 1;
+    // A destructor run after this one that reads a dictionary gets a number again.
+    cud_thread_slot_plus_one = 0;
+    pthread_mutex_lock(&slots_mutex);
+    if (free_count == free_capacity) {
+        size_t capacity = free_capacity ? 2 * free_capacity : 64;
+        unsigned *grown = realloc(free_slots, capacity * sizeof *grown);
+        if (grown == NULL) {  // The number is lost, never given twice.
+            pthread_mutex_unlock(&slots_mutex);
+            return;
+        }
+        free_slots = grown;
+        free_capacity = capacity;
+    }
+    free_slots[free_count++] = slot;
+    pthread_mutex_unlock(&slots_mutex);
+}
+
+// In a child after fork only the forking thread lives: the others' numbers stay taken, and the
+// mutex, which one of them may have held, starts unlocked.
+static void reset_after_fork(void) { pthread_mutex_init(&slots_mutex, NULL); }
+
+static void make_slot_key(void) {
+    pthread_key_create(&slot_key, release_thread_slot);
+    pthread_atfork(NULL, NULL, reset_after_fork);
+}
+
+unsigned cud_assign_thread_slot(void) {
+    pthread_once(&slot_key_once, make_slot_key);
+    pthread_mutex_lock(&slots_mutex);
+    unsigned slot;
+    if (free_count > 0) {
+        size_t lowest = 0;
+        for (size_t i = 1; i < free_count; i++) {
+            if (free_slots[i] < free_slots[lowest]) lowest = i;
+        }
+        slot = free_slots[lowest];
+        free_slots[lowest] = free_slots[--free_count];
+    } else {
+        slot = next_slot++;
+    }
+    pthread_mutex_unlock(&slots_mutex);
+    cud_thread_slot_plus_one = slot + 1;
+    pthread_setspecific(slot_key, (void *)(uintptr_t)(slot + 1));
+    return slot;
 }

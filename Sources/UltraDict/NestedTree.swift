@@ -1,3 +1,4 @@
+import Foundation
 import UltraDictConcurrency
 import UltraDictCore
 import UltraDictMessagePack
@@ -11,7 +12,7 @@ extension UltraValue {
 /// What every handle of one tree of nested dictionaries in this process shares: the root's name,
 /// its register of nested dictionaries, and how to open one with the root's settings.
 @usableFromInline
-final class NestedTree {
+final class NestedTree: Sendable {
     /// The longest root name whose register name `ROOT_register` is still a valid dictionary name.
     static let maximumRootNameLength = SegmentName.maximumLength - registerSuffix.utf8.count
     fileprivate static let registerSuffix = "_register"
@@ -30,7 +31,7 @@ final class NestedTree {
     /// writes `true`, as Python UltraDict does).
     let register: UltraDict<String, UltraValue>
     /// Creates (`create`) or attaches the nested dictionary `name` as a member of `tree`.
-    let open: (_ name: String, _ create: Bool, _ tree: NestedTree) throws -> UltraDict<UltraValue, UltraValue>
+    let open: @Sendable (_ name: String, _ create: Bool, _ tree: NestedTree) throws -> UltraDict<UltraValue, UltraValue>
 
     /// Opens the register of the root `rootName` (creating it if this process created the root);
     /// the register and every nested dictionary live in the root's store, are attached with its
@@ -46,8 +47,9 @@ final class NestedTree {
             name: registerName, create: isCreator,
             configuration: NestedDictionaries.registerConfiguration(lock: configuration.lock, of: configuration)
         )
-        var nestedConfiguration = configuration
-        nestedConfiguration.autoUnlink = false
+        var configuration = configuration
+        configuration.autoUnlink = false
+        let nestedConfiguration = configuration
         open = { name, create, tree in
             let nested = try UltraDict<UltraValue, UltraValue>(name: name, create: create, configuration: nestedConfiguration, tree: tree)
             try nested.refresh()
@@ -199,14 +201,18 @@ package enum NestedDictionaries {
 }
 
 /// One handle's part of a tree: its tree, whether it is the root, and its open nested handles.
+/// Safe from any thread, as its handle is: a mutex guards the nested handles.
 @usableFromInline
-final class Nesting {
+final class Nesting: @unchecked Sendable {
     /// The tree this handle belongs to.
     let tree: NestedTree
     /// Whether this handle is the tree's root, which owns the register handle.
     let isRoot: Bool
+    /// Guards ``children``. Held while a nested handle opens, so that two threads open it once;
+    /// nothing that takes it is called with it held, but the nested handle's own initializer.
+    private let mutex = NSLock()
     /// Handles of nested dictionaries opened through this one, by name, so that repeated access is cheap.
-    var children: [String: UltraDict<UltraValue, UltraValue>] = [:]
+    private var children: [String: UltraDict<UltraValue, UltraValue>] = [:]
 
     init(tree: NestedTree, isRoot: Bool) {
         self.tree = tree
@@ -216,20 +222,35 @@ final class Nesting {
     /// The handle of the nested dictionary `name`, opened once; throws `corruptSharedMemory` when
     /// `name`, read from a reference in shared memory, is not a nested dictionary's of this tree.
     func child(named name: String) throws -> UltraDict<UltraValue, UltraValue> {
-        if let child = children[name] { return child }
-        guard tree.isChildName(name) else {
-            throw UltraDictError(.corruptSharedMemory, "a reference names '\(name)', which is not a nested dictionary of this tree (names are '\(tree.childNamePrefix)' and 16 hex digits, or Python's 'psm_' and 8)")
+        try mutex.withLock {
+            if let child = children[name] { return child }
+            guard tree.isChildName(name) else {
+                throw UltraDictError(.corruptSharedMemory, "a reference names '\(name)', which is not a nested dictionary of this tree (names are '\(tree.childNamePrefix)' and 16 hex digits, or Python's 'psm_' and 8)")
+            }
+            let child = try tree.open(name, false, tree)
+            children[name] = child
+            return child
         }
-        let child = try tree.open(name, false, tree)
-        children[name] = child
-        return child
+    }
+
+    /// Keeps `child`, just created as the nested dictionary `name`, among the open nested handles.
+    func adopt(_ child: UltraDict<UltraValue, UltraValue>, named name: String) {
+        mutex.withLock { children[name] = child }
+    }
+
+    /// Takes the handle of the nested dictionary `name` off the open ones and returns it, if open.
+    func removeChild(named name: String) -> UltraDict<UltraValue, UltraValue>? {
+        mutex.withLock { children.removeValue(forKey: name) }
     }
 
     /// Closes the nested handles; the root also closes the register, after unlinking every
     /// dictionary in it and the register itself when `unlinkingTree`.
     func close(unlinkingTree: Bool) {
+        let children = mutex.withLock {
+            defer { self.children.removeAll() }
+            return self.children
+        }
         for child in children.values { child.close() }
-        children.removeAll()
         guard isRoot else { return }
         if unlinkingTree {
             NestedTree.unlinkAll(listedIn: tree.register, childNamePrefix: tree.childNamePrefix, followsPython: tree.followsPython)

@@ -27,22 +27,25 @@ extension UltraDict {
         }
     }
 
-    /// Sets every entry of `other` here and publishes the result as one full dump (lock held).
-    /// On failure the previous entries are restored, exactly: no process sees the change.
+    /// Sets every entry of `other` here and publishes the result as one full dump (lock held),
+    /// with exclusive access. On failure the previous entries are restored, exactly: no process
+    /// sees the change.
     @inlinable
     func merge(withOneDump other: [Key: Value]) throws {
-        let previous = storage
-        if storage.isEmpty {
-            storage = other  // Shares `other`'s storage: no insert, no hashing.
-        } else {
-            storage.reserveCapacity(storage.count + other.count)  // One copy of `previous`, no growth.
-            storage.merge(other) { _, new in new }
-        }
-        do {
-            try publishFullDump()
-        } catch {
-            storage = previous
-            throw error
+        try withExclusiveAccess {
+            let previous = storage
+            if storage.isEmpty {
+                storage = other  // Shares `other`'s storage: no insert, no hashing.
+            } else {
+                storage.reserveCapacity(storage.count + other.count)  // One copy of `previous`, no growth.
+                storage.merge(other) { _, new in new }
+            }
+            do {
+                try publishFullDump()
+            } catch {
+                storage = previous
+                throw error
+            }
         }
     }
 

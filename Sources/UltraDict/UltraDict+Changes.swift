@@ -138,7 +138,8 @@ extension UltraDict {
     /// ``changes(startingWithCurrentEntries:)`` there.
     public func waitForChanges(timeout: Duration? = nil) throws -> Bool {
         try ensureOpen()
-        return log.waitForChanges(since: cursor, timeout: timeout) { isClosed } == .changed
+        let applied = withSharedAccess { cursor }
+        return log.waitForChanges(since: applied, timeout: timeout) { isClosed } == .changed
     }
 }
 

@@ -15,14 +15,20 @@ extension UltraDict {
     /// ``values``, ``snapshot``, ``contains(_:)``, iteration, ``description``) find nothing (`nil`,
     /// 0, empty) and ``lastReadError`` is `alreadyClosed`; the subscript's setter traps, as for any
     /// failed write. Closing again does nothing.
+    ///
+    /// Safe while other threads use the handle: their operations before it complete, and those
+    /// after it see it closed.
     public func close(unlink: Bool = false) {
-        guard !isClosed else { return }
-        isClosed = true
-        storage = [:]
-        lastReadError = closedError()
-        updateExitCleanup()
-        // A forked child that closes (or drops) a handle it inherited leaves its parent's dictionary alone.
-        let unlinks = unlink || (autoUnlink && openingPID == ProcessIdentity.currentPID)
+        let unlinks: Bool? = withExclusiveAccess {
+            guard !isClosed else { return nil }
+            closedFlag.store(true, ordering: .releasing)
+            storage = [:]
+            readError = closedError()
+            updateExitCleanup()
+            // A forked child that closes (or drops) a handle it inherited leaves its parent's dictionary alone.
+            return unlink || (autoUnlinkSetting && openingPID == ProcessIdentity.currentPID)
+        }
+        guard let unlinks else { return }
         if unlinks { log.unlinkSegments() }
         nesting?.close(unlinkingTree: unlinks)
         // Change sequences end, and a thread in waitForChanges(timeout:) returns.
@@ -62,6 +68,11 @@ extension UltraDict {
     /// Whether ``close(unlink:)`` was called.
     public var closed: Bool { isClosed }
 
+    /// Whether ``close(unlink:)`` was called (an atomic load).
+    @inlinable
+    var isClosed: Bool { closedFlag.load(ordering: .acquiring) }
+
+    /// Throws `alreadyClosed` after ``close(unlink:)``.
     @inlinable
     func ensureOpen() throws {
         if isClosed { throw closedError() }
@@ -74,10 +85,11 @@ extension UltraDict {
         UltraDictError(.alreadyClosed, "UltraDict '\(name)' is closed")
     }
 
-    /// Lists this handle in ``ExitCleanup`` while it is open with ``autoUnlink`` set, and only then.
+    /// Lists this handle in ``ExitCleanup`` while it is open with ``autoUnlink`` set, and only
+    /// then; with exclusive access held, or from the initializer.
     func updateExitCleanup() {
         let handle = ObjectIdentifier(self)
-        if autoUnlink && !isClosed {
+        if autoUnlinkSetting && !isClosed {
             ExitCleanup.shared.add(handle, log: log, configuration: configuration, unlinksTree: nesting?.isRoot == true)
         } else {
             ExitCleanup.shared.remove(handle)

@@ -15,8 +15,7 @@ extension UltraDict {
     /// `try d.nested("a")!.withLock { a in a["n"] = .int((a["n"]?.intValue ?? 0) + 1) }`.
     /// Handles are cached in this one and closed with it.
     public func nested(_ key: Key) throws -> UltraDict<UltraValue, UltraValue>? {
-        try refresh()
-        guard let nesting, let value = storage[key], let name = try valueConverter.encode(value).nestedReferenceName else { return nil }
+        guard let nesting, let value = try readCurrent({ storage[key] }), let name = try valueConverter.encode(value).nestedReferenceName else { return nil }
         return try nesting.child(named: name)
     }
 
@@ -30,10 +29,10 @@ extension UltraDict {
 
     /// ``deepCopy()`` of a dictionary reached through the nested dictionaries named in `path`.
     func deepCopy(along path: [String]) throws -> [Key: UltraValue] {
-        try refresh()
+        let entries = try readCurrent { storage }
         var copy: [Key: UltraValue] = [:]
-        copy.reserveCapacity(storage.count)
-        for (key, value) in storage { copy[key] = try resolvedTree(valueConverter.encode(value), along: path) }
+        copy.reserveCapacity(entries.count)
+        for (key, value) in entries { copy[key] = try resolvedTree(valueConverter.encode(value), along: path) }
         return copy
     }
 
@@ -90,7 +89,7 @@ extension UltraDict {
                 tree = reference
                 do { try child.update(with: map) } catch { try? release(tree); throw error }
             }
-            let replaced = storage[key]
+            let replaced = withSharedAccess { storage[key] }
             let previous: Value?
             do {
                 previous = replaced.map(resolvedIfReadable)
@@ -108,7 +107,7 @@ extension UltraDict {
     /// nested dictionary. Returns the removed value, resolved (``resolvedIfReadable(_:)``).
     @usableFromInline
     func removeNestedValue(forKey key: Key) throws -> Value? {
-        guard let removed = storage[key] else { return nil }
+        guard let removed = withSharedAccess({ storage[key] }) else { return nil }
         let previous = resolvedIfReadable(removed)
         _ = try write(.delete(keyConverter.encode(key)), key: key, value: nil)
         try releaseNested(in: [removed])
@@ -131,7 +130,7 @@ extension UltraDict {
         try tree.register.updateValue(.bool(true), forKey: name)
         do {
             let child = try tree.open(name, true, tree)
-            nesting.children[name] = child
+            nesting.adopt(child, named: name)
             return (child, tree.reference(to: name))
         } catch {
             _ = try? tree.register.removeValue(forKey: name)
@@ -147,8 +146,8 @@ extension UltraDict {
         guard let nesting, let name = reference.nestedReferenceName, nesting.tree.isChildName(name), !path.contains(name) else { return }
         let path = try Self.extend(path, with: name, in: self.name)
         // Another process may have released it already: then only the register entry may remain.
-        if let child = nesting.children.removeValue(forKey: name) ?? (try? nesting.tree.open(name, false, nesting.tree)) {
-            try child.withLock { child in try child.releaseNested(in: child.storage.values, along: path) }
+        if let child = nesting.removeChild(named: name) ?? (try? nesting.tree.open(name, false, nesting.tree)) {
+            try child.withLock { child in try child.releaseNested(in: child.values, along: path) }
             child.close(unlink: true)
         }
         try nesting.tree.register.removeValue(forKey: name)

@@ -1,7 +1,8 @@
 import UltraDictCore
 
 /// The read side: every read first applies what other processes published since this handle's
-/// last access (two atomic loads when nothing changed), then reads the local copy.
+/// last access (two atomic loads when nothing changed), then reads the local copy in shared
+/// access (``read(_:)``), so that threads reading one handle do not wait for each other.
 extension UltraDict {
     /// The value for `key`, after applying what other processes wrote; `nil` if absent.
     ///
@@ -10,8 +11,8 @@ extension UltraDict {
     @inlinable
     public subscript(key: Key) -> Value? {
         get {
-            refreshIfChanged()
-            return recurse ? resolvedReportingErrors(storage[key]) : storage[key]
+            let value = read { storage[key] }
+            return recurse ? resolvedReportingErrors(value) : value
         }
         set {
             do {
@@ -32,42 +33,27 @@ extension UltraDict {
 
     /// The value for `key` after applying what other processes wrote; throws if they cannot be read.
     public func value(forKey key: Key) throws -> Value? {
-        try refresh()
-        return recurse ? try storage[key].map(resolved) : storage[key]
+        let value = try readCurrent { storage[key] }
+        return recurse ? try value.map(resolved) : value
     }
 
     /// The number of keys.
-    public var count: Int {
-        refreshIfChanged()
-        return storage.count
-    }
+    public var count: Int { read { storage.count } }
 
     /// Whether there are no keys.
     public var isEmpty: Bool { count == 0 }
 
     /// The keys, in no particular order.
-    public var keys: [Key] {
-        refreshIfChanged()
-        return Array(storage.keys)
-    }
+    public var keys: [Key] { read { Array(storage.keys) } }
 
     /// The values, in the order of ``keys``.
-    public var values: [Value] {
-        refreshIfChanged()
-        return Array(storage.values)
-    }
+    public var values: [Value] { read { Array(storage.values) } }
 
     /// Whether `key` is present.
-    public func contains(_ key: Key) -> Bool {
-        refreshIfChanged()
-        return storage[key] != nil
-    }
+    public func contains(_ key: Key) -> Bool { read { storage[key] != nil } }
 
     /// A plain Swift copy of the whole dictionary as this handle sees it (Python's `.data`).
-    public var snapshot: [Key: Value] {
-        refreshIfChanged()
-        return storage
-    }
+    public var snapshot: [Key: Value] { read { storage } }
 }
 
 extension UltraDict: Sequence {

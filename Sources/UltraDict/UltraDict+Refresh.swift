@@ -13,19 +13,12 @@ struct FailedRead {
 extension UltraDict {
     // MARK: Applying changes
 
-    /// Applies what other processes published since this handle's last access, unless nothing
-    /// changed (two atomic loads). A failure keeps the last validated state and sets ``lastReadError``.
-    @inlinable
-    func refreshIfChanged() {
-        if !log.isCurrent(cursor) { refreshReportingErrors() }
-    }
-
-    /// ``refresh()`` for the reads that cannot throw: a failure keeps the last validated state
-    /// and goes to ``lastReadError``.
+    /// ``refreshLocked()`` for the reads that cannot throw (exclusive access held): a failure
+    /// keeps the last validated state and goes to ``lastReadError``.
     @usableFromInline
     func refreshReportingErrors() {
         do {
-            try refresh()
+            try refreshLocked()
         } catch {
             recordReadError(error, "reading new changes failed; serving the last validated state")
         }
@@ -35,10 +28,12 @@ extension UltraDict {
     /// `what` when it is not the failure already reported: once per failure, not once per read.
     func recordReadError(_ error: any Error, _ what: String) {
         let error = error as? UltraDictError ?? UltraDictError(.corruptSharedMemory, "\(error)")
-        if lastReadError?.code != error.code || lastReadError?.message != error.message {
-            logger.error("\(what): \(error)")
+        withExclusiveAccess {
+            if readError?.code != error.code || readError?.message != error.message {
+                loggerSetting.error("\(what): \(error)")
+            }
+            readError = error
         }
-        lastReadError = error
     }
 
     /// Applies what other processes published since this handle's last access (Python's `apply_update`).
@@ -49,8 +44,10 @@ extension UltraDict {
     /// throws and leaves the handle as it was: its last validated entries and cursor.
     public func load(force: Bool = false) throws {
         guard force else { return try refresh() }
-        try ensureOpen()
-        try applyPublishedChanges(since: LogCursor(counter: 0, position: 0))
+        try withExclusiveAccess {
+            try ensureOpen()
+            try applyPublishedChanges(since: LogCursor(counter: 0, position: 0))
+        }
     }
 
     /// A read that had to start over this often says the writers dump faster than readers keep up.
@@ -59,13 +56,20 @@ extension UltraDict {
     /// Applies what other processes published, if anything: two atomic loads when nothing did.
     @inlinable
     func refresh() throws {
+        try readCurrent {}
+    }
+
+    /// ``refresh()`` for a thread that holds exclusive access.
+    @usableFromInline
+    func refreshLocked() throws {
         try ensureOpen()
         if !log.isCurrent(cursor) { try applyPublishedChanges() }
     }
 
     /// Reads what other processes published since `start` (by default this handle's cursor) and
     /// applies it with ``applyChanges``, the decoding loop specialized for `Key` and `Value`: onto
-    /// nothing when `start` is given (a reload), else onto this handle's entries.
+    /// nothing when `start` is given (a reload), else onto this handle's entries. Exclusive
+    /// access held.
     ///
     /// A read that fails is remembered with the published state it was tried at: until a writer
     /// publishes again (the position or the full-dump counter moves), reads from the cursor
@@ -81,6 +85,8 @@ extension UltraDict {
             changes = try readChanges(since: start ?? cursor)
         } catch LogError.publicationInterrupted where repairing {
             // A writer died mid-publication: repair it under the lock, taking it over if it is dead.
+            // The lock is taken after exclusive access here, against the rule: its timeout bounds
+            // the wait, should another thread hold it and wait for this handle.
             try lock.withLock(timeout: .seconds(1), stealAfterTimeout: true) {
                 if log.isPublicationInterrupted { try repairPublication() }
             }
@@ -92,7 +98,7 @@ extension UltraDict {
             throw rememberFailedRead(error, at: published)
         }
         if changes.retries >= Self.retriesWorthAWarning {
-            logger.warning("full dumps replaced the data \(changes.retries) times while this handle read them; consider a larger bufferSize")
+            loggerSetting.warning("full dumps replaced the data \(changes.retries) times while this handle read them; consider a larger bufferSize")
         }
         do {
             try applyRead(changes, reloading: start != nil)
@@ -100,7 +106,7 @@ extension UltraDict {
             throw rememberFailedRead(error, at: changes.cursor)
         }
         if failedRead != nil { failedRead = nil }
-        if lastReadError != nil { lastReadError = nil }
+        if readError != nil { readError = nil }
     }
 
     /// Copies what was published since `start` into ``recordBuffer``; throws `invalidArgument`

@@ -2,7 +2,8 @@ import UltraDictConcurrency
 import UltraDictCore
 import UltraDictTransport
 
-/// The write side: sets, removals, full dumps and the lock, all of them under the dictionary's lock.
+/// The write side: sets, removals, full dumps and the lock, all of them under the dictionary's
+/// lock, and changing the handle's state with exclusive access, taken after the lock.
 extension UltraDict {
     /// Sets `value` for `key` in every process; returns the previous value.
     @inlinable @discardableResult
@@ -15,7 +16,7 @@ extension UltraDict {
     @inlinable @discardableResult
     public func removeValue(forKey key: Key) throws -> Value? {
         try withLock { _ in
-            guard storage[key] != nil else { return nil }
+            guard withSharedAccess({ storage[key] != nil }) else { return nil }
             if recurse { return try removeNestedValue(forKey: key) }
             return try write(.delete(keyConverter.tree(for: key)), key: key, value: nil)
         }
@@ -24,13 +25,16 @@ extension UltraDict {
     /// Removes every key, with one full dump.
     public func removeAll() throws {
         try withLock { _ in
-            let previous = storage
-            storage.removeAll()
-            do {
-                try publishFullDump()
-            } catch {
-                storage = previous
-                throw error
+            let previous = try withExclusiveAccess {
+                let previous = storage
+                storage.removeAll()
+                do {
+                    try publishFullDump()
+                } catch {
+                    storage = previous
+                    throw error
+                }
+                return previous
             }
             if recurse { try releaseNested(in: previous.values) }
         }
@@ -47,6 +51,10 @@ extension UltraDict {
     /// Runs `body` holding the dictionary's lock, so that a read-modify-write is atomic:
     /// `try d.withLock { d in d["counter", default: 0] += 1 }`.
     ///
+    /// The lock excludes other processes and the other threads of this one, through any handle
+    /// of the dictionary; other threads' reads of this handle go on while `body` runs. `body` is
+    /// synchronous: the lock is never held across a suspension point.
+    ///
     /// - Parameters:
     ///   - timeout: how long to wait for the lock; `nil` waits forever. Throws `lockTimeout` after it.
     ///   - stealAfterTimeout: after the timeout, take the lock over if its owner is dead.
@@ -57,15 +65,38 @@ extension UltraDict {
         stealAfterTimeout: Bool = false,
         _ body: (UltraDict) throws -> Result
     ) throws -> Result {
+        try holdingLock(timeout: timeout, stealAfterTimeout: stealAfterTimeout) {
+            if log.isPublicationInterrupted || !withSharedAccess({ log.isCurrent(cursor) }) {
+                try withExclusiveAccess { try catchUpLocked() }
+            }
+            return try body(self)
+        }
+    }
+
+    /// Runs `body` holding the dictionary's lock and exclusive access, after applying what was
+    /// published: ``withLock(timeout:stealAfterTimeout:_:)`` for a change, which needs exclusive
+    /// access anyway, without the shared access that checks whether anything was published.
+    @inlinable
+    func withLockAndExclusiveAccess<Result>(_ body: () throws -> Result) throws -> Result {
+        try holdingLock(timeout: nil, stealAfterTimeout: false) {
+            try withExclusiveAccess {
+                try catchUpLocked()
+                return try body()
+            }
+        }
+    }
+
+    /// Runs `body` holding the dictionary's lock; throws `alreadyClosed` without taking it after
+    /// ``close(unlink:)``. `UltraDictLock.withLock` written out: through the existential lock its
+    /// closure is not inlined, which costs a write about 8% more instructions
+    /// (Benchmarks/instruction-counts.sh).
+    @inlinable
+    func holdingLock<Result>(timeout: Duration?, stealAfterTimeout: Bool, _ body: () throws -> Result) throws -> Result {
         try ensureOpen()
-        // `UltraDictLock.withLock` written out: through the existential lock its closure is not
-        // inlined, which costs a write about 8% more instructions (Benchmarks/instruction-counts.sh).
         try lock.acquire(timeout: timeout, stealAfterTimeout: stealAfterTimeout)
         let result: Result
         do {
-            if log.isPublicationInterrupted { try repairPublication() }
-            if !log.isCurrent(cursor) { try applyPublishedChanges() }
-            result = try body(self)
+            result = try body()
         } catch {
             try? lock.release()
             throw error
@@ -74,12 +105,23 @@ extension UltraDict {
         return result
     }
 
+    /// Brings this handle up to date with the lock and exclusive access held: throws
+    /// `alreadyClosed` if another thread closed it, finishes a publication that a dead writer
+    /// left unfinished, and applies what was published.
+    @inlinable
+    func catchUpLocked() throws {
+        try ensureOpen()
+        if log.isPublicationInterrupted { try repairPublication() }
+        if !log.isCurrent(cursor) { try applyPublishedChanges() }
+    }
+
     /// Applies a change under the lock: `storage[key] = value` here, and the record in the stream
-    /// (or a full dump when it does not fit). On failure the local change is undone, so this
-    /// handle never differs from the others. Returns the previous value.
+    /// (or a full dump when it does not fit), with exclusive access, so that the entries and the
+    /// cursor change together. On failure the local change is undone, so this handle never
+    /// differs from the others. Returns the previous value.
     @inlinable
     func write(_ update: UltraDictUpdate, key: Key, value: Value?) throws -> Value? {
-        try withLock { _ in
+        try withLockAndExclusiveAccess {
             // Usually the serializer encodes the record straight into the stream; when it cannot
             // (no room before the next dump, or no in-place encoder) it goes through the buffer.
             if try log.append(cursor: &cursor, encoding: { try serializer.encodeUpdate(update, inPlace: $0) }) {
@@ -98,28 +140,32 @@ extension UltraDict {
         }
     }
 
-    /// Writes the whole local dictionary as a full dump (lock held). Inlinable, so that a write
-    /// that dumps runs the loop over the entries specialized for `Key` and `Value`.
+    /// Writes the whole local dictionary as a full dump (lock held), with exclusive access.
+    /// Inlinable, so that a write that dumps runs the loop over the entries specialized for
+    /// `Key` and `Value`.
     @inlinable
     func publishFullDump() throws {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(log.expectedSnapshotSize)
-        try serializer.encodeSnapshot(count: storage.count, into: &bytes) { entry in
-            for (key, value) in storage { try entry(keyConverter.tree(for: key), valueConverter.tree(for: value)) }
+        try withExclusiveAccess {
+            try ensureOpen()
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(log.expectedSnapshotSize)
+            try serializer.encodeSnapshot(count: storage.count, into: &bytes) { entry in
+                for (key, value) in storage { try entry(keyConverter.tree(for: key), valueConverter.tree(for: value)) }
+            }
+            try publish(fullDump: bytes)
         }
-        try publish(fullDump: bytes)
     }
 
-    /// Publishes an encoded full dump (lock held).
+    /// Publishes an encoded full dump (lock held, exclusive access held).
     @usableFromInline
     func publish(fullDump bytes: [UInt8]) throws {
         try log.publishFullDump(bytes, cursor: &cursor)
     }
 
-    /// Finishes a full dump whose writer died (lock held).
+    /// Finishes a full dump whose writer died (lock held, exclusive access held).
     @usableFromInline
     func repairPublication() throws {
-        logger.warning("a writer died while publishing a full dump; repairing it")
+        loggerSetting.warning("a writer died while publishing a full dump; repairing it")
         if try log.repairInterruptedPublication() { return }
         // Neither a pending dump nor the dump in place is usable (only a writer that does not
         // follow the protocol leaves that): rebuild the snapshot from this handle, if it is current.

@@ -38,8 +38,27 @@ import UltraDictTransport
 /// write is never dropped silently) and its **getter returns the last value this handle
 /// validated** when new changes cannot be read (``lastReadError`` then holds why).
 ///
-/// A handle is not thread-safe: give each thread its own handle (they share one process-wide
-/// mutex per dictionary, so their writes serialize).
+/// ## Threads and tasks
+///
+/// A handle is `Sendable` (when `Key` and `Value` are): keep it in a global, a `static let` or
+/// an actor, capture it in tasks, and use it from any number of threads at once. Reads stay
+/// near a plain dictionary lookup, and threads reading one handle at once do not wait for each
+/// other. No lock is held across a suspension point: every operation is synchronous.
+///
+/// How: a `HandleLock` per handle guards every piece of its mutable state (the entries, the
+/// cursor, the buffers, `lastReadError`, the settings). A read that finds nothing new (two
+/// atomic loads of the published counter and position) looks the key up in *shared* access,
+/// which costs two atomic stores to a cache line that only its thread writes, so that
+/// readers in different threads never write a line in common. Whatever changes the state takes
+/// *exclusive* access, which waits for the readers to leave: applying what other processes
+/// published (a read that finds something new does that first), a write, a full dump,
+/// ``close(unlink:)``. Writers of one dictionary in this process are serialized by its lock
+/// (one per dictionary in a process, whatever the handle) before they take exclusive access,
+/// never after, so the two cannot deadlock; nor does a thread that holds exclusive access
+/// wait for itself (it is re-entrant, and a read from inside it takes it again). A
+/// ``withLock(timeout:stealAfterTimeout:_:)`` body holds the dictionary's lock but not exclusive
+/// access, so other threads go on reading the handle while it runs. `Docs/ARCHITECTURE.md`
+/// ("One handle, many threads") has the rest, with the figures that chose this design.
 public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     /// The default capacity of the update stream: 64 MiB (``UltraDictConfiguration/defaultBufferSize``).
     public static var defaultBufferSize: Int { UltraDictConfiguration.defaultBufferSize }
@@ -50,8 +69,11 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     public let configuration: UltraDictConfiguration
 
     // The hot paths are inlinable, so that they are specialized for `Key` and `Value` in the
-    // caller's module; the state they use is therefore `@usableFromInline`, and exclusivity of
-    // the mutable state is guaranteed by the type not being thread-safe.
+    // caller's module; the state they use is therefore `@usableFromInline`. Every `var` below is
+    // read only with shared or exclusive access and written only with exclusive access
+    // (`UltraDict+Access.swift`), so that exclusivity holds without being checked at run time.
+    /// Guards every mutable property of this handle (see "Threads and tasks" above).
+    @usableFromInline let handleLock = HandleLock()
     @usableFromInline @exclusivity(unchecked) var storage: [Key: Value] = [:]
     @usableFromInline @exclusivity(unchecked) var cursor = LogCursor(counter: 0, position: 0)
     @usableFromInline @exclusivity(unchecked) var encodeBuffer: [UInt8] = []
@@ -62,7 +84,9 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     /// Whether records in ``recordBuffer`` are being applied: a read from inside (a key or value
     /// type's decoding reading this handle) must not refill the buffer under them.
     @exclusivity(unchecked) var isApplyingRecords = false
-    @usableFromInline @exclusivity(unchecked) var isClosed = false
+    /// Whether ``close(unlink:)`` was called: an atomic, so that checking it takes no access;
+    /// set with exclusive access, and every change that exclusive access makes checks it first.
+    @usableFromInline let closedFlag = UnsafeAtomic<Bool>.create(false)
     @usableFromInline let log: UpdateLog
     @usableFromInline let serializer: any UltraDictSerializer
     @usableFromInline let keyConverter = UltraValueConverter<Key>()
@@ -70,7 +94,8 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     @usableFromInline let lock: any UltraDictLock
     /// Applies validated changes to this handle: ``apply(_:reloading:)``, which the inlinable
     /// initializer replaces with its specialization for `Key` and `Value`, so that every read
-    /// path, inlinable or not, decodes records without generic dispatch.
+    /// path, inlinable or not, decodes records without generic dispatch. Written only by the
+    /// initializer, before any other thread can see the handle.
     @usableFromInline @exclusivity(unchecked) var applyChanges: (UltraDict, LogChanges, _ reloading: Bool) throws -> Void = {
         try $0.apply($1, reloading: $2)
     }
@@ -81,21 +106,31 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     /// references (`Docs/FORMAT.md`, "Nested dictionaries"); ``nested(_:)`` returns a live handle.
     public let recurse: Bool
     /// The nested dictionaries' bookkeeping, when ``recurse`` is set.
-    @usableFromInline var nesting: Nesting?
+    @usableFromInline let nesting: Nesting?
 
     /// Whether closing this handle unlinks the segments; by default, true for the creator of a
     /// dictionary in shared memory and false in a file store (which exists to outlive it). While
     /// it is set, the segments are also unlinked when this process exits normally with the
     /// handle still open (a handle in a global, say): see ``close(unlink:)``.
     public var autoUnlink: Bool {
-        didSet { updateExitCleanup() }
+        get { withSharedAccess { autoUnlinkSetting } }
+        set {
+            withExclusiveAccess {
+                autoUnlinkSetting = newValue
+                updateExitCleanup()
+            }
+        }
     }
+    /// ``autoUnlink``'s value.
+    @exclusivity(unchecked) var autoUnlinkSetting: Bool
     /// The process that opened this handle: only it auto-unlinks, never a forked child.
     let openingPID = ProcessIdentity.currentPID
 
     /// Why the last lock-free refresh failed, if it did; cleared by the next successful one.
     /// After ``close(unlink:)``, `alreadyClosed`.
-    @exclusivity(unchecked) public internal(set) var lastReadError: UltraDictError?
+    public var lastReadError: UltraDictError? { withSharedAccess { readError } }
+    /// ``lastReadError``'s value.
+    @exclusivity(unchecked) var readError: UltraDictError?
 
     /// The last failed read of published changes, so that it is not tried again until a writer
     /// publishes more (``applyPublishedChanges(since:repairing:)``).
@@ -103,7 +138,12 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
 
     /// Where warnings go: a reader that fell behind the full dumps, a repaired publication, a
     /// read that failed behind the subscript. Labelled `UltraDict`, with the name as metadata.
-    public var logger: Logger
+    public var logger: Logger {
+        get { withSharedAccess { loggerSetting } }
+        set { withExclusiveAccess { loggerSetting = newValue } }
+    }
+    /// ``logger``'s value.
+    @exclusivity(unchecked) var loggerSetting: Logger
 
     /// Opens a dictionary with the settings of `configuration`.
     ///
@@ -195,17 +235,15 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
         self.configuration = configuration
         self.serializer = configuration.serializer
         self.lock = configuration.lock.init(name: log.name, words: log.control.lockWords)
-        self.autoUnlink = configuration.autoUnlink ?? (log.isCreator && !log.store.isDurableAcrossRestarts)
+        self.autoUnlinkSetting = configuration.autoUnlink ?? (log.isCreator && !log.store.isDurableAcrossRestarts)
         var logger = Logger(label: "UltraDict")
         logger[metadataKey: "dictionary"] = .string(log.name)
-        self.logger = logger
+        self.loggerSetting = logger
         self.recurse = configuration.recurse
-        if recurse {
-            nesting = try Nesting(
-                tree: tree ?? NestedTree(rootName: log.name, isCreator: log.isCreator, configuration: configuration),
-                isRoot: tree == nil
-            )
-        }
+        nesting = recurse ? try Nesting(
+            tree: tree ?? NestedTree(rootName: log.name, isCreator: log.isCreator, configuration: configuration),
+            isRoot: tree == nil
+        ) : nil
         updateExitCleanup()
     }
 
@@ -224,5 +262,12 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
         }
     }
 
-    deinit { close() }
+    deinit {
+        close()
+        closedFlag.destroy()
+    }
 }
+
+/// Safe from any thread: see "Threads and tasks" in the type's documentation; the
+/// conformance is unchecked because the `HandleLock` guards the state, not the compiler.
+extension UltraDict: @unchecked Sendable where Key: Sendable, Value: Sendable {}

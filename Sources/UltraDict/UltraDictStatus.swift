@@ -44,6 +44,7 @@ extension UltraDict {
     /// The shared state and this handle's cursor; throws `alreadyClosed` after ``close(unlink:)``.
     public func status() throws -> UltraDictStatus {
         try ensureOpen()
+        let appliedCursor = withSharedAccess { cursor }
         let control = log.control
         let lock = control.lockState
         return UltraDictStatus(
@@ -62,7 +63,7 @@ extension UltraDict {
             serializerIdentifier: try control.serializerIdentifier(),
             creatorPID: control.creator.pid,
             sequence: control.sequence,
-            appliedCursor: cursor,
+            appliedCursor: appliedCursor,
             isCreator: log.isCreator
         )
     }

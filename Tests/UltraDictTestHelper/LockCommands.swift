@@ -3,12 +3,6 @@ import UltraDict
 
 // Commands about the shared lock: holding it, waiting for it, taking it over, and forking under it.
 
-/// A handle handed to one thread, which alone uses it from then on.
-final class OneThreadHandle<Key: Hashable & Codable, Value: Codable>: @unchecked Sendable {
-    let dictionary: UltraDict<Key, Value>
-    init(_ dictionary: UltraDict<Key, Value>) { self.dictionary = dictionary }
-}
-
 /// Errors that threads ran into; the first one is reported.
 final class ThreadFailures: @unchecked Sendable {
     private let lock = NSLock()
@@ -55,18 +49,19 @@ func tryLock() throws {
 
 /// increment-threads NAME KEY THREADS TIMES: locked increments on THREADS threads
 ///
-/// Handles are not thread-safe: each thread gets a handle of its own (opened here, used
-/// only by that thread); the handles of one process share the dictionary's thread mutex.
+/// Each thread gets a handle of its own (opened here, used only by that thread), so that the
+/// handles of one process meet only in the dictionary's thread mutex; one handle shared by
+/// threads is `SharedHandleTests`' case.
 func incrementThreads() throws {
     let (key, threadCount, times) = (rest[0], integer(rest[1]), integer(rest[2]))
-    let handles = try (0..<threadCount).map { _ in OneThreadHandle(try attach(String.self, Int.self)) }
+    let handles = try (0..<threadCount).map { _ in try attach(String.self, Int.self) }
     let finished = DispatchGroup()
     let failures = ThreadFailures()
     for handle in handles {
         finished.enter()
         Thread {
             do {
-                for _ in 0..<times { try handle.dictionary.withLock { d in d[key, default: 0] += 1 } }
+                for _ in 0..<times { try handle.withLock { d in d[key, default: 0] += 1 } }
             } catch {
                 failures.record(error)
             }
@@ -75,7 +70,7 @@ func incrementThreads() throws {
     }
     finished.wait()
     if let error = failures.first { throw error }
-    say("value \(try handles[0].dictionary.value(forKey: key) ?? 0)")
+    say("value \(try handles[0].value(forKey: key) ?? 0)")
 }
 
 /// steal-increment NAME KEY TIMES: increments, taking a dead owner's lock over after 100 ms

@@ -14,6 +14,7 @@
 //                                             write-to-consumer latency and idle CPU: changes() against polling (ChangeLatency)
 //   BenchmarkWorker latency-writer NAME COUNT INTERVAL_US
 //                                             that writer (ChangeLatency)
+//   BenchmarkWorker sendable-reads            one handle read by one thread and by two (SendableReads)
 import Foundation
 import UltraDict
 
@@ -44,8 +45,10 @@ do {
         try await ChangeLatency.run(arguments.dropFirst(2))
     case "latency-writer":
         try ChangeLatency.write(arguments.dropFirst(2))
+    case "sendable-reads":
+        try SendableReads.run()
     default:
-        throw BenchmarkFailure("usage: BenchmarkWorker compare | bulk | increment NAME TIMES | busy-writer [--seconds S] [--pin] | paced-writer NAME RATE|full SECONDS [CPU] | apply-vs-write | store-writes [DIRECTORY] | serializers | change-latency [IDLE_SECONDS] | latency-writer NAME COUNT INTERVAL_US")
+        throw BenchmarkFailure("usage: BenchmarkWorker compare | bulk | increment NAME TIMES | busy-writer [--seconds S] [--pin] | paced-writer NAME RATE|full SECONDS [CPU] | apply-vs-write | store-writes [DIRECTORY] | serializers | change-latency [IDLE_SECONDS] | latency-writer NAME COUNT INTERVAL_US | sendable-reads")
     }
 } catch {
     FileHandle.standardError.write(Data("BenchmarkWorker: \(error)\n".utf8))

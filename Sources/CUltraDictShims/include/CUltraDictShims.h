@@ -19,4 +19,22 @@ int cud_futex_wait(uint32_t *word, uint32_t expected, int64_t timeout_ns);
 /// INT_MAX), shared. Returns how many it woke, or -errno. Without futexes it returns 0.
 int cud_futex_wake(uint32_t *word);
 
+/// The calling thread's number plus one, 0 until cud_thread_slot() first asks for it (and again
+/// once the thread's exit gave the number back). Swift cannot read a thread-local variable; the
+/// inline function below does it for it.
+extern _Thread_local unsigned cud_thread_slot_plus_one;
+
+/// Gives the calling thread the lowest number that no live thread has and returns it; called
+/// once per thread, by cud_thread_slot(). The number goes back when the thread exits.
+unsigned cud_assign_thread_slot(void);
+
+/// A number of the calling thread's own, which no other live thread has: the lowest free one
+/// when it first asks, so that the numbers stay small. A handle's readers each take the reader
+/// slot of this number, so that threads reading one handle write different cache lines.
+/// Costs one thread-local load once assigned.
+static inline unsigned cud_thread_slot(void) {
+    unsigned slot = cud_thread_slot_plus_one;
+    return slot != 0 ? slot - 1 : cud_assign_thread_slot();
+}
+
 #endif
