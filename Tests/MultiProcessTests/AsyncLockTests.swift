@@ -64,14 +64,19 @@ struct AsyncLockTests {
         }
     }
 
+    /// A new dictionary whose lock a helper process holds until it reads a line, with that
+    /// process and its pid.
+    private func heldByAnotherProcess() throws -> (UltraDict<String, Int>, ChildProcess, Int32) {
+        let d = try UltraDict<String, Int>(name: uniqueName())
+        let holder = try ChildProcess("UltraDictTestHelper", ["hold-lock-and-wait", d.name])
+        return (d, holder, try holdingPID(of: holder))
+    }
+
     @Test func aTimeoutEndsTheWait() async throws {
         guard #available(macOS 15, *) else { Issue.record("task executors need macOS 15"); return }
-        try await onThreadsOfItsOwn { executor in
-            let name = uniqueName()
-            let d = try UltraDict<String, Int>(name: name)
+        try await onThreadsOfItsOwn { _ in
+            let (d, holder, owner) = try heldByAnotherProcess()
             defer { d.unlink() }
-            let holder = try ChildProcess("UltraDictTestHelper", ["hold-lock-and-wait", name])
-            let owner = try holdingPID(of: holder)
             let start = ContinuousClock.now
             do {
                 try await d.withLockAsync(timeout: .milliseconds(300)) { _ in }
@@ -89,11 +94,8 @@ struct AsyncLockTests {
     @Test func cancellationEndsTheWaitAtOnce() async throws {
         guard #available(macOS 15, *) else { Issue.record("task executors need macOS 15"); return }
         try await onThreadsOfItsOwn { executor in
-            let name = uniqueName()
-            let d = try UltraDict<String, Int>(name: name)
+            let (d, holder, _) = try heldByAnotherProcess()
             defer { d.unlink() }
-            let holder = try ChildProcess("UltraDictTestHelper", ["hold-lock-and-wait", name])
-            _ = try holdingPID(of: holder)
             let counts = d.name
             let waiter = Task(executorPreference: executor) {
                 let same = try UltraDict<String, Int>(name: counts, create: false)
