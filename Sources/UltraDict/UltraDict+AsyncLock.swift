@@ -10,10 +10,10 @@ extension UltraDict {
     /// lock is ever held across a suspension point).
     ///
     /// It tries the lock on the calling thread without waiting; while another thread or process
-    /// holds it, the task waits in the dictionary's ``LockWaitRoom``, whose one thread sleeps in
-    /// the kernel until a release wakes it (a Python holder's release shows within 100 ms), and
-    /// tries again. `timeout`
-    /// bounds the whole wait; after it, `stealAfterTimeout` takes the lock over from a dead
+    /// holds it, the task waits with the other tasks of this process that wait for the
+    /// dictionary's lock, for whom one thread sleeps in the kernel until a release wakes it (a
+    /// Python holder's release shows within 100 ms), and tries again. `timeout` bounds the whole
+    /// wait; after it, `stealAfterTimeout` takes the lock over from a dead
     /// owner as the blocking form does, else `lockTimeout` is thrown. A cancelled task stops
     /// waiting within microseconds and throws `CancellationError`.
     ///

@@ -15,7 +15,7 @@ import UltraDictTransport
 /// - Re-entrant: the holding thread may acquire again, through any handle of the dictionary;
 ///   each acquire needs its release.
 /// - Waiting spins briefly and yields, then sleeps in the kernel on the control block's wake word
-///   (``WakeWord``) until a release wakes it: in slices of up to 100 ms while the owner is a
+///   (`WakeWord`, internal) until a release wakes it: in slices of up to 100 ms while the owner is a
 ///   process of this package, whose release wakes it; of 10 µs growing to 1 ms while it is a
 ///   Python process (or not yet known), whose release wakes nobody. So a waiter does not burn a
 ///   core, and a release costs one more load (and a `futex` call only when someone sleeps).
