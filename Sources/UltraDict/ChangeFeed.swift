@@ -42,6 +42,17 @@ package struct ChangeFeed {
         log.waitForChanges(since: cursor, timeout: timeout, shouldStop: shouldStop)
     }
 
+    /// ``waitForChanges(timeout:shouldStop:)`` until something is published, `shouldStop` holds, or
+    /// the dictionary is unlinked (checked after each quiet slice: one system call per 100 ms);
+    /// returns whether something was published.
+    package func waitForChangesUntilUnlinked(shouldStop: () -> Bool = { false }) -> Bool {
+        var slices = 0
+        return waitForChanges {
+            slices += 1
+            return shouldStop() || (slices > 1 && !dictionaryExists)
+        } == .changed
+    }
+
     /// Wakes whoever waits on this dictionary (``waitForChanges(timeout:shouldStop:)``), in any
     /// process, so that a waiter whose stop condition now holds returns at once.
     package func interruptWaiters() {

@@ -101,14 +101,12 @@ final class ChangeSource: @unchecked Sendable {
     /// The next changes anyone publishes; empty when the sequence ends first. A quiet slice checks that the dictionary still exists.
     private func waitForBatch() throws -> Batch {
         while true {
-            var slices = 0
-            let outcome = feed.waitForChanges {
-                slices += 1
+            let changed = feed.waitForChangesUntilUnlinked {
                 condition.lock()
                 defer { condition.unlock() }
-                return stopped || finished || (slices > 1 && !feed.dictionaryExists)
+                return stopped || finished
             }
-            guard outcome == .changed else { return [] }
+            guard changed else { return [] }
             let batch: Batch
             do {
                 batch = try feed.changes()

@@ -61,9 +61,7 @@ struct WatchCommand: ParsableCommand {
             // Sleeps in the kernel until a writer of this package wakes it (a Python writer's
             // change shows within a slice of 100 ms); after each quiet slice, checks that the
             // dictionary still exists.
-            var slices = 0
-            let outcome = feed.waitForChanges { slices += 1; return slices > 1 && !feed.dictionaryExists }
-            if outcome == .stopped {
+            if !feed.waitForChangesUntilUnlinked() {
                 warn("'\(name)' was unlinked; nothing more can change")
                 return
             }
