@@ -10,58 +10,115 @@ import _UltraDictTestSupport
 /// one, which other tests cannot block meanwhile.
 @Suite("Async lock")
 struct AsyncLockTests {
-    /// A counter that tasks increment, to show that the cooperative pool keeps running.
-    private final class Ticks: @unchecked Sendable {
-        private let lock = NSLock()
-        private var count = 0
-        func tick() { lock.lock(); count += 1; lock.unlock() }
-        var value: Int { lock.lock(); defer { lock.unlock() }; return count }
-    }
-
-    /// Fifty tasks wait for the lock another process holds for a second, many more than the
-    /// pool has threads: a ticking task on the same pool keeps running meanwhile, and once the holder
-    /// releases the lock every task gets it, exactly once.
+    /// Fifty tasks wait for the lock that another process (or, for a process-local lock, another
+    /// thread) holds, many more than the pool has threads: while they wait, a probe task on the
+    /// same two threads runs to its end, and once the holder releases the lock every task gets
+    /// it, exactly once. Timing-independent: the holder releases only after the probe ended, or
+    /// after a watchdog's 20 seconds, which the test then reports as blocked threads.
     @Test(arguments: [SharedSpinLock.self, ProcessLocalLock.self] as [any SharedMemoryLock.Type])
     func waitersDoNotBlockTheCooperativePool(lock: any SharedMemoryLock.Type) async throws {
         guard #available(macOS 15, *) else { Issue.record("task executors need macOS 15"); return }
         try await onThreadsOfItsOwn { executor in
             let name = uniqueName()
-            let d = try UltraDict<String, Int>(name: name, create: true, configuration: UltraDictConfiguration(lock: lock))
+            let configuration = UltraDictConfiguration(lock: lock)
+            let d = try UltraDict<String, Int>(name: name, create: true, configuration: configuration)
             defer { d.unlink() }
-            let holder: ChildProcess? = lock == SharedSpinLock.self ? try ChildProcess("UltraDictTestHelper", ["hold-lock", name, "1"]) : nil
-            if let holder { _ = try holdingPID(of: holder) }
-            // A process-local lock is held by another thread of this process instead.
-            let holding = lock == ProcessLocalLock.self ? Thread {
-                let same = try? UltraDict<String, Int>(name: name, create: false, configuration: UltraDictConfiguration(lock: lock))
-                try? same?.withLock { _ in Thread.sleep(forTimeInterval: 1) }
-                same?.close()
-            } : nil
-            holding?.start()
-            if holding != nil { try await Task.sleep(for: .milliseconds(50)) }
+            let holder = try LockHolder(name: name, configuration: configuration, inAnotherProcess: lock == SharedSpinLock.self)
+            let watchdog = Watchdog(after: 20) { holder.release() }
 
-            let ticks = Ticks()
-            let ticker = Task(executorPreference: executor) {
-                while !Task.isCancelled {
-                    ticks.tick()
-                    try? await Task.sleep(for: .milliseconds(10))
-                }
-            }
-            let counts = d.name
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<50 {
                     group.addTask {
-                        let same = try UltraDict<String, Int>(name: counts, create: false, configuration: UltraDictConfiguration(lock: lock))
+                        let same = try UltraDict<String, Int>(name: name, create: false, configuration: configuration)
+                        defer { same.close() }
                         try await same.withLockAsync { d in d["count", default: 0] += 1 }
-                        same.close()
                     }
                 }
+                // Each yield puts the probe behind the waiting tasks' next steps on the two threads.
+                let probe = Task(executorPreference: executor) {
+                    for _ in 0..<200 { await Task.yield() }
+                }
+                await probe.value
+                #expect(!watchdog.fired, "the 50 waiting tasks blocked the pool's threads until the lock was released")
+                #expect(d["count"] == nil, "a task took the lock while it was held")
+                holder.release()
                 try await group.waitForAll()
             }
-            ticker.cancel()
+            watchdog.cancel()
             #expect(d["count"] == 50)
-            #expect(ticks.value >= 20, "the pool kept running while 50 tasks waited: \(ticks.value) ticks")
-            if let holder { #expect(holder.finish().status == 0) }
+            #expect(holder.finish())
         }
+    }
+
+    /// Holds a dictionary's lock until ``release()``: a helper process, or a thread of this one.
+    private final class LockHolder: @unchecked Sendable {
+        private let process: ChildProcess?
+        private let thread: Thread?
+        private let released = DispatchSemaphore(value: 0)
+        private let finished = DispatchSemaphore(value: 0)
+        private let once = NSLock()
+        private var didRelease = false
+
+        init(name: String, configuration: UltraDictConfiguration, inAnotherProcess: Bool) throws {
+            if inAnotherProcess {
+                let process = try ChildProcess("UltraDictTestHelper", ["hold-lock-and-wait", name])
+                _ = try holdingPID(of: process)
+                (self.process, thread) = (process, nil)
+                return
+            }
+            process = nil
+            let holding = DispatchSemaphore(value: 0)
+            let (released, finished) = (released, finished)
+            let thread = Thread {
+                let same = try? UltraDict<String, Int>(name: name, create: false, configuration: configuration)
+                try? same?.withLock { _ in
+                    holding.signal()
+                    released.wait()
+                }
+                same?.close()
+                finished.signal()
+            }
+            self.thread = thread
+            thread.start()
+            holding.wait()
+        }
+
+        /// Releases the lock (once, whoever calls first).
+        func release() {
+            guard once.withLock({ defer { didRelease = true }; return !didRelease }) else { return }
+            if let process { process.send("release") } else { released.signal() }
+        }
+
+        /// Waits for the holder to end; whether it ended well.
+        func finish() -> Bool {
+            if let process { return process.finish().status == 0 }
+            finished.wait()
+            return true
+        }
+    }
+
+    /// Runs `action` on a thread of its own after `seconds`, unless cancelled first.
+    private final class Watchdog: @unchecked Sendable {
+        private let condition = NSCondition()
+        private var cancelled = false
+        private var didFire = false
+        /// Whether the action ran.
+        var fired: Bool { condition.withLock { didFire } }
+
+        init(after seconds: Double, _ action: @escaping @Sendable () -> Void) {
+            Thread {
+                let deadline = Date(timeIntervalSinceNow: seconds)
+                let fire: Bool = self.condition.withLock {
+                    while !self.cancelled && self.condition.wait(until: deadline) {}
+                    self.didFire = !self.cancelled
+                    return self.didFire
+                }
+                if fire { action() }
+            }.start()
+        }
+
+        /// Keeps the action from running, unless it ran already.
+        func cancel() { condition.withLock { cancelled = true; condition.signal() } }
     }
 
     /// A new dictionary whose lock a helper process holds until it reads a line, with that
