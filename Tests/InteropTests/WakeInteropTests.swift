@@ -26,6 +26,28 @@ struct WakeInteropTests {
         #expect(log.control.wake.waiterCount == 0)
     }
 
+    /// `changes()` with a Python writer (Python's defaults but the shared lock): every change
+    /// arrives, in order, each within one slice of Python writing it. On two threads of its own,
+    /// so that tests blocking the shared pool meanwhile do not delay it.
+    @Test func changesFromAPythonWriterArriveInOrderWithinOneSlice() async throws {
+        guard #available(macOS 15, *) else { Issue.record("task executors need macOS 15"); return }
+        try await onThreadsOfItsOwn { _ in
+            let s = InteropSession(.pickle)
+            defer { s.finish() }
+            let (d, python): (UltraDict<Int, Int>, PythonAgent) = try s.open(creator: .python, bufferSize: 1 << 16)
+            var changes = d.changes().makeAsyncIterator()
+            for round in 0..<3 {
+                let start = round * 10
+                let sent = ContinuousClock.now
+                try python.run("write-range \(start) \(start + 10)")
+                var seen: [UltraDictChange<Int, Int>] = []
+                while seen.count < 10, let change = try await changes.next() { seen.append(change) }
+                #expect(seen == (start..<start + 10).map { .set($0, $0) })
+                #expect(ContinuousClock.now - sent < WakeWord.slice + .milliseconds(300), "round \(round)")
+            }
+        }
+    }
+
     /// A Python holder's release wakes nobody: a Swift waiter behind it sleeps in short steps
     /// (the recorded owner names no start time), so it takes the lock within milliseconds of the
     /// release, not at the end of a 100 ms slice.
