@@ -91,7 +91,7 @@ let package = Package(
 
         // MARK: Tests
         .executableTarget(
-            name: "UltraDictTestHelper", dependencies: ["UltraDict", "_UltraDictSerializerRegistry"], path: "Tests/UltraDictTestHelper"
+            name: "UltraDictTestHelper", dependencies: ["UltraDict", "UltraDictTransport", "_UltraDictSerializerRegistry"], path: "Tests/UltraDictTestHelper"
         ),
         // The soak test: briefly in CI, for minutes by hand (Docs/RELIABILITY.md).
         .executableTarget(

@@ -46,7 +46,7 @@ package final class UpdateLog: @unchecked Sendable {
     /// The control block.
     @usableFromInline package let control: ControlBlock
     /// The update stream.
-    let stream: MappedSegment
+    package let stream: MappedSegment
     /// The static full-dump segment, when `fullDumpSize` is set.
     let staticDump: MappedSegment?
     /// Whether this process created the segments.

@@ -60,4 +60,27 @@ struct WakeTests {
         let log = try UpdateLog.attach(name: name)
         #expect(log.control.wake.waiterCount == 0)
     }
+
+    /// A writer killed after publishing a record and before waking anyone (SIGKILL, the lock
+    /// still recorded as its own) leaves no waiter asleep past one slice: the waiter sees the
+    /// record at its slice's end, and the dictionary stays writable, the record kept.
+    @Test func aWriterKilledBeforeWakingLeavesNoWaiterAsleepPastOneSlice() throws {
+        let fixture = try StoreFixture(.sharedMemory)
+        defer { fixture.remove() }
+        let name = uniqueName()
+        let d: UltraDict<String, Int> = try fixture.createDictionary(name, serializer: "msgpack")
+        defer { d.unlink(); #expect(fixture.segments(of: name).isEmpty) }
+        let waiter = BackgroundCall { Result { try d.waitForChanges(timeout: .seconds(10)) } }
+        Thread.sleep(forTimeInterval: 0.02)  // asleep by now
+        let writer = try fixture.helper(["publish-and-die", name, "left", "7"])
+        #expect(writer.readLine() == "published")
+        let published = ContinuousClock.now
+        let (changed, end) = waiter.finish()
+        #expect(try changed.get(), "the waiter timed out")
+        #expect(end - published < WakeWord.slice + .milliseconds(100), "the waiter woke \(end - published) after the publication")
+        #expect(writer.finish().status == SIGKILL && writer.process.terminationReason == .uncaughtSignal)
+        #expect(d["left"] == 7)
+        try d.withLock(timeout: .milliseconds(100), stealAfterTimeout: true) { d in d["after"] = 1 }
+        #expect(d.count == 2)
+    }
 }

@@ -11,7 +11,7 @@ let commands: [String: () throws -> Void] = [
     "increment-threads": incrementThreads, "steal-increment": stealIncrement,
     "fork-while-holding": forkWhileHolding, "nested-increment": nestedIncrement,
     "nested-churn": nestedChurn, "hold": hold, "write-after-close": writeAfterClose, "exit-hook": exitHook,
-    "write-on-line": writeOnLine, "wait-for-lock": waitForLock,
+    "write-on-line": writeOnLine, "wait-for-lock": waitForLock, "publish-and-die": publishAndDie,
 ]
 
 guard let run = commands[options.command] else { fail("unknown command \(options.command)") }
