@@ -36,6 +36,27 @@ struct SharedSpinLockTests {
         #expect(block.recorded == (0, 0, 0))
     }
 
+    /// A release makes the `futex` call only when someone waits for the lock: waiters for
+    /// changes do not count.
+    @Test func aReleaseWakesOnlyWhenSomeoneWaitsForTheLock() throws {
+        let block = try ScratchControlBlock()
+        let lock = SharedSpinLock(name: block.name, words: block.words)
+        let wake = block.control.wake
+        func futexCallsOfOneAcquireAndRelease() throws -> Int {
+            let counter = SystemCallFault("futex", errno: 0, times: 0)
+            try SystemCallFault.inject(counter) { try lock.withLock {} }
+            return counter.callCount
+        }
+        #expect(try futexCallsOfOneAcquireAndRelease() == 0)
+        _ = wake.register(.changes)
+        #expect(try futexCallsOfOneAcquireAndRelease() == 0)
+        wake.unregister(.changes)
+        _ = wake.register(.lock)
+        #expect(try futexCallsOfOneAcquireAndRelease() == 1)
+        wake.unregister(.lock)
+        #expect(wake.waiterCount == 0)
+    }
+
     @Test func nestedAcquireThroughAnotherHandleDoesNotTouchTheWords() throws {
         let block = try ScratchControlBlock()
         let outer = SharedSpinLock(name: block.name, words: block.words)
