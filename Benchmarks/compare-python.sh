@@ -26,10 +26,11 @@ for run in 1 2 3; do
     "$python" compare_python.py >"$results/python.$run"
     "$worker" compare >"$results/swift.$run"
 done
-echo "Reads under a busy writer, applying against writing, writes to each store..." >&2
+echo "Reads under a busy writer, applying against writing, writes to each store, reads of a Sendable handle..." >&2
 "$worker" busy-writer >"$results/busy-writer"
 "$worker" apply-vs-write >"$results/apply-vs-write"
 "$worker" store-writes >"$results/store-writes"
+"$worker" sendable-reads >"$results/sendable-reads"
 echo "Change notifications: changes() against polling and Redis pub/sub, then an idle consumer's CPU..." >&2
 { "$worker" change-latency; "$python" redis_pubsub_latency.py; } >"$results/changes"
 

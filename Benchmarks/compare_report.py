@@ -19,12 +19,12 @@ def load(path):
     return {line.split("\t")[0]: float(line.split("\t")[1]) for line in path.open() if "\t" in line}
 
 
-def load_table(path, first_column):
-    """A BenchmarkWorker table: the line starting with `first_column` names the columns, and each
+def load_table(path, *first_columns):
+    """A BenchmarkWorker table: the line starting with `first_columns` names the columns, and each
     later line with as many cells is a row, keyed by its first cell. Other lines (`#` comments,
-    a warning the library logged) are not rows."""
+    a warning the library logged, another table's) are not rows."""
     lines = [line.split() for line in path.open()]
-    start = next(index for index, cells in enumerate(lines) if cells[:1] == [first_column])
+    start = next(index for index, cells in enumerate(lines) if cells[:len(first_columns)] == list(first_columns))
     header = lines[start]
     return {cells[0]: dict(zip(header, cells)) for cells in lines[start + 1:]
             if len(cells) == len(header) and not cells[0].startswith("#")}
@@ -58,12 +58,15 @@ for operation in sorted(set().union(*python_runs, *swift_runs)):
 print()
 
 for name, title in (("busy-writer", "Reads under a busy writer (one run)"), ("apply-vs-write", "Applying against writing (one run)"),
-                    ("store-writes", "Writes to each store (one run; ratio against shared memory)")):
+                    ("store-writes", "Writes to each store (one run; ratio against shared memory)"),
+                    ("sendable-reads", "Reads of one Sendable handle, from one thread and from two (one run)")):
     print(title)
     print((results / name).read_text())
 
 busy = load_table(results / "busy-writer", "writer")
 apply_vs_write = next(iter(load_table(results / "apply-vs-write", "records").values()))
+one_thread = load_table(results / "sendable-reads", "reader", "ns/read")
+two_threads = load_table(results / "sendable-reads", "reader", "1thr_reads/s")
 
 
 def verdict(value, goal, at_least):
@@ -122,6 +125,17 @@ median_target("attach to 1,000,000 keys", "msgpack-c unpacking the same bytes in
 busy_target("read p99 under a writer at 1,000,000 writes/s", "1000000/s", "p99_ns", 200, asked_rate=1_000_000)
 busy_target("read p99.9 under a writer at 1,000,000 writes/s", "1000000/s", "p99.9_ns", 5_000, asked_rate=1_000_000)
 busy_target("read p50 under a writer at full speed", "full", "p50_ns", 10_000)
+target("Sendable handle read slowdown", "a plain Swift [Int: Int]", float(one_thread["handle"]["ratio"]), 1.5, unit="x",
+       at_least=False, runs="one run, the median of its rounds")
+target("2 threads reading one handle, reads per second", "one thread", float(two_threads["handle"]["ratio"]), 1, unit="x",
+       runs="one run, the median of its rounds")
+# Before the wake word (d4db4a2), waiters for the shared lock polled with short sleeps. Its figures
+# on this machine (2 cores), the medians of 16 runs of `BenchmarkWorker locked-counter` there:
+BEFORE_WAKE_WORD_COUNTER_NS, BEFORE_WAKE_WORD_CPU_NS = 35.5e6, 510
+median_target("4-process locked counter time", "d4db4a2, before the wake word (35.5 ms)",
+              lambda p, s: s["locked_counter_4x25000"] / BEFORE_WAKE_WORD_COUNTER_NS, 1, at_least=False)
+median_target("4-process locked counter CPU per increment", "d4db4a2, before the wake word (510 ns)",
+              lambda p, s: s["locked_counter_cpu_per_increment"] / BEFORE_WAKE_WORD_CPU_NS, 1, at_least=False)
 target("records applied per second", "records written per second by a writer at full speed",
        float(apply_vs_write["ratio"]), 2, unit="x")
 
@@ -132,6 +146,10 @@ for operation in sorted(changes):
     print(f"{operation:<40} {changes[operation]:>10,.1f}")
 target("changes() notification p50", "an absolute bound", changes["change_latency_changes_p50_us"], 20, unit=" µs", at_least=False)
 target("changes() notification p99", "an absolute bound", changes["change_latency_changes_p99_us"], 200, unit=" µs", at_least=False)
+target("waitForChanges(timeout:) notification p50", "an absolute bound", changes["change_latency_wait_for_changes_p50_us"], 20, unit=" µs",
+       at_least=False)
+target("waitForChanges(timeout:) notification p99", "an absolute bound", changes["change_latency_wait_for_changes_p99_us"], 200, unit=" µs",
+       at_least=False)
 target("changes() notification p50 speed-up", "polling every 10 ms",
        changes["change_latency_polling_10ms_p50_us"] / changes["change_latency_changes_p50_us"], 1, unit="x")
 target("changes() notification p50 speed-up", "Redis pub/sub (redis-py)",

@@ -24,12 +24,11 @@ enum ChangeLatency {
 
     static func run(_ arguments: ArraySlice<String>) async throws {
         let idleSeconds = arguments.first.flatMap(Double.init) ?? 10
-        let told = try await measure(polling: false)
-        let polled = try await measure(polling: true)
-        print("change_latency_changes_p50_us\t\(micro(told.valueAtPercentile(50)))")
-        print("change_latency_changes_p99_us\t\(micro(told.valueAtPercentile(99)))")
-        print("change_latency_polling_10ms_p50_us\t\(micro(polled.valueAtPercentile(50)))")
-        print("change_latency_polling_10ms_p99_us\t\(micro(polled.valueAtPercentile(99)))")
+        for consumer in Consumer.allCases {
+            let latencies = try await measure(consumer)
+            print("change_latency_\(consumer.rawValue)_p50_us\t\(micro(latencies.valueAtPercentile(50)))")
+            print("change_latency_\(consumer.rawValue)_p99_us\t\(micro(latencies.valueAtPercentile(99)))")
+        }
         print("idle_cpu_changes_percent\t\(try await idleCPU(seconds: idleSeconds, polling: false))")
         print("idle_cpu_polling_10ms_percent\t\(try await idleCPU(seconds: idleSeconds, polling: true))")
     }
@@ -44,8 +43,18 @@ enum ChangeLatency {
         }
     }
 
-    /// The latencies of `writes` changes, received through `changes()` or by polling every 10 ms.
-    private static func measure(polling: Bool) async throws -> Histogram<UInt64> {
+    /// How the consumer learns of a change; the raw value names its figures.
+    enum Consumer: String, CaseIterable {
+        /// `for try await change in d.changes()`.
+        case changes
+        /// `d.waitForChanges(timeout:)`, then a read.
+        case wait = "wait_for_changes"
+        /// A read every 10 ms, as `ultradict watch` did before.
+        case polling = "polling_10ms"
+    }
+
+    /// The latencies of `writes` changes, received by `consumer`.
+    private static func measure(_ consumer: Consumer) async throws -> Histogram<UInt64> {
         let d = try UltraDict<String, Int>(name: "bench_latency_\(getpid())")
         defer { d.unlink() }
         var latencies = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
@@ -53,21 +62,30 @@ enum ChangeLatency {
         let writer = Process.worker(["latency-writer", d.name, String(writes), String(interval)])
         try writer.run()
         var received = 0
-        if polling {
-            var last = 0
-            while received < writes {
-                usleep(10_000)
-                guard let written = d["t"], written != last else { continue }
-                latencies.record(MonotonicClock.now() - UInt64(written))
-                last = written
-                received += 1
-            }
-        } else {
+        var last = 0
+        /// Records the value of "t" if it is new.
+        func receive(_ written: Int?) {
+            guard let written, written != last else { return }
+            latencies.record(MonotonicClock.now() - UInt64(written))
+            last = written
+            received += 1
+        }
+        switch consumer {
+        case .changes:
             for try await change in changes {
                 guard case .set(_, let written) = change else { continue }
-                latencies.record(MonotonicClock.now() - UInt64(written))
-                received += 1
+                receive(written)
                 if received == writes { break }
+            }
+        case .wait:
+            while received < writes {
+                _ = try d.waitForChanges(timeout: .seconds(1))
+                receive(d["t"])
+            }
+        case .polling:
+            while received < writes {
+                usleep(10_000)
+                receive(d["t"])
             }
         }
         writer.waitForExit()
@@ -78,22 +96,29 @@ enum ChangeLatency {
     private static func idleCPU(seconds: Double, polling: Bool) async throws -> String {
         let d = try UltraDict<String, Int>(name: "bench_idle_\(getpid())")
         defer { d.unlink() }
-        let start = processCPU()
-        let wall = ContinuousClock.now
         if polling {
+            let start = processCPU()
+            let wall = ContinuousClock.now
             while ContinuousClock.now - wall < .seconds(seconds) {
                 usleep(10_000)
                 blackHole(d["t"])
             }
-        } else {
-            let changes = d.changes()
-            let consumer = Task { for try await _ in changes {} }
-            try await Task.sleep(for: .seconds(seconds))
-            consumer.cancel()
-            _ = await consumer.result
+            return percent(processCPU() - start, of: seconds)
         }
+        let changes = d.changes()
+        let consumer = Task { for try await _ in changes {} }
+        try await Task.sleep(for: .milliseconds(200))  // the sequence's thread is asleep by now
+        let start = processCPU()
+        try await Task.sleep(for: .seconds(seconds))
         let cpu = processCPU() - start
-        return String(format: "%.3f", 100 * cpu / seconds)
+        consumer.cancel()
+        _ = await consumer.result
+        return percent(cpu, of: seconds)
+    }
+
+    /// `cpu` seconds as a percentage of `seconds`, for the table.
+    private static func percent(_ cpu: Double, of seconds: Double) -> String {
+        String(format: "%.3f", 100 * cpu / seconds)
     }
 
     /// The process's user and system CPU time so far, in seconds.

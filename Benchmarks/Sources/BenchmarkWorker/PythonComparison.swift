@@ -35,15 +35,7 @@ enum PythonComparison {
             blackHole(plain.count)
         }
 
-        let counter = try UltraDict<String, Int>(name: uniqueName())
-        defer { counter.unlink() }
-        let start = ContinuousClock.now
-        let workers = (0..<4).map { _ in Process.worker(["increment", counter.name, "25000"]) }
-        for worker in workers { try worker.run() }
-        for worker in workers { worker.waitForExit() }
-        let elapsed = ContinuousClock.now - start
-        guard counter["counter"] == 100_000 else { throw UltraDictError(.invalidArgument, "counter is \(counter["counter"] ?? 0), not 100000") }
-        report("locked_counter_4x25000", elapsed.nanoseconds)
+        try LockedCounter.run()
     }
 
     /// Memory that the dictionary's segments hold (pages touched, not sizes), per byte of the

@@ -2,7 +2,8 @@
 //
 //   BenchmarkWorker compare                   prints "operation<TAB>ns" lines (see compare-python.sh)
 //   BenchmarkWorker bulk                      only the bulk lines of `compare` (BulkComparison)
-//   BenchmarkWorker increment NAME TIMES      locked increments of "counter" (its 4-process counter)
+//   BenchmarkWorker locked-counter            4 processes × 25,000 locked increments: time and CPU (LockedCounter)
+//   BenchmarkWorker increment NAME TIMES      locked increments of "counter" (one of those processes)
 //   BenchmarkWorker busy-writer [--seconds S] [--pin]
 //                                             reads under a writer in another process (BusyWriterBenchmark)
 //   BenchmarkWorker paced-writer NAME RATE|full SECONDS [CPU]
@@ -26,6 +27,8 @@ do {
         for _ in 0..<Int(arguments[3])! {
             try d.withLock { d in d["counter", default: 0] += 1 }
         }
+    case "locked-counter":
+        try LockedCounter.run()
     case "compare":
         try PythonComparison.run()
         try BulkComparison.run()
