@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "UltraDictJSON", targets: ["UltraDictJSON"]),
         .library(name: "UltraDictPropertyList", targets: ["UltraDictPropertyList"]),
         .library(name: "UltraDictPickle", targets: ["UltraDictPickle"]),
+        .library(name: "UltraDictRedis", targets: ["UltraDictRedis"]),
         .library(name: "UltraDictTesting", targets: ["UltraDictTesting"]),
         // Not API (leading underscore): the fuzz targets' entry points, for the package in Tests/Fuzz.
         .library(name: "_UltraDictFuzzing", targets: ["_UltraDictFuzzing"]),
@@ -61,6 +62,13 @@ let package = Package(
             dependencies: ["UltraDictCore", "UltraDictTransport", "UltraDictConcurrency", "UltraDictMessagePack", "CUltraDictShims", atomics, logging]
         ),
 
+        // MARK: Redis: the dictionary beyond one host, on hiredis (opt-in: only its users link hiredis)
+        // No `pkgConfig: "hiredis"`: hiredis.pc's Cflags carry -D_FILE_OFFSET_BITS=64, which SwiftPM
+        // drops with a warning on every build. The headers are in the compiler's default path
+        // (/usr/include/hiredis on Debian), and the module map links the library.
+        .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
+        .target(name: "UltraDictRedis", dependencies: ["UltraDict", "UltraDictCore", "UltraDictTransport", "UltraDictConcurrency", "CHiredis", atomics]),
+
         // The conformance checks that serializer and lock authors run from their own tests.
         .target(name: "UltraDictTesting", dependencies: ["UltraDictCore", "UltraDictConcurrency", "UltraDictTransport", atomics]),
 
@@ -91,7 +99,7 @@ let package = Package(
 
         // MARK: Tests
         .executableTarget(
-            name: "UltraDictTestHelper", dependencies: ["UltraDict", "UltraDictTransport", "_UltraDictSerializerRegistry"], path: "Tests/UltraDictTestHelper"
+            name: "UltraDictTestHelper", dependencies: ["UltraDict", "UltraDictTransport", "UltraDictRedis", "_UltraDictSerializerRegistry"], path: "Tests/UltraDictTestHelper"
         ),
         // The soak test: briefly in CI, for minutes by hand (Docs/RELIABILITY.md).
         .executableTarget(
@@ -113,6 +121,8 @@ let package = Package(
             dependencies: ["UltraDictTesting", "UltraDict", "UltraDictMessagePack", "UltraDictJSON", "UltraDictPropertyList", "CustomSerializer", "_UltraDictTestSupport", atomics]
         ),
         .testTarget(name: "UltraDictTests", dependencies: ["UltraDict", "UltraDictPickle", "_UltraDictTestSupport"]),
+        // Starts redis-server processes of its own (`bash .ci/install-deps` installs it).
+        .testTarget(name: "UltraDictRedisTests", dependencies: ["UltraDictRedis", "UltraDict", "CHiredis", "_UltraDictTestSupport"]),
         // The entry points and seeds of the fuzz targets (Docs/FUZZING.md), and the test that replays their corpus.
         .target(
             name: "_UltraDictFuzzing",

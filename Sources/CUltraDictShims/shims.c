@@ -19,6 +19,16 @@ int cud_shm_open(const char *name, int flags, mode_t mode) {
     return shm_open(name, flags, mode);
 }
 
+int cud_memfd_create(const char *name) {
+#if defined(__linux__)
+    return (int)syscall(SYS_memfd_create, name, 1u /* MFD_CLOEXEC */);
+#else
+    (void)name;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
 int cud_futex_wait(uint32_t *word, uint32_t expected, int64_t timeout_ns) {
     if (timeout_ns < 0) timeout_ns = 0;
 #if defined(__linux__)

@@ -29,7 +29,12 @@ extension UltraDict {
             return unlink || (autoUnlinkSetting && openingPID == ProcessIdentity.currentPID)
         }
         guard let unlinks else { return }
-        if unlinks { log.unlinkSegments() }
+        if let remote {
+            if unlinks { unlinkFromServer() }
+            remote.close()
+        } else if unlinks {
+            log.unlinkSegments()
+        }
         nesting?.close(unlinkingTree: unlinks)
         // Change sequences end, and a thread in waitForChanges(timeout:) returns.
         changeSources.stopAll()
@@ -52,6 +57,7 @@ extension UltraDict {
         name: String, store: UltraDictStore = .sharedMemory, serializer: any UltraDictSerializer = MessagePackSerializer()
     ) throws -> Bool {
         try SegmentName.validate(name)
+        if let backend = store.remoteBackend { return try backend.unlink(name: name) }
         // Only a root whose control block records recursion has a register: `NAME_register` of
         // another dictionary may be a dictionary of its own.
         let segments = store.segmentStore
@@ -63,6 +69,16 @@ extension UltraDict {
         let existed = try control.map(UpdateLog.unlinkSegments(of:)) ?? UpdateLog.unlinkSegments(name: name, in: segments)
         if isRoot { try NestedDictionaries.unlinkRegistered(rootName: name, in: store, serializer: serializer, ifUnreadable: .isRemoved) }
         return existed
+    }
+
+    /// Removes this remote dictionary from its server, for ``close(unlink:)``, which cannot
+    /// throw: a failure (the server unreachable, say) goes to the ``logger``.
+    private func unlinkFromServer() {
+        do {
+            _ = try configuration.store.remoteBackend?.unlink(name: name)
+        } catch {
+            logger.error("cannot unlink '\(name)' from \(configuration.store): \(error)")
+        }
     }
 
     /// Whether ``close(unlink:)`` was called.

@@ -66,6 +66,7 @@ extension UltraDict {
         _ body: (UltraDict) throws -> Result
     ) throws -> Result {
         try holdingLock(timeout: timeout, stealAfterTimeout: stealAfterTimeout) {
+            try remote?.catchUp()
             if log.isPublicationInterrupted || !withSharedAccess({ log.isCurrent(cursor) }) {
                 try withExclusiveAccess { try catchUpLocked() }
             }
@@ -121,7 +122,8 @@ extension UltraDict {
     /// differs from the others. Returns the previous value.
     @inlinable
     func write(_ update: UltraDictUpdate, key: Key, value: Value?) throws -> Value? {
-        try withLockAndExclusiveAccess {
+        if let remote { return try write(update, key: key, to: remote) }
+        return try withLockAndExclusiveAccess {
             // Usually the serializer encodes the record straight into the stream; when it cannot
             // (no room before the next dump, or no in-place encoder) it goes through the buffer.
             if try log.append(cursor: &cursor, encoding: { try serializer.encodeUpdate(update, inPlace: $0) }) {
@@ -159,7 +161,12 @@ extension UltraDict {
     /// Publishes an encoded full dump (lock held, exclusive access held).
     @usableFromInline
     func publish(fullDump bytes: [UInt8]) throws {
-        try log.publishFullDump(bytes, cursor: &cursor)
+        guard let remote else { return try log.publishFullDump(bytes, cursor: &cursor) }
+        // The lock keeps the server's log where the lock's catch-up left it, unless it was lost.
+        guard try remote.publishFullDump(bytes) else {
+            throw UltraDictError(.lockStolen, "'\(name)': another writer wrote to \(configuration.store) while this one held the lock")
+        }
+        try refreshLocked()
     }
 
     /// Finishes a full dump whose writer died (lock held, exclusive access held).

@@ -92,6 +92,9 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     @usableFromInline let keyConverter = UltraValueConverter<Key>()
     @usableFromInline let valueConverter = UltraValueConverter<Value>()
     @usableFromInline let lock: any UltraDictLock
+    /// The server's side when the dictionary is in a remote store (``UltraDictStore/remote(_:)``):
+    /// writes go there, and ``log`` is this process's replica, which it keeps current.
+    @usableFromInline let remote: (any RemoteSession)?
     /// Applies validated changes to this handle: ``apply(_:reloading:)``, which the inlinable
     /// initializer replaces with its specialization for `Key` and `Value`, so that every read
     /// path, inlinable or not, decodes records without generic dispatch. Written only by the
@@ -213,28 +216,26 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
         }
         let store = configuration.store.segmentStore
         let options = configuration.logOptions
-        let allowsForeignOwner = configuration.allowsForeignOwner
-        let log: UpdateLog
-        switch (create, name) {
-        case (true, _), (nil, nil):
-            log = try UpdateLog.create(name: name ?? SegmentName.random(prefix: "ultradict_"), options: options, in: store)
-        case (false, let name?):
-            log = try UpdateLog.attach(name: name, in: store, allowingForeignOwner: allowsForeignOwner)
-        case (nil, let name?):
-            do {
-                log = try UpdateLog.create(name: name, options: options, in: store)
-            } catch UltraDictError.alreadyExists {
-                log = try UpdateLog.attach(name: name, in: store, allowingForeignOwner: allowsForeignOwner)
-            }
-        case (false, nil):
+        guard let name = name ?? (create != false ? SegmentName.random(prefix: "ultradict_") : nil) else {
             throw UltraDictError(.invalidArgument, "create: false needs the name of the dictionary to attach")
         }
-        try Self.checkParameters(of: log, options: options)
+        let remote = try configuration.store.remoteBackend.map { backend in
+            guard !configuration.recurse else {
+                throw UltraDictError(.invalidArgument, "recurse: true is not supported in a remote store (\(backend.description)) yet")
+            }
+            try SegmentName.validate(name)
+            return try backend.open(name: name, create: create, options: options, serializer: configuration.serializer)
+        }
+        // A remote dictionary's replica is in this process's memory, under the same name.
+        let log = try remote == nil ? Self.openLog(name: name, create: create, configuration: configuration) : UpdateLog.attach(name: name, in: store)
+        // A remote dictionary's settings were checked against the server's record by the backend.
+        if remote == nil { try Self.checkParameters(of: log, options: options) }
         self.name = log.name
         self.log = log
         self.configuration = configuration
         self.serializer = configuration.serializer
-        self.lock = configuration.lock.init(name: log.name, words: log.control.lockWords)
+        self.lock = remote?.lock ?? configuration.lock.init(name: log.name, words: log.control.lockWords)
+        self.remote = remote
         self.autoUnlinkSetting = configuration.autoUnlink ?? (log.isCreator && !log.store.isDurableAcrossRestarts)
         var logger = Logger(label: "UltraDict")
         logger[metadataKey: "dictionary"] = .string(log.name)
@@ -245,6 +246,17 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
             isRoot: tree == nil
         ) : nil
         updateExitCleanup()
+    }
+
+    /// Creates or attaches (`create`: `nil` for either) the update log of a dictionary in a segment store.
+    private static func openLog(name: String, create: Bool?, configuration: UltraDictConfiguration) throws -> UpdateLog {
+        let (store, options) = (configuration.store.segmentStore, configuration.logOptions)
+        if create != false {
+            do {
+                return try UpdateLog.create(name: name, options: options, in: store)
+            } catch UltraDictError.alreadyExists where create == nil {}
+        }
+        return try UpdateLog.attach(name: name, in: store, allowingForeignOwner: configuration.allowsForeignOwner)
     }
 
     private static func checkParameters(of log: UpdateLog, options: UpdateLog.Options) throws {

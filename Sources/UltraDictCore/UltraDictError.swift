@@ -51,6 +51,16 @@ public struct UltraDictError: Error, Sendable, CustomStringConvertible {
         /// A segment to attach belongs to another user than this process's effective user, and
         /// the caller did not opt in with `allowingForeignOwner`.
         public static let foreignOwner = Code("foreignOwner")
+        /// The Redis server could not be reached, or a command timed out or failed on the
+        /// connection; nothing was applied locally (whether the server applied a command it was
+        /// sent is unknown).
+        public static let connection = Code("connection")
+        /// The Redis server answered a command with an error (`ERR`, `WRONGTYPE`, `NOSCRIPT`,
+        /// `WRONGPASS`, ...); the message quotes it.
+        public static let server = Code("server")
+        /// Data from outside this process breaks the format: a Redis key holds what UltraDict
+        /// does not write there, or a reply has a shape or a length its command cannot produce.
+        public static let corruptData = Code("corruptData")
     }
 
     /// What kind of failure this is.
@@ -105,4 +115,10 @@ public struct UltraDictError: Error, Sendable, CustomStringConvertible {
     public static let tooManyOpenFiles = Code.tooManyOpenFiles
     /// An error with code ``Code/foreignOwner``, for pattern matching.
     public static let foreignOwner = Code.foreignOwner
+    /// An error with code ``Code/connection``, for pattern matching.
+    public static let connection = Code.connection
+    /// An error with code ``Code/server``, for pattern matching.
+    public static let server = Code.server
+    /// An error with code ``Code/corruptData``, for pattern matching.
+    public static let corruptData = Code.corruptData
 }

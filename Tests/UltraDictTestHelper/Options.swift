@@ -1,11 +1,13 @@
 import Foundation
 import UltraDict
+import UltraDictRedis
 import _UltraDictSerializerRegistry
 
 /// What the command line asks for: `COMMAND NAME [ARGS...]`, then the options `--serializer NAME`
 /// (MessagePack when absent), `--directory DIR` (the file store in DIR instead of shared memory),
-/// `--durability buffered|synchronous` (the file store's; synchronous when absent) and
-/// `--buffer-size BYTES` (of the dictionaries the helper creates; the default when absent).
+/// `--durability buffered|synchronous` (the file store's; synchronous when absent), `--redis URL`
+/// (the Redis server at URL instead of shared memory) and `--buffer-size BYTES` (of the
+/// dictionaries the helper creates; the default when absent).
 struct HelperOptions: Sendable {
     var command: String
     /// The dictionary's name.
@@ -29,6 +31,8 @@ struct HelperOptions: Sendable {
             case "--serializer": serializerName = value
             case "--directory": directory = value
             case "--buffer-size": bufferSize = integer(value)
+            case "--redis":
+                do { store = try .redis(value) } catch { fail("\(error)") }
             case "--durability":
                 switch value {
                 case "buffered": durability = .buffered
@@ -39,7 +43,7 @@ struct HelperOptions: Sendable {
             }
         }
         guard positional.count >= 2 else {
-            fail("usage: UltraDictTestHelper COMMAND NAME [ARGS...] [--serializer NAME] [--directory DIR [--durability buffered|synchronous]] [--buffer-size BYTES]")
+            fail("usage: UltraDictTestHelper COMMAND NAME [ARGS...] [--serializer NAME] [--directory DIR [--durability buffered|synchronous] | --redis URL] [--buffer-size BYTES]")
         }
         (command, name, rest) = (positional[0], positional[1], Array(positional.dropFirst(2)))
         if let directory { store = .files(in: directory, durability: durability) }

@@ -7,6 +7,10 @@
 /// Calls shm_open(name, flags, mode). Darwin declares shm_open variadic, which Swift cannot call.
 int cud_shm_open(const char *name, int flags, mode_t mode);
 
+/// An anonymous file in memory, close-on-exec: memfd_create(name, MFD_CLOEXEC) on Linux; elsewhere
+/// -1 with errno ENOSYS. Returns the descriptor, or -1 with errno set.
+int cud_memfd_create(const char *name);
+
 /// Sleeps while the 32-bit word at `word` holds `expected`, at most `timeout_ns` nanoseconds:
 /// futex(word, FUTEX_WAIT, expected, relative timeout), shared between processes (no
 /// FUTEX_PRIVATE_FLAG: the word is in a MAP_SHARED page). Returns 0 when woken, else the errno:

@@ -36,6 +36,16 @@ func system_shm_open(_ name: String, _ flags: Int32, _ mode: mode_t) throws(Syst
     try retryingInterrupts("shm_open") { cud_shm_open(name, flags, mode) }
 }
 
+/// Calls `memfd_create(name, MFD_CLOEXEC)` (Linux; elsewhere it throws `ENOSYS`).
+func system_memfd_create(_ name: String) throws(SystemCallError) -> Int32 {
+    try retryingInterrupts("memfd_create") { cud_memfd_create(name) }
+}
+
+/// Calls `dup(fd)`.
+func system_dup(_ fd: Int32) throws(SystemCallError) -> Int32 {
+    try retryingInterrupts("dup") { dup(fd) }
+}
+
 /// Calls `shm_unlink(name)`.
 func system_shm_unlink(_ name: String) throws(SystemCallError) {
     _ = try retryingInterrupts("shm_unlink") { shm_unlink(name) }

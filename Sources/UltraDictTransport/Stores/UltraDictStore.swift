@@ -12,6 +12,10 @@ public enum UltraDictStore: Sendable, Hashable {
     /// reboot. `durability` says what a power loss can take; the directory is created (mode
     /// 0700) if it does not exist, but not its parents.
     case files(in: String, durability: Durability)
+    /// A server that processes on several hosts share, such as Redis (`.redis(_:)` of the
+    /// module `UltraDictRedis`). Each process reads its own replica, kept current by the server's
+    /// stream of changes; writes and the lock go to the server (`Docs/REDIS.md`).
+    case remote(UltraDictRemoteStore)
 
     /// Which `msync`/`fsync` calls a handle of a file store makes, and so what a power loss can take.
     ///
@@ -31,11 +35,17 @@ public enum UltraDictStore: Sendable, Hashable {
         case synchronous
     }
 
-    /// The store this value names.
+    /// The store this value names: for a remote store, where this process keeps its replicas.
     package var segmentStore: any SegmentStore {
         switch self {
         case .sharedMemory: SharedMemoryStore()
         case .files(let directory, let durability): FileStore(directory: directory, durability: durability)
+        case .remote(let remote): remote.replicaStore
         }
+    }
+
+    /// The server of a remote store, `nil` for the segment stores.
+    package var remoteBackend: (any RemoteBackend)? {
+        if case .remote(let remote) = self { remote.backend } else { nil }
     }
 }

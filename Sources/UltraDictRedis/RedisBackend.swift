@@ -1,0 +1,125 @@
+import Foundation
+import UltraDictCore
+import UltraDictTransport
+
+extension UltraDictStore {
+    /// A Redis server that processes on several hosts share (DESIGN §10, `Docs/REDIS.md`):
+    /// `UltraDictConfiguration(store: .redis(url))`. Each process reads its own replica, kept
+    /// current by a subscriber on a connection of its own; writes and the lock go to the server.
+    public static func redis(_ url: RedisURL, options: RedisOptions = RedisOptions()) -> UltraDictStore {
+        .remote(UltraDictRemoteStore(RedisBackend(url: url, options: options)))
+    }
+
+    /// ``redis(_:options:)`` with the URL as text: `redis://[user:password@]host:port/db` or
+    /// `unix:///path/to/socket`; throws `invalidArgument` for anything else.
+    public static func redis(_ url: String, options: RedisOptions = RedisOptions()) throws -> UltraDictStore {
+        redis(try RedisURL(url), options: options)
+    }
+}
+
+/// The Redis side of ``UltraDictStore/redis(_:options:)``: opens dictionaries on the server and
+/// keeps one replica of each per process (``Replica``), shared by its handles.
+struct RedisBackend: RemoteBackend {
+    let url: RedisURL
+    let options: RedisOptions
+
+    /// The URL without its password.
+    var identity: String { url.description }
+
+    var description: String { "Redis \(url)" }
+
+    func open(name: String, create: Bool?, options logOptions: UpdateLog.Options, serializer: any UltraDictSerializer) throws -> any RemoteSession {
+        let keys = RedisKeys(name: name)
+        let client = Replicas.shared.client(for: self)
+        let mode = create.map { $0 ? "create" : "attach" } ?? "either"
+        let recurse = logOptions.recurse ? "1" : "0"
+        let reply = try client.script(DictionaryScripts.open, keys: [keys.meta], arguments: [mode, logOptions.serializerIdentifier, recurse, Self.formatVersion].map { Array($0.utf8) })
+        let fields = try reply.array("the open's reply").map { try $0.optionalBytes("a setting").map { String(decoding: $0, as: UTF8.self) } }
+        let isCreator: Bool
+        switch fields.first ?? nil {
+        case "created": isCreator = true
+        case "exists": throw UltraDictError(.alreadyExists, "'\(name)' already exists on \(description)")
+        case "missing": throw UltraDictError(.cannotAttach, "'\(name)' does not exist on \(description)")
+        case "attached" where fields.count == 4:
+            isCreator = false
+            try check(name: name, recorded: (fields[1], fields[2], fields[3]), asked: (logOptions.serializerIdentifier, recurse))
+        default: throw UltraDictError(.corruptData, "'\(name)' on \(description): the open's reply is \(fields)")
+        }
+        return try Replicas.shared.session(of: name, on: self, isCreator: isCreator) {
+            let replica = try Replica(name: name, keys: keys, client: client, options: logOptions, serializer: serializer,
+                                      store: UltraDictRemoteStore(self).replicaStore, lease: options.lease)
+            replica.startFollowing(url: url, options: options)
+            return replica
+        }
+    }
+
+    func unlink(name: String) throws -> Bool {
+        let keys = RedisKeys(name: name)
+        let removed = try Replicas.shared.client(for: self).command([Array("DEL".utf8)] + keys.all).integer("DEL's count")
+        return removed > 0
+    }
+
+    /// The version of the Redis layout that `{NAME}:meta` records (`Docs/FORMAT.md`, "Redis").
+    static let formatVersion = "1"
+
+    /// Throws `parameterMismatch` when `{NAME}:meta` records other settings than this handle's,
+    /// `corruptData` when it records no serializer or another layout.
+    private func check(name: String, recorded: (serializer: String?, recurse: String?, version: String?), asked: (serializer: String, recurse: String)) throws {
+        guard let serializer = recorded.serializer, let recurse = recorded.recurse, recorded.version == Self.formatVersion else {
+            throw UltraDictError(.corruptData, "'\(name)' on \(description): {\(name)}:meta records serializer \(recorded.serializer ?? "none"), recurse \(recorded.recurse ?? "none"), version \(recorded.version ?? "none"); this package reads version \(Self.formatVersion)")
+        }
+        guard serializer == asked.serializer else {
+            throw UltraDictError(.parameterMismatch, "'\(name)' was created with the \(serializer) serializer; this handle asked for \(asked.serializer)")
+        }
+        guard recurse == asked.recurse else {
+            throw UltraDictError(.parameterMismatch, "'\(name)' was created with recurse=\(recurse == "1"); this handle asked for recurse=\(asked.recurse == "1")")
+        }
+    }
+}
+
+/// The replicas of this process, one per dictionary and server, each shared by the handles
+/// that have it open; and one client per server for opening and unlinking.
+final class Replicas: @unchecked Sendable {
+    static let shared = Replicas()
+
+    private let mutex = NSLock()
+    private var clients: [String: RedisClient] = [:]
+    private var replicas: [String: (replica: Replica, sessions: Int)] = [:]
+
+    /// The client of `backend`'s server.
+    func client(for backend: RedisBackend) -> RedisClient {
+        mutex.withLock {
+            if let client = clients[backend.identity] { return client }
+            let client = RedisClient(url: backend.url, options: backend.options)
+            clients[backend.identity] = client
+            return client
+        }
+    }
+
+    /// A session on the replica of `name` (made by `make` if this process has none), which keeps
+    /// it until the session closes.
+    func session(of name: String, on backend: RedisBackend, isCreator: Bool, make: () throws -> Replica) throws -> RedisSession {
+        let key = backend.identity + "\u{0}" + name
+        return try mutex.withLock {
+            var entry = try replicas[key].flatMap { $0.replica.isStopped ? nil : $0 } ?? (replica: try make(), sessions: 0)
+            entry.sessions += 1
+            replicas[key] = entry
+            let replica = entry.replica
+            return RedisSession(replica: replica, isCreator: isCreator) { [self] in closeSession(of: key, replica: replica) }
+        }
+    }
+
+    /// Ends a session on `replica`; the last one stops it.
+    private func closeSession(of key: String, replica: Replica) {
+        let last: Bool = mutex.withLock {
+            guard let entry = replicas[key], entry.replica === replica else { return false }
+            if entry.sessions > 1 {
+                replicas[key]?.sessions -= 1
+                return false
+            }
+            replicas[key] = nil
+            return true
+        }
+        if last { replica.stop() }
+    }
+}

@@ -1,0 +1,217 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CHiredis
+import UltraDictCore
+
+/// One blocking connection to a Redis server, on hiredis's `redisContext`.
+///
+/// Not `Sendable`: one thread uses it at a time (``RedisClient`` adds a lock). Every command
+/// waits at most ``RedisOptions/commandTimeout`` for its reply, or a longer timeout given for
+/// that call (a blocking `XREAD BLOCK ms` needs one). A failed I/O (a timeout, a reset, the server
+/// closing the connection) throws `connection` and closes the connection for good: a reply may
+/// still be on its way, so the stream of replies can no longer be trusted. Every later command
+/// throws `connection` at once; make a new connection.
+package final class RedisConnection {
+    /// The server and login.
+    package let url: RedisURL
+    /// The timeouts.
+    package let options: RedisOptions
+    /// hiredis's context; `nil` once closed.
+    private var context: UnsafeMutablePointer<redisContext>?
+    /// The socket timeout set now, which differs from the command timeout during a longer call.
+    private var socketTimeout: Duration
+    /// Why the connection was closed (the first I/O failure), if it was.
+    package private(set) var failure: UltraDictError?
+
+    /// Connects (`redisConnectWithTimeout` or `redisConnectUnixWithTimeout`, within
+    /// ``RedisOptions/connectTimeout``), turns on TCP keep-alive (`redisEnableKeepAlive`), sets the
+    /// command timeout (`redisSetTimeout`), and sends `AUTH` and `SELECT` if `url` asks for them.
+    ///
+    /// Throws `connection` when the server cannot be reached in time, `server` when it refuses
+    /// the login or the database, `invalidArgument` for a timeout that is not positive.
+    package init(url: RedisURL, options: RedisOptions = RedisOptions()) throws {
+        for (name, timeout) in [("connect", options.connectTimeout), ("command", options.commandTimeout)] where timeout <= .zero {
+            throw UltraDictError(.invalidArgument, "the Redis \(name) timeout must be positive, not \(timeout)")
+        }
+        self.url = url
+        self.options = options
+        socketTimeout = options.commandTimeout
+        let opened: UnsafeMutablePointer<redisContext>? = switch url.endpoint {
+        case let .tcp(host, port): redisConnectWithTimeout(host, Int32(port), Self.timeval(options.connectTimeout))
+        case let .unixSocket(path): redisConnectUnixWithTimeout(path, Self.timeval(options.connectTimeout))
+        }
+        guard let opened else {
+            throw UltraDictError(.connection, "cannot connect to Redis at \(url.serverName): hiredis could not allocate its context")
+        }
+        context = opened
+        do {
+            guard opened.pointee.err == 0 else {
+                throw UltraDictError(.connection, "cannot connect to Redis at \(url.serverName) within \(options.connectTimeout): \(Self.errorText(of: opened))")
+            }
+            if case .tcp = url.endpoint, redisEnableKeepAlive(opened) != REDIS_OK {
+                throw UltraDictError(.connection, "Redis at \(url.serverName): cannot turn on TCP keep-alive: \(Self.errorText(of: opened))")
+            }
+            BrokenPipeSignal.ignore(onSocket: opened.pointee.fd)
+            guard redisSetTimeout(opened, Self.timeval(options.commandTimeout)) == REDIS_OK else {
+                throw UltraDictError(.connection, "Redis at \(url.serverName): cannot set the command timeout: \(Self.errorText(of: opened))")
+            }
+            if let password = url.password {
+                _ = try command((["AUTH"] + (url.user.map { [$0] } ?? []) + [password]).map { Array($0.utf8) })
+            }
+            if url.database != 0 {
+                _ = try command("SELECT", String(url.database))
+            }
+        } catch {
+            close()
+            throw error
+        }
+    }
+
+    deinit { close() }
+
+    /// Whether a failed I/O closed the connection; every command then throws `connection`.
+    package var isBroken: Bool { failure != nil }
+
+    /// Sends one command and waits for its reply: `redisCommandArgv`, binary-safe.
+    ///
+    /// `timeout` replaces the command timeout for this call only (two `redisSetTimeout` calls
+    /// when it differs). Throws `server` for an error reply (its text is the underlying
+    /// ``RedisErrorReply``), `connection` for a failed I/O, `corruptData` for a malformed reply.
+    package func command(_ arguments: [[UInt8]], timeout: Duration? = nil) throws -> RedisReply {
+        let context = try openContext()
+        let reply = try withSocketTimeout(timeout ?? options.commandTimeout, on: context) { effectiveTimeout in
+            let raw = try CommandArguments(arguments).withArgv { count, argv, lengths in
+                BrokenPipeSignal.suppressed { redisCommandArgv(context, count, argv, lengths) }
+            }
+            guard let raw else { throw ioFailure(of: context, during: arguments, timeout: effectiveTimeout) }
+            defer { freeReplyObject(raw) }
+            return try RedisReply(copying: raw.assumingMemoryBound(to: redisReply.self))
+        }
+        if case let .error(message) = reply { throw serverError(message, answering: arguments) }
+        return reply
+    }
+
+    /// ``command(_:timeout:)`` with text arguments, sent as their UTF-8 bytes.
+    package func command(_ arguments: String...) throws -> RedisReply {
+        try command(arguments.map { Array($0.utf8) })
+    }
+
+    /// Sends `commands` in one batch (`redisAppendCommandArgv` for each, then `redisGetReply` for
+    /// each) and returns their replies in order: one round trip instead of one per command.
+    ///
+    /// Error replies are returned as ``RedisReply/error(_:)``, not thrown, since the other
+    /// commands ran. Each reply may take up to the command timeout. Throws `connection` for a
+    /// failed I/O (which of the commands ran is then unknown), `corruptData` for a malformed reply.
+    package func pipeline(_ commands: [[[UInt8]]]) throws -> [RedisReply] {
+        let context = try openContext()
+        for arguments in commands {
+            let status = try CommandArguments(arguments).withArgv { count, argv, lengths in
+                redisAppendCommandArgv(context, count, argv, lengths)
+            }
+            guard status == REDIS_OK else { throw ioFailure(of: context, during: arguments, timeout: socketTimeout) }
+        }
+        var raws: [UnsafeMutableRawPointer] = []
+        raws.reserveCapacity(commands.count)
+        defer { raws.forEach { freeReplyObject($0) } }
+        for arguments in commands {
+            var raw: UnsafeMutableRawPointer?
+            let status = BrokenPipeSignal.suppressed { redisGetReply(context, &raw) }
+            guard status == REDIS_OK, let raw else { throw ioFailure(of: context, during: arguments, timeout: socketTimeout) }
+            raws.append(raw)
+        }
+        return try raws.map { try RedisReply(copying: $0.assumingMemoryBound(to: redisReply.self)) }
+    }
+
+    /// Closes the socket and frees the context (`redisFree`); later commands throw `connection`.
+    package func close() {
+        guard let context else { return }
+        redisFree(context)
+        self.context = nil
+        if failure == nil {
+            failure = UltraDictError(.connection, "the connection to Redis at \(url.serverName) was closed")
+        }
+    }
+
+    // MARK: - Internals
+
+    /// The context, or `connection` with the reason it was closed.
+    private func openContext() throws -> UnsafeMutablePointer<redisContext> {
+        if let context { return context }
+        let reason = failure.map { ": \($0.message)" } ?? ""
+        throw UltraDictError(.connection, "the connection to Redis at \(url.serverName) is closed\(reason)", underlying: failure)
+    }
+
+    /// Runs `body` with the socket timeout set to `timeout`, then sets the command timeout back.
+    private func withSocketTimeout<T>(
+        _ timeout: Duration, on context: UnsafeMutablePointer<redisContext>, _ body: (Duration) throws -> T
+    ) throws -> T {
+        guard timeout > .zero else {
+            throw UltraDictError(.invalidArgument, "a Redis command timeout must be positive, not \(timeout)")
+        }
+        try setSocketTimeout(timeout, on: context)
+        let result = Result { try body(timeout) }
+        if self.context != nil { try setSocketTimeout(options.commandTimeout, on: context) }
+        return try result.get()
+    }
+
+    /// `redisSetTimeout` when `timeout` differs from the current one; a failure closes the connection.
+    private func setSocketTimeout(_ timeout: Duration, on context: UnsafeMutablePointer<redisContext>) throws {
+        guard timeout != socketTimeout else { return }
+        guard redisSetTimeout(context, Self.timeval(timeout)) == REDIS_OK else {
+            throw broken("Redis at \(url.serverName): cannot set the socket timeout to \(timeout): \(Self.errorText(of: context))")
+        }
+        socketTimeout = timeout
+    }
+
+    /// `connection` for the I/O failure that hiredis recorded in `context` while running the
+    /// command `arguments`; closes the connection.
+    private func ioFailure(of context: UnsafeMutablePointer<redisContext>, during arguments: [[UInt8]], timeout: Duration) -> UltraDictError {
+        let code = errno
+        let reason = switch context.pointee.err {
+        case REDIS_ERR_IO where code == EAGAIN || code == EWOULDBLOCK: "no reply within \(timeout)"
+        case REDIS_ERR_IO where code == ECONNRESET: "the connection was reset"
+        case REDIS_ERR_IO where code == EPIPE: "the server closed the connection"
+        case REDIS_ERR_EOF: "the server closed the connection"
+        case REDIS_ERR_PROTOCOL: "the server broke the protocol: \(Self.errorText(of: context))"
+        default: Self.errorText(of: context)
+        }
+        return broken("Redis at \(url.serverName), \(Self.commandName(arguments)): \(reason)")
+    }
+
+    /// Closes the connection for the reason `message`, and returns the `connection` error.
+    private func broken(_ message: String) -> UltraDictError {
+        let error = UltraDictError(.connection, message)
+        failure = error
+        close()
+        return error
+    }
+
+    /// `server` for the error reply `message` to `arguments`.
+    private func serverError(_ message: String, answering arguments: [[UInt8]]) -> UltraDictError {
+        UltraDictError(.server, "Redis at \(url.serverName) answered \(Self.commandName(arguments)) with an error: \(message)", underlying: RedisErrorReply(message))
+    }
+
+    /// The command's name for messages (its first argument, upper-cased, at most 32 characters);
+    /// never its other arguments, which may be a password or large.
+    private static func commandName(_ arguments: [[UInt8]]) -> String {
+        String(decoding: (arguments.first ?? []).prefix(32), as: UTF8.self).uppercased()
+    }
+
+    /// hiredis's description of the context's error (`errstr`).
+    private static func errorText(of context: UnsafeMutablePointer<redisContext>) -> String {
+        withUnsafeBytes(of: context.pointee.errstr) { bytes in
+            String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+        }
+    }
+
+    /// `duration` as a `timeval`, at least one microsecond (a zero `timeval` means "no timeout").
+    private static func timeval(_ duration: Duration) -> timeval {
+        let (seconds, attoseconds) = duration.components
+        let microseconds = attoseconds / 1_000_000_000_000
+        if seconds == 0 && microseconds == 0 { return .init(tv_sec: 0, tv_usec: 1) }
+        return .init(tv_sec: .init(seconds), tv_usec: .init(microseconds))
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import UltraDictCore
+import UltraDictTransport
+
+/// One handle's use of a dictionary on a Redis server: its writes, as scripts that the server
+/// orders among every host's, and the replica they feed (DESIGN §10).
+final class RedisSession: RemoteSession, @unchecked Sendable {
+    let isCreator: Bool
+    private let replica: Replica
+    /// Ends this handle's share of the replica, once.
+    private let release: () -> Void
+    private let closing = NSLock()
+    private var closed = false
+
+    init(replica: Replica, isCreator: Bool, release: @escaping () -> Void) {
+        (self.replica, self.isCreator, self.release) = (replica, isCreator, release)
+    }
+
+    var lock: any UltraDictLock { replica.lock }
+
+    func append(_ record: [UInt8]) throws {
+        let keys = replica.keys
+        while true {
+            let reply = try run(DictionaryScripts.append, keys: [keys.log, keys.lock], [record, replica.appliedID.bytes, Array("1000".utf8)])
+            guard let (id, rest) = try granted(reply, expecting: 3) else { continue }
+            try replica.apply(StreamEntry.list(rest[0]))
+            if replica.appliedID < id { try replica.catchUp() }
+            return
+        }
+    }
+
+    func publishFullDump(_ snapshot: [UInt8]) throws -> Bool {
+        let keys = replica.keys
+        while true {
+            let reply = try run(DictionaryScripts.publishDump, keys: [keys.log, keys.lock, keys.dump], [snapshot, replica.appliedID.bytes])
+            if case .array(let parts) = reply, parts.first == .integer(2) { return false }
+            guard try granted(reply, expecting: 2) != nil else { continue }
+            try replica.catchUp()
+            return true
+        }
+    }
+
+    func catchUp() throws {
+        try replica.catchUp()
+    }
+
+    func close() {
+        let first = closing.withLock {
+            defer { closed = true }
+            return !closed
+        }
+        if first { release() }
+    }
+
+    /// Runs a writing script with the calling thread's lease token (or none), as the first
+    /// argument: a lost lease becomes `lockStolen`.
+    private func run(_ script: RedisScript, keys: [[UInt8]], _ arguments: [[UInt8]]) throws -> RedisReply {
+        let token = replica.lock.tokenOfCurrentThread ?? []
+        do {
+            return try replica.client.script(script, keys: keys, arguments: [token] + arguments)
+        } catch let error as UltraDictError where (error.underlying as? RedisErrorReply)?.kind == "LEASELOST" {
+            throw UltraDictError(.lockStolen, "lock of '\(replica.name)': its lease expired while this process held it and another client took it; the write was refused", underlying: error)
+        }
+    }
+
+    /// The ID and the rest of a writing script's reply `{1, id, ...}` of `count` elements; `nil`
+    /// after waiting a little when it was `{0, milliseconds}`: another client holds the lease,
+    /// and a write outside the lock waits for it, as it waits for the shared spinlock.
+    private func granted(_ reply: RedisReply, expecting count: Int) throws -> (StreamID, [RedisReply])? {
+        let parts = try reply.array("a write's reply")
+        guard parts.count >= 2 else { throw UltraDictError(.corruptData, "a write's reply has \(parts.count) elements") }
+        switch try parts[0].integer("a write's outcome") {
+        case 0:
+            let remaining = Duration.milliseconds(max(1, try parts[1].integer("the lease's remaining time")))
+            Thread.sleep(forTimeInterval: min(remaining, .milliseconds(10)).seconds)
+            return nil
+        case 1 where parts.count == count:
+            return (try StreamID(parts[1].bytes("the new entry's ID")), Array(parts.dropFirst(2)))
+        case let outcome:
+            throw UltraDictError(.corruptData, "a write's reply has outcome \(outcome) and \(parts.count) elements")
+        }
+    }
+}

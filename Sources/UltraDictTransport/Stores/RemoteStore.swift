@@ -1,0 +1,73 @@
+import UltraDictCore
+
+/// A server that keeps dictionaries for processes on several hosts, such as Redis: what
+/// ``UltraDictStore/remote(_:)`` names. Made by a module of its own (`UltraDictRedis`'s
+/// `UltraDictStore.redis(_:)`), not by users.
+public struct UltraDictRemoteStore: Sendable, Hashable, CustomStringConvertible {
+    /// The server's side of the protocol.
+    package let backend: any RemoteBackend
+
+    /// The store of `backend`.
+    package init(_ backend: any RemoteBackend) {
+        self.backend = backend
+    }
+
+    /// The server, without secrets: `Redis redis://127.0.0.1:6379/0`.
+    public var description: String { backend.description }
+
+    /// Stores are equal when they name the same server and database.
+    public static func == (lhs: UltraDictRemoteStore, rhs: UltraDictRemoteStore) -> Bool {
+        lhs.backend.identity == rhs.backend.identity
+    }
+
+    /// Hashes the server's identity.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(backend.identity)
+    }
+
+    /// Where this process keeps its replicas of the server's dictionaries.
+    package var replicaStore: ProcessMemoryStore { ProcessMemoryStore(namespace: backend.identity) }
+}
+
+/// The server's side of a remote store: opens dictionaries, and unlinks them.
+///
+/// Each process keeps one replica of an open dictionary in its own memory
+/// (``UltraDictRemoteStore/replicaStore``), an update log that the backend keeps current and
+/// that every handle reads as it reads shared memory: the same two loads when nothing is new.
+package protocol RemoteBackend: Sendable {
+    /// Names the server and database, without secrets; equal for the same dictionaries.
+    var identity: String { get }
+    /// For messages: `Redis redis://127.0.0.1:6379/0`.
+    var description: String { get }
+    /// Opens the dictionary `name`: creates it when `create` is true (throws `alreadyExists`
+    /// if it exists), attaches when false (throws `cannotAttach` if it does not), either when
+    /// `nil`; throws `parameterMismatch` when it was created with other `options` (the lock kind
+    /// aside: a remote dictionary's lock is the server's). The replica
+    /// is in the store's ``UltraDictRemoteStore/replicaStore`` under `name`, current as of the
+    /// open.
+    /// `serializer` (the one `options` names) reads the records for the replica's full dumps.
+    func open(name: String, create: Bool?, options: UpdateLog.Options, serializer: any UltraDictSerializer) throws -> any RemoteSession
+    /// Removes the dictionary `name` from the server; returns whether it existed.
+    func unlink(name: String) throws -> Bool
+}
+
+/// One handle's use of a remote dictionary, and the way its writes go to the server.
+@usableFromInline
+package protocol RemoteSession: AnyObject, Sendable {
+    /// Whether this open created the dictionary on the server.
+    var isCreator: Bool { get }
+    /// The lock that excludes the writers of every host (a lease on the server), re-entrant
+    /// across the handles of this process.
+    var lock: any UltraDictLock { get }
+    /// Appends one encoded update record on the server, in the server's order; returns once the
+    /// replica holds it and everything the server had before it. Throws `connection` (nothing
+    /// was applied), or `lockStolen` when the calling thread held the lock and lost it.
+    func append(_ record: [UInt8]) throws
+    /// Publishes an encoded full dump on the server, if the replica holds everything the server
+    /// has (returns false otherwise: catch up and try again); returns once the replica holds it.
+    func publishFullDump(_ snapshot: [UInt8]) throws -> Bool
+    /// Brings the replica up to the server's head: one round trip.
+    func catchUp() throws
+    /// Ends this handle's use: the last one of the process stops keeping the replica current.
+    func close()
+}

@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+import UltraDictCore
+import UltraDictRedis
+import _UltraDictTestSupport
+
+/// The client: a lock around one connection, reconnecting with backoff, and scripts.
+@Suite struct RedisClientTests {
+    @Test func connectsOnFirstUseAndServesManyThreads() throws {
+        let server = try RedisServer()
+        let client = RedisClient(url: try RedisURL(server.url))
+        try runConcurrently(threads: 8) { _ in
+            for _ in 0..<200 { _ = try client.command("INCR", "hits") }
+        }
+        #expect(try client.command("GET", "hits") == .bulk(Array("1600".utf8)))
+        #expect(try client.pipeline([["INCR", "hits"], ["INCR", "hits"]].map { $0.map { Array($0.utf8) } }) == [.integer(1601), .integer(1602)])
+    }
+
+    @Test func reconnectsByItselfOnceTheServerIsBack() throws {
+        let server = try RedisServer(appendOnly: true)
+        let client = RedisClient(url: try RedisURL(server.url), options: RedisOptions(connectTimeout: .milliseconds(500)))
+        _ = try client.command("SET", "kept", "yes")
+        server.kill()
+        // The broken connection, then a refused connect; neither applied anything.
+        expectError(.connection) { try client.command("PING") }
+        expectError(.connection) { try client.command("PING") }
+
+        try server.restart()
+        let deadline = ContinuousClock.now + .seconds(3)
+        var reply: RedisReply?
+        while reply == nil, ContinuousClock.now < deadline {
+            do {
+                reply = try client.command("GET", "kept")
+            } catch UltraDictError.connection {
+                Thread.sleep(forTimeInterval: 0.005)
+            }
+        }
+        // The append-only file brought the key back.
+        #expect(reply == .bulk(Array("yes".utf8)))
+    }
+
+    @Test func backsOffInsteadOfConnectingOnEveryCall() throws {
+        let server = try RedisServer()
+        let client = RedisClient(url: try RedisURL(server.url))
+        _ = try client.command("PING")
+        server.stop()
+        expectError(.connection) { try client.command("PING") }   // the broken connection
+
+        var attempts = 0
+        var backoffs = 0
+        let start = ContinuousClock.now
+        while ContinuousClock.now - start < .milliseconds(300) {
+            do {
+                _ = try client.command("PING")
+                Issue.record("PING succeeded without a server")
+            } catch let error as UltraDictError where error.code == .connection {
+                if error.message.hasPrefix("not connected to Redis at") {
+                    backoffs += 1
+                    #expect(error.underlying is UltraDictError)
+                } else {
+                    attempts += 1
+                    #expect(error.message.hasPrefix("cannot connect to Redis at"))
+                }
+            }
+        }
+        // Waits of 10, 20, 40, 80 and 160 ms: at most 6 attempts in 300 ms, and thousands of calls
+        // that did not try.
+        #expect((2...6).contains(attempts), "\(attempts) connect attempts")
+        #expect(backoffs > 100, "\(backoffs) calls during backoff")
+    }
+
+    @Test func runsScriptsAndReloadsThemAfterAFlush() throws {
+        let server = try RedisServer()
+        let client = RedisClient(url: try RedisURL(server.url))
+        let add = RedisScript("return redis.call('INCRBY', KEYS[1], ARGV[1])")
+        #expect(try client.script(add, keys: [Array("n".utf8)], arguments: [Array("5".utf8)]) == .integer(5))
+        #expect(try client.script(add, keys: [Array("n".utf8)], arguments: [Array("2".utf8)]) == .integer(7))
+
+        #expect(try client.command("SCRIPT", "FLUSH") == .status("OK"))
+        #expect(try client.script(add, keys: [Array("n".utf8)], arguments: [Array("1".utf8)]) == .integer(8))
+        // EVAL cached the script again, so EVALSHA finds it.
+        let hash = try client.command("SCRIPT", "LOAD", add.source).bytes()
+        #expect(try client.command([Array("SCRIPT".utf8), Array("EXISTS".utf8), hash]) == .array([.integer(1)]))
+
+        let failing = RedisScript("return redis.error_reply('LOCKED held by someone')")
+        #expect {
+            try client.script(failing, keys: [], arguments: [])
+        } throws: { error in
+            ((error as? UltraDictError)?.underlying as? RedisErrorReply)?.kind == "LOCKED"
+        }
+    }
+
+    @Test func scriptsSurviveAServerRestart() throws {
+        let server = try RedisServer()
+        let client = RedisClient(url: try RedisURL(server.url))
+        let echo = RedisScript("return ARGV[1]")
+        #expect(try client.script(echo, keys: [], arguments: [[0, 1, 2]]) == .bulk([0, 1, 2]))
+        try server.restart()
+        expectError(.connection) { try client.command("PING") }
+        // A new server without the script: NOSCRIPT, then EVAL.
+        #expect(try client.script(echo, keys: [], arguments: [[3]]) == .bulk([3]))
+    }
+}
