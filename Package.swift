@@ -132,7 +132,7 @@ let package = Package(
         .testTarget(name: "UltraDictFuzzingTests", dependencies: ["_UltraDictFuzzing"]),
         .testTarget(
             name: "MultiProcessTests",
-            dependencies: ["UltraDict", "UltraDictTransport", "UltraDictJSON", "UltraDictPropertyList", "UltraDictPickle", "_UltraDictSerializerRegistry", "_UltraDictTestSupport"]
+            dependencies: ["UltraDict", "UltraDictTransport", "UltraDictJSON", "UltraDictPropertyList", "UltraDictPickle", "UltraDictRedis", "_UltraDictSerializerRegistry", "_UltraDictTestSupport"]
         ),
         // Needs the Python side in .venv (`bash .ci/install-deps`); its scripts are in Python/.
         .testTarget(

@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+import UltraDict
+import UltraDictRedis
+import _UltraDictSerializerRegistry
+import _UltraDictTestSupport
+
+/// Processes sharing a dictionary on a Redis server of the test's own, per serializer: what the
+/// multi-process suite checks in shared memory, over Redis.
+@Suite("Processes over Redis")
+struct RedisProcessesTests {
+    /// A server, the store that names it, and helpers that use it.
+    struct Fixture {
+        let server: RedisServer
+        let store: UltraDictStore
+
+        init() throws {
+            server = try RedisServer()
+            store = try .redis(server.url)
+        }
+
+        func create<Key, Value>(_ name: String, serializer: String) throws -> UltraDict<Key, Value> {
+            let chosen = try #require(SerializerRegistry.serializer(serializer, keyType: Key.self))
+            return try UltraDict(name: name, create: true, configuration: UltraDictConfiguration(serializer: chosen, store: store))
+        }
+
+        func helper(_ arguments: [String], serializer: String) throws -> ChildProcess {
+            try ChildProcess("UltraDictTestHelper", arguments + ["--redis", server.url, "--serializer", serializer])
+        }
+
+        /// Runs helpers at once; expects each to succeed and returns their last lines.
+        func run(_ argumentLists: [[String]], serializer: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> [String] {
+            try argumentLists.map { try helper($0, serializer: serializer) }.map { child in
+                let result = child.finish()
+                #expect(result.status == 0, "\(result.errors)", sourceLocation: sourceLocation)
+                return result.lastLine
+            }
+        }
+    }
+
+    @Test(arguments: serializerNames)
+    func writersInTwoProcessesAreSeenByAThird(serializer: String) throws {
+        let fixture = try Fixture()
+        let name = uniqueName()
+        let d: UltraDict<Int, Int> = try fixture.create(name, serializer: serializer)
+        defer { d.unlink() }
+        _ = try fixture.run([["write-range", name, "0", "500"], ["write-range", name, "500", "1000"]], serializer: serializer)
+        #expect(try fixture.run([["count", name]], serializer: serializer) == ["count 1000"])
+        #expect(d.count == 1000 && d[999] == 999)
+        _ = try fixture.run([["delete-range", name, "0", "900"]], serializer: serializer)
+        #expect(d.snapshot == Dictionary(uniqueKeysWithValues: (900..<1000).map { ($0, $0) }))
+    }
+
+    @Test(arguments: serializerNames)
+    func lockedIncrementsInThreeProcessesStayExact(serializer: String) throws {
+        let fixture = try Fixture()
+        let name = uniqueName()
+        let d: UltraDict<String, Int> = try fixture.create(name, serializer: serializer)
+        defer { d.unlink() }
+        _ = try fixture.run(Array(repeating: ["increment-threads", name, "n", "2", "150"], count: 3), serializer: serializer)
+        #expect(d["n"] == 900)
+    }
+
+    /// While another process holds the lock, a write under the lock here times out naming the
+    /// lease, and succeeds once the holder releases it; a plain write waits for it too.
+    @Test func aLockHeldByAnotherProcessExcludesThisOne() throws {
+        let fixture = try Fixture()
+        let name = uniqueName()
+        let d: UltraDict<String, Int> = try fixture.create(name, serializer: "msgpack")
+        defer { d.unlink() }
+        let holder = try fixture.helper(["hold-lock-and-wait", name], serializer: "msgpack")
+        #expect(holder.readLine().hasPrefix("holding "))
+        expectError(.lockTimeout) { try d.withLock(timeout: .milliseconds(200)) { d in d["x"] = 1 } }
+        let plainWrite = BackgroundCall { Result { try d.updateValue(2, forKey: "y") } }
+        Thread.sleep(forTimeInterval: 0.2)
+        #expect(d["y"] == nil, "a plain write went in while another process held the lock")
+        holder.send("release")
+        #expect(holder.finish().status == 0)
+        _ = try plainWrite.finish().result.get()
+        try d.withLock(timeout: .seconds(5)) { d in d["x"] = 1 }
+        #expect(d.snapshot == ["x": 1, "y": 2])
+    }
+
+    /// `changes()` here yields every change another process makes, in order.
+    @Test func changesFromAnotherProcessArriveInOrder() async throws {
+        guard #available(macOS 15, *) else { Issue.record("task executors need macOS 15"); return }
+        try await onThreadsOfItsOwn { _ in
+            let fixture = try Fixture()
+            let name = uniqueName()
+            let d: UltraDict<Int, Int> = try fixture.create(name, serializer: "msgpack")
+            defer { d.unlink() }
+            var changes = d.changes().makeAsyncIterator()
+            _ = try fixture.run([["write-range", name, "0", "50"]], serializer: "msgpack")
+            var seen: [UltraDictChange<Int, Int>] = []
+            while seen.count < 50, let change = try await changes.next() { seen.append(change) }
+            #expect(seen == (0..<50).map { .set($0, $0) })
+        }
+    }
+}
