@@ -32,6 +32,7 @@ extension UltraDict {
     /// ``lastReadError``; after ``close(unlink:)`` the state is empty.
     @inlinable @inline(__always)
     func read<Result>(_ body: () -> Result) -> Result {
+        if catchesUpOnRead { catchUpWithServerReportingErrors() }
         if let slot = handleLock.enterShared() {
             if log.isCurrent(cursor) {
                 defer { handleLock.leaveShared(slot) }
@@ -45,10 +46,23 @@ extension UltraDict {
         }
     }
 
+    /// Brings the replica of a remote dictionary up to the server's head before a read (when its
+    /// store asks for it), a failure going to ``lastReadError``: the read then serves the replica.
+    @usableFromInline
+    func catchUpWithServerReportingErrors() {
+        do {
+            try remote?.catchUp()
+        } catch {
+            let error = error as? UltraDictError ?? UltraDictError(.connection, "\(error)")
+            withExclusiveAccess { readError = error }
+        }
+    }
+
     /// ``read(_:)`` that throws when what was published cannot be applied, and `alreadyClosed`
     /// after ``close(unlink:)``.
     @inlinable @inline(__always)
     func readCurrent<Result>(_ body: () throws -> Result) throws -> Result {
+        if catchesUpOnRead { try remote?.catchUp() }
         if let slot = handleLock.enterShared() {
             if !isClosed && log.isCurrent(cursor) {
                 defer { handleLock.leaveShared(slot) }

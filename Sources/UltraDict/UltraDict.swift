@@ -95,6 +95,8 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     /// The server's side when the dictionary is in a remote store (``UltraDictStore/remote(_:)``):
     /// writes go there, and ``log`` is this process's replica, which it keeps current.
     @usableFromInline let remote: (any RemoteSession)?
+    /// Whether every read first brings the remote replica up to the server's head (one round trip).
+    @usableFromInline let catchesUpOnRead: Bool
     /// Applies validated changes to this handle: ``apply(_:reloading:)``, which the inlinable
     /// initializer replaces with its specialization for `Key` and `Value`, so that every read
     /// path, inlinable or not, decodes records without generic dispatch. Written only by the
@@ -130,8 +132,9 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     let openingPID = ProcessIdentity.currentPID
 
     /// Why the last lock-free refresh failed, if it did; cleared by the next successful one.
-    /// After ``close(unlink:)``, `alreadyClosed`.
-    public var lastReadError: UltraDictError? { withSharedAccess { readError } }
+    /// After ``close(unlink:)``, `alreadyClosed`. In a remote store, also why the replica that
+    /// reads serve is not following the server now (`connection`, say), while it is not.
+    public var lastReadError: UltraDictError? { withSharedAccess { readError } ?? remote?.followingError }
     /// ``lastReadError``'s value.
     @exclusivity(unchecked) var readError: UltraDictError?
 
@@ -236,6 +239,7 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
         self.serializer = configuration.serializer
         self.lock = remote?.lock ?? configuration.lock.init(name: log.name, words: log.control.lockWords)
         self.remote = remote
+        self.catchesUpOnRead = remote?.readsCatchUp ?? false
         self.autoUnlinkSetting = configuration.autoUnlink ?? (log.isCreator && !log.store.isDurableAcrossRestarts)
         var logger = Logger(label: "UltraDict")
         logger[metadataKey: "dictionary"] = .string(log.name)

@@ -105,7 +105,7 @@ final class Replicas: @unchecked Sendable {
             entry.sessions += 1
             replicas[key] = entry
             let replica = entry.replica
-            return RedisSession(replica: replica, isCreator: isCreator) { [self] in closeSession(of: key, replica: replica) }
+            return RedisSession(replica: replica, isCreator: isCreator, readsCatchUp: backend.options.readsCatchUp) { [self] in closeSession(of: key, replica: replica) }
         }
     }
 

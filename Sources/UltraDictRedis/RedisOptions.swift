@@ -13,11 +13,17 @@ public struct RedisOptions: Sendable, Equatable {
     /// renews it every third of it while it lives and is connected; a holder that is paused or
     /// cut off longer loses the lock, and its writes are refused (`lockStolen`).
     public var lease: Duration
+    /// Whether every read first brings this process's replica up to the server's head, one
+    /// round trip each, so that it sees every write that returned anywhere before it began;
+    /// `false` by default: reads serve the replica, which trails the server by about one round
+    /// trip (a handle always sees its own writes, and `withLock` always catches up first).
+    public var readsCatchUp: Bool
 
     /// Options with the given timeouts and lease; each must be positive, which connecting checks.
-    public init(connectTimeout: Duration = .seconds(1), commandTimeout: Duration = .seconds(2), lease: Duration = .seconds(10)) {
+    public init(connectTimeout: Duration = .seconds(1), commandTimeout: Duration = .seconds(2), lease: Duration = .seconds(10), readsCatchUp: Bool = false) {
         self.connectTimeout = connectTimeout
         self.commandTimeout = commandTimeout
         self.lease = lease
+        self.readsCatchUp = readsCatchUp
     }
 }

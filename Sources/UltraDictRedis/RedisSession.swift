@@ -6,14 +6,15 @@ import UltraDictTransport
 /// orders among every host's, and the replica they feed (DESIGN §10).
 final class RedisSession: RemoteSession, @unchecked Sendable {
     let isCreator: Bool
+    let readsCatchUp: Bool
     private let replica: Replica
     /// Ends this handle's share of the replica, once.
     private let release: () -> Void
     private let closing = NSLock()
     private var closed = false
 
-    init(replica: Replica, isCreator: Bool, release: @escaping () -> Void) {
-        (self.replica, self.isCreator, self.release) = (replica, isCreator, release)
+    init(replica: Replica, isCreator: Bool, readsCatchUp: Bool, release: @escaping () -> Void) {
+        (self.replica, self.isCreator, self.readsCatchUp, self.release) = (replica, isCreator, readsCatchUp, release)
     }
 
     var lock: any UltraDictLock { replica.lock }
@@ -39,6 +40,8 @@ final class RedisSession: RemoteSession, @unchecked Sendable {
             return true
         }
     }
+
+    var followingError: UltraDictError? { replica.followingError }
 
     func catchUp() throws {
         try replica.catchUp()

@@ -10,20 +10,21 @@ extension Replica {
 
     /// Starts the subscriber: a thread of its own, on a connection of its own, that reads new
     /// entries as the server appends them (`XREAD BLOCK`) and applies them, until ``stop()``.
-    /// After a failure (the server unreachable), it tries again after 10 ms, doubling to 1 s,
-    /// from the last entry it applied. When the dictionary is gone from the server, it removes
+    /// After a failure (the server unreachable), it tries again every 50 ms from the last entry
+    /// it applied (its client backs off its connection attempts by itself, from 10 ms to 1 s). When the dictionary is gone from the server, it removes
     /// the replica's names, which ends the handles' change sequences, and stops.
     func startFollowing(url: RedisURL, options: RedisOptions) {
         let follower = RedisClient(url: url, options: options)
         let thread = Thread { [self] in
-            var (quietSlices, failures) = (0, 0)
+            var (quietSlices, failing) = (0, false)
             while !isStopped {
                 do {
                     let entries = try StreamEntry.read(follower.command([
                         Array("XREAD".utf8), Array("COUNT".utf8), Array("1000".utf8), Array("BLOCK".utf8), Array(String(Self.slice.milliseconds).utf8),
                         Array("STREAMS".utf8), keys.log, appliedID.bytes,
                     ], timeout: options.commandTimeout + Self.slice))
-                    failures = 0
+                    if failing { followingError = nil }
+                    failing = false
                     if entries.isEmpty {
                         quietSlices += 1
                         if quietSlices % Self.quietSlicesPerExistenceCheck == 0, try follower.command([Array("EXISTS".utf8), keys.meta]) == .integer(0) {
@@ -35,8 +36,9 @@ extension Replica {
                         try apply(entries)
                     }
                 } catch {
-                    failures += 1
-                    Thread.sleep(forTimeInterval: min(0.01 * Double(1 << min(failures, 7)), 1))
+                    followingError = error as? UltraDictError ?? UltraDictError(.connection, "\(error)")
+                    failing = true
+                    Thread.sleep(forTimeInterval: 0.05)
                 }
             }
         }

@@ -34,6 +34,8 @@ final class Replica: @unchecked Sendable {
     private var failure: UltraDictError?
     /// Set by ``stop()``.
     private var stopped = false
+    /// Why the subscriber's last read failed, until one succeeds.
+    private var lastFollowingError: UltraDictError?
 
     /// Creates the replica of `name` in `store`, loads what the server has, and starts following it.
     init(name: String, keys: RedisKeys, client: RedisClient, options: UpdateLog.Options, serializer: any UltraDictSerializer,
@@ -51,6 +53,13 @@ final class Replica: @unchecked Sendable {
 
     /// The ID of the last entry applied.
     var appliedID: StreamID { mutex.withLock { applied } }
+
+    /// Why the replica is not following the server now: the subscriber's last read failed, or
+    /// an entry could not be applied (then it stays).
+    var followingError: UltraDictError? {
+        get { mutex.withLock { failure ?? lastFollowingError } }
+        set { mutex.withLock { lastFollowingError = newValue } }
+    }
 
     /// Whether ``stop()`` was called.
     var isStopped: Bool { mutex.withLock { stopped } }

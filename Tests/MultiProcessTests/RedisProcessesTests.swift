@@ -96,4 +96,22 @@ struct RedisProcessesTests {
             #expect(seen == (0..<50).map { .set($0, $0) })
         }
     }
+
+    /// With `readsCatchUp`, a read sees every write that returned before it, in any process.
+    @Test func readsThatCatchUpSeeEveryEarlierWrite() throws {
+        let server = try RedisServer()
+        let name = uniqueName()
+        let reader = try UltraDict<String, Int>(
+            name: name, create: true, configuration: UltraDictConfiguration(store: try .redis(server.url, options: RedisOptions(readsCatchUp: true)))
+        )
+        defer { reader.unlink() }
+        let writer = try ChildProcess("UltraDictTestHelper", ["write-on-line", name, "20", "--redis", server.url])
+        #expect(writer.readLine() == "ready")
+        for round in 1...20 {
+            writer.send("write")
+            #expect(writer.readLine() == "written \(round)")
+            #expect(reader["n"] == round)
+        }
+        #expect(writer.finish().status == 0)
+    }
 }

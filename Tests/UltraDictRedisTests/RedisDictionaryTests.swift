@@ -69,4 +69,38 @@ struct RedisDictionaryTests {
         d[7] = 7
         #expect(other.snapshot == [7: 7])
     }
+
+    /// SIGKILL the server (AOF, `appendfsync always`) and restart it: reads serve the replica
+    /// meanwhile and say why in `lastReadError`, writes throw `connection` within the timeout
+    /// and apply nothing; after the restart every acknowledged write is there and the handle
+    /// reconnects by itself.
+    @Test func aKilledServerLosesNoAcknowledgedWriteAndHandlesReconnect() throws {
+        let server = try RedisServer(appendOnly: true)
+        let store = try UltraDictStore.redis(server.url, options: RedisOptions(connectTimeout: .milliseconds(200), commandTimeout: .milliseconds(500)))
+        let name = uniqueName()
+        let d = try UltraDict<String, Int>(name: name, create: true, configuration: UltraDictConfiguration(store: store))
+        defer { d.unlink() }
+        for i in 0..<100 { try d.updateValue(i, forKey: "k\(i)") }
+        server.kill()
+        let start = ContinuousClock.now
+        expectError(.connection) { try d.updateValue(1, forKey: "lost") }
+        #expect(ContinuousClock.now - start < .seconds(1))
+        #expect(d["lost"] == nil && d.count == 100)
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(d.lastReadError?.code == .connection)
+        try server.restart()
+        var written = false
+        for _ in 0..<100 where !written {
+            written = (try? d.updateValue(100, forKey: "after")) != nil
+            if !written { Thread.sleep(forTimeInterval: 0.05) }
+        }
+        #expect(written, "the handle did not reconnect within 5 seconds")
+        let other = try UltraDict<String, Int>(name: name, create: false, configuration: UltraDictConfiguration(store: store))
+        defer { other.close() }
+        #expect(other.count == 101 && other["k99"] == 99 && other["after"] == 100)
+        // The subscriber reconnects within its client's longest backoff (1 s) and a slice.
+        let reconnected = ContinuousClock.now
+        while d.lastReadError != nil && ContinuousClock.now - reconnected < .seconds(3) { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(d.lastReadError == nil)
+    }
 }

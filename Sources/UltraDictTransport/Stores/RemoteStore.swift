@@ -66,6 +66,11 @@ package protocol RemoteSession: AnyObject, Sendable {
     /// Publishes an encoded full dump on the server, if the replica holds everything the server
     /// has (returns false otherwise: catch up and try again); returns once the replica holds it.
     func publishFullDump(_ snapshot: [UInt8]) throws -> Bool
+    /// Whether every read should first bring the replica up to the server's head (an option of the store).
+    var readsCatchUp: Bool { get }
+    /// Why the replica is not following the server now (it cannot be reached, say), or `nil`
+    /// while it is: reads then serve what the replica has, which may be behind.
+    var followingError: UltraDictError? { get }
     /// Brings the replica up to the server's head: one round trip.
     func catchUp() throws
     /// Ends this handle's use: the last one of the process stops keeping the replica current.
