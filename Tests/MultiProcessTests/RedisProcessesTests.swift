@@ -114,4 +114,25 @@ struct RedisProcessesTests {
         }
         #expect(writer.finish().status == 0)
     }
+
+    /// A lock holder stopped (SIGSTOP) past its lease loses the lock: another process takes it
+    /// and counts under it, and the stopped one, continued, cannot write (`lockStolen`): the
+    /// counter stays exact.
+    @Test func aHolderStoppedPastItsLeaseIsFenced() throws {
+        let fixture = try Fixture()
+        let name = uniqueName()
+        let d: UltraDict<String, Int> = try fixture.create(name, serializer: "msgpack")
+        defer { d.unlink() }
+        let holder = try ChildProcess("UltraDictTestHelper", ["hold-lock-then-write", name, "n", "--redis", fixture.server.url, "--lease-ms", "300"])
+        let pid = try holdingPID(of: holder)
+        kill(pid, SIGSTOP)
+        let start = ContinuousClock.now
+        for _ in 0..<50 { try d.withLock(timeout: .seconds(5)) { d in d["n", default: 0] += 1 } }
+        #expect(ContinuousClock.now - start < .seconds(3), "the lease of a stopped holder held the lock for \(ContinuousClock.now - start)")
+        kill(pid, SIGCONT)
+        holder.send("write")
+        let result = holder.finish()
+        #expect(result.lastLine == "lockStolen", "the fenced holder said \(result.lastLine): \(result.errors)")
+        #expect(d["n"] == 50)
+    }
 }

@@ -36,6 +36,22 @@ func holdLockAndWait() throws {
     say("released")
 }
 
+/// hold-lock-then-write NAME KEY: holds the lock (says "holding PID") until a line on stdin,
+/// then, still inside it, increments KEY and says "written", or says the error's code
+func holdLockThenWrite() throws {
+    let d = try attach(String.self, Int.self)
+    do {
+        try d.withLock { d in
+            say("holding \(getpid())")
+            _ = readLine()
+            try d.updateValue((d[rest[0]] ?? 0) + 1, forKey: rest[0])
+            say("written")
+        }
+    } catch let error as UltraDictError {
+        say("\(error.code)")
+    }
+}
+
 /// try-lock NAME MILLISECONDS steal|wait: one locked acquisition with that timeout
 func tryLock() throws {
     let d = try attach(String.self, Int.self)

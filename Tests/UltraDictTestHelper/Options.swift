@@ -6,7 +6,7 @@ import _UltraDictSerializerRegistry
 /// What the command line asks for: `COMMAND NAME [ARGS...]`, then the options `--serializer NAME`
 /// (MessagePack when absent), `--directory DIR` (the file store in DIR instead of shared memory),
 /// `--durability buffered|synchronous` (the file store's; synchronous when absent), `--redis URL`
-/// (the Redis server at URL instead of shared memory) and `--buffer-size BYTES` (of the
+/// (the Redis server at URL instead of shared memory) with `--lease-ms MS` (its lock's lease) and `--buffer-size BYTES` (of the
 /// dictionaries the helper creates; the default when absent).
 struct HelperOptions: Sendable {
     var command: String
@@ -23,6 +23,7 @@ struct HelperOptions: Sendable {
     init(parsing arguments: [String]) {
         var positional: [String] = []
         var (directory, durability): (String?, UltraDictStore.Durability) = (nil, .synchronous)
+        var (redisURL, redisOptions): (String?, RedisOptions) = (nil, RedisOptions())
         var remaining = arguments[...]
         while let argument = remaining.popFirst() {
             guard argument.hasPrefix("--") else { positional.append(argument); continue }
@@ -31,8 +32,8 @@ struct HelperOptions: Sendable {
             case "--serializer": serializerName = value
             case "--directory": directory = value
             case "--buffer-size": bufferSize = integer(value)
-            case "--redis":
-                do { store = try .redis(value) } catch { fail("\(error)") }
+            case "--redis": redisURL = value
+            case "--lease-ms": redisOptions.lease = .milliseconds(integer(value))
             case "--durability":
                 switch value {
                 case "buffered": durability = .buffered
@@ -43,10 +44,13 @@ struct HelperOptions: Sendable {
             }
         }
         guard positional.count >= 2 else {
-            fail("usage: UltraDictTestHelper COMMAND NAME [ARGS...] [--serializer NAME] [--directory DIR [--durability buffered|synchronous] | --redis URL] [--buffer-size BYTES]")
+            fail("usage: UltraDictTestHelper COMMAND NAME [ARGS...] [--serializer NAME] [--directory DIR [--durability buffered|synchronous] | --redis URL [--lease-ms MS]] [--buffer-size BYTES]")
         }
         (command, name, rest) = (positional[0], positional[1], Array(positional.dropFirst(2)))
         if let directory { store = .files(in: directory, durability: durability) }
+        if let redisURL {
+            do { store = try .redis(redisURL, options: redisOptions) } catch { fail("\(error)") }
+        }
     }
 
     /// The settings of every dictionary the helper opens or creates: the serializer, the store and

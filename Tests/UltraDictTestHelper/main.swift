@@ -7,7 +7,7 @@ let commands: [String: () throws -> Void] = [
     "write-range": writeRange, "ack-writer": ackWriter, "delete-range": deleteRange, "count": count,
     "create": create, "dump-all": dumpAll, "increment": increment, "string-length": stringLength,
     "lagging-reader": laggingReader, "monotonic-writer": monotonicWriter, "monotonic-reader": monotonicReader,
-    "hold-lock": holdLock, "hold-lock-and-wait": holdLockAndWait, "try-lock": tryLock,
+    "hold-lock": holdLock, "hold-lock-and-wait": holdLockAndWait, "hold-lock-then-write": holdLockThenWrite, "try-lock": tryLock,
     "increment-threads": incrementThreads, "steal-increment": stealIncrement,
     "fork-while-holding": forkWhileHolding, "nested-increment": nestedIncrement,
     "nested-churn": nestedChurn, "hold": hold, "write-after-close": writeAfterClose, "exit-hook": exitHook,
