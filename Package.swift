@@ -96,6 +96,7 @@ let package = Package(
         .executableTarget(name: "Nested", dependencies: ["UltraDict"], path: "Examples/Nested"),
         .executableTarget(name: "Durable", dependencies: ["UltraDict"], path: "Examples/Durable"),
         .executableTarget(name: "Changes", dependencies: ["UltraDict"], path: "Examples/Changes"),
+        .executableTarget(name: "BeyondOneHost", dependencies: ["UltraDict", "UltraDictRedis"], path: "Examples/BeyondOneHost"),
 
         // MARK: Tests
         .executableTarget(

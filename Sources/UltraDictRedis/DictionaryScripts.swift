@@ -54,14 +54,16 @@ enum DictionaryScripts {
         return {1, id}
         """)
 
-    /// Takes the lease if nobody holds it: KEYS[1] lock, KEYS[2] fence; ARGV[1] token, ARGV[2]
-    /// lease in milliseconds. Returns the new fence (a positive count), or minus the
-    /// milliseconds the holder's lease has left.
+    /// Takes the lease if nobody holds it: KEYS[1] lock, KEYS[2] fence, KEYS[3] log; ARGV[1]
+    /// token, ARGV[2] lease in milliseconds, ARGV[3] the ID the caller's replica holds, ARGV[4]
+    /// how many entries to return at most. Returns `{fence, entries}`: the new fence (a positive
+    /// count) and the log's entries after ARGV[3], so that the holder starts current; or
+    /// `{-milliseconds}`, the time the holder's lease has left.
     static let acquire = RedisScript("""
         if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-            return redis.call('INCR', KEYS[2])
+            return {redis.call('INCR', KEYS[2]), redis.call('XRANGE', KEYS[3], '(' .. ARGV[3], '+', 'COUNT', ARGV[4])}
         end
-        return -math.max(1, redis.call('PTTL', KEYS[1]))
+        return {-math.max(1, redis.call('PTTL', KEYS[1]))}
         """)
 
     /// Renews the lease of ARGV[1] for ARGV[2] milliseconds: KEYS[1] lock. Returns 1, or 0 when

@@ -24,6 +24,8 @@ final class LeaseLock: UltraDictLock, @unchecked Sendable {
     private let lease: Duration
     /// Excludes the other threads of this process, re-entrantly.
     private let threads: ProcessLocalLock
+    /// The replica that each lease taken brings up to the server's head (set by the replica).
+    weak var replica: Replica?
     /// The thread that holds the lease (its `pthread_self`), 0 when none does.
     private let holder = ManagedAtomic<UInt>(0)
     // Written only by the holding thread, with `threads` held; read by the renewer under `renewal`.
@@ -93,21 +95,34 @@ final class LeaseLock: UltraDictLock, @unchecked Sendable {
         }
     }
 
-    /// Asks the server for the lease until it grants it or `deadline` passes, sleeping the lease's
-    /// remaining time (at most 10 ms) between attempts.
+    /// Asks the server for the lease until it grants it or `deadline` passes, sleeping between
+    /// attempts from 100 µs doubling to 5 ms, never past the lease's remaining time. With the
+    /// lease come the log's entries that the replica lacks: the holder starts current.
     private func takeLease(before deadline: ContinuousClock.Instant?) throws -> (token: [UInt8], fence: Int64) {
         let token = Array((0..<16).map { _ in String(UInt8.random(in: 0...255), radix: 16) }.joined().utf8)
         let milliseconds = Array(String(lease.milliseconds).utf8)
+        var pause = Duration.microseconds(100)
         while true {
-            let answer = try client.script(DictionaryScripts.acquire, keys: [keys.lock, keys.fence], arguments: [token, milliseconds]).integer("the lease")
-            if answer > 0 { return (token, answer) }
-            let remaining = Duration.milliseconds(-answer)
+            let after = replica?.appliedID ?? .zero
+            let answer = try client.script(
+                DictionaryScripts.acquire, keys: [keys.lock, keys.fence, keys.log], arguments: [token, milliseconds, after.bytes, Array("1000".utf8)]
+            ).array("the lease's answer")
+            let fence = try answer.first?.integer("the lease's fence") ?? 0
+            if fence > 0, answer.count == 2 {
+                let entries = try StreamEntry.list(answer[1])
+                try replica?.apply(entries)
+                if entries.count == 1000 { try replica?.catchUp() }
+                return (token, fence)
+            }
+            guard fence < 0 else { throw UltraDictError(.corruptData, "lock of '\(name)': the lease's answer has \(answer.count) elements, fence \(fence)") }
+            let remaining = Duration.milliseconds(-fence)
             if let deadline, ContinuousClock.now >= deadline {
                 throw UltraDictError(.lockTimeout, "lock of '\(name)' not acquired within the timeout: another client holds its lease for \(remaining) more")
             }
-            var pause = min(remaining, .milliseconds(10))
-            if let deadline { pause = min(pause, ContinuousClock.now.duration(to: deadline)) }
-            if pause > .zero { Thread.sleep(forTimeInterval: pause.seconds) }
+            var sleep = min(remaining, pause)
+            if let deadline { sleep = min(sleep, ContinuousClock.now.duration(to: deadline)) }
+            if sleep > .zero { Thread.sleep(forTimeInterval: sleep.seconds) }
+            pause = min(pause * 2, .milliseconds(5))
         }
     }
 

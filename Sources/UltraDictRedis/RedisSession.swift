@@ -43,7 +43,10 @@ final class RedisSession: RemoteSession, @unchecked Sendable {
 
     var followingError: UltraDictError? { replica.followingError }
 
+    /// One round trip, unless the calling thread holds the lease: the lease's grant brought the
+    /// replica up to the head, and while it is held only this thread writes.
     func catchUp() throws {
+        if replica.lock.tokenOfCurrentThread != nil { return }
         try replica.catchUp()
     }
 

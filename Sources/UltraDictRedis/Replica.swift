@@ -43,6 +43,7 @@ final class Replica: @unchecked Sendable {
         (self.name, self.keys, self.client, self.serializer) = (name, keys, client, serializer)
         log = try UpdateLog.create(name: name, options: options, in: store)
         lock = LeaseLock(name: name, keys: keys, client: client, words: log.control.lockWords, lease: lease)
+        lock.replica = self
         do {
             try catchUp()
         } catch {

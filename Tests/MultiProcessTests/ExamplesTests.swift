@@ -50,6 +50,11 @@ struct ExamplesTests {
         #expect(try lastLine(of: "Parallel") == "Counter: 100000 == 100000")
     }
 
+    /// Two processes × 10,000 increments under `withLock`, on a Redis server the example starts.
+    @Test func beyondOneHost() throws {
+        #expect(try lastLine(of: "BeyondOneHost") == "Counter: 20000 == 20000")
+    }
+
     /// Five processes count to 100; one is killed holding the lock, and the others take it over.
     @Test func recoverFromStaleLock() throws {
         let started = ContinuousClock.now
