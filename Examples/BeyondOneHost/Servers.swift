@@ -35,8 +35,10 @@ final class LocalServer: Server {
         try waitUntilAccepting(port: port)
     }
 
+    /// Kills it (SIGKILL: it has nothing to save, and a SIGTERM may be blocked in it, since a
+    /// child inherits its parent's signal mask), and removes its directory.
     func stop() {
-        process.terminate()
+        kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         try? FileManager.default.removeItem(at: directory)
     }

@@ -113,14 +113,19 @@ package final class RedisConnection {
             }
             guard status == REDIS_OK else { throw ioFailure(of: context, during: arguments, timeout: socketTimeout) }
         }
+        // Every reply is read before any is copied, so that a malformed one leaves the
+        // connection in step.
         var raws: [UnsafeMutableRawPointer] = []
         raws.reserveCapacity(commands.count)
         defer { raws.forEach { freeReplyObject($0) } }
-        for arguments in commands {
-            var raw: UnsafeMutableRawPointer?
-            let status = BrokenPipeSignal.suppressed { redisGetReply(context, &raw) }
-            guard status == REDIS_OK, let raw else { throw ioFailure(of: context, during: arguments, timeout: socketTimeout) }
-            raws.append(raw)
+        try BrokenPipeSignal.suppressed {
+            for arguments in commands {
+                var raw: UnsafeMutableRawPointer?
+                guard redisGetReply(context, &raw) == REDIS_OK, let raw else {
+                    throw ioFailure(of: context, during: arguments, timeout: socketTimeout)
+                }
+                raws.append(raw)
+            }
         }
         return try raws.map { try RedisReply(copying: $0.assumingMemoryBound(to: redisReply.self)) }
     }

@@ -61,12 +61,12 @@ struct RedisURLParser {
         guard !path.contains("\0") else { throw failure("the socket path contains NUL") }
         var database = 0
         if question != rest.endIndex {
-            let query = rest[rest.index(after: question)...]
-            guard query.hasPrefix("db=") else {
-                let key = query.prefix { $0 != "=" && $0 != "&" }
-                throw failure("the query parameter '\(key)' is not supported: only db=N")
+            for parameter in rest[rest.index(after: question)...].split(separator: "&", omittingEmptySubsequences: false) {
+                guard parameter.hasPrefix("db=") else {
+                    throw failure("the query parameter '\(parameter.prefix { $0 != "=" })' is not supported: only db=N")
+                }
+                database = try parseDatabase(parameter.dropFirst(3))
             }
-            database = try parseDatabase(query.dropFirst(3))
         }
         return (.unixSocket(path: path), login?.user, login?.password, database)
     }
@@ -161,8 +161,19 @@ struct RedisURLParser {
     }
 
     /// `url` with what may be a password shown as `***`: the text between `//` (or the start)
-    /// and the last `@`, after its first `:` if it has one, else all of it.
+    /// and the last `@`, after its first `:` if it has one, else all of it; and the value of a
+    /// `password=` query parameter.
     static func redacted(_ url: String) -> String {
+        guard let question = url.firstIndex(of: "?") else { return redactedLogin(url) }
+        let parameters = url[url.index(after: question)...].split(separator: "&", omittingEmptySubsequences: false).map { parameter in
+            parameter.lowercased().hasPrefix("password=") ? parameter.prefix(9) + "***" : parameter
+        }
+        return redactedLogin(String(url[..<question])) + "?" + parameters.joined(separator: "&")
+    }
+
+    /// `url` with the text between `//` (or the start) and the last `@` shown as `***`, after
+    /// its first `:` if it has one.
+    private static func redactedLogin(_ url: String) -> String {
         guard let at = url.lastIndex(of: "@") else { return url }
         var loginStart = url.startIndex
         var index = url.startIndex

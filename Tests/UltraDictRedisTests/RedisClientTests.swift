@@ -101,3 +101,26 @@ import _UltraDictTestSupport
         #expect(try client.script(echo, keys: [], arguments: [[3]]) == .bulk([3]))
     }
 }
+
+/// The test servers themselves.
+@Suite struct RedisServerTests {
+    @Test func aServerThatCannotStartSaysWhy() throws {
+        #expect {
+            try RedisServer(arguments: ["--no-such-option", "1"])
+        } throws: { error in
+            "\(error)".contains("exited with status 1 before accepting connections") && "\(error)".contains("Bad directive")
+        }
+    }
+
+    @Test func stopAndKillEndTheServer() throws {
+        let server = try RedisServer(appendOnly: true)
+        let client = RedisClient(url: try RedisURL(server.url))
+        _ = try client.command("SET", "k", "v")
+        server.stop()
+        expectError(.connection) { try client.command("PING") }
+        try server.restart()
+        #expect(try client.command("GET", "k") == .bulk([118]))
+        server.kill()
+        expectError(.connection) { try client.command("PING") }
+    }
+}

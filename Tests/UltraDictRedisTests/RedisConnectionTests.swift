@@ -160,7 +160,7 @@ import _UltraDictTestSupport
     }
 
     @Test func logsInAsAUser() throws {
-        let server = try RedisServer(arguments: ["--user", "alice on >p@ss ~* &* +@all"])
+        let server = try RedisServer(arguments: ["--user", "alice", "on", ">p@ss", "~*", "&*", "+@all"])
         let connection = try RedisConnection(url: RedisURL("redis://alice:p%40ss@127.0.0.1:\(server.port)"))
         #expect(try connection.command("ACL", "WHOAMI") == .bulk(Array("alice".utf8)))
         expectError(.server) { try RedisConnection(url: RedisURL("redis://alice:other@127.0.0.1:\(server.port)")) }

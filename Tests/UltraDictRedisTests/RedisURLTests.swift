@@ -90,7 +90,8 @@ import UltraDictRedis
         ("unix://relative.sock", "needs an absolute socket path"),
         ("unix:///run/redis.sock?db=x", "the database 'x'"),
         ("unix:///run/redis.sock?password=s3cret", "the query parameter 'password' is not supported"),
-        ("unix:///run/redis.sock?db=1&x=2", "the database '1&x=2'"),
+        ("unix:///run/redis.sock?db=1&x=2", "the query parameter 'x' is not supported"),
+        ("unix:///run/redis.sock?", "the query parameter '' is not supported"),
         ("unix:///run/re%00dis.sock", "the socket path contains NUL"),
         ("unix:///run/redis.sock#x", "takes no fragment"),
     ]
@@ -110,6 +111,7 @@ import UltraDictRedis
             "redis://:s3cret@host/x": "invalid Redis URL 'redis://:***@host/x': the database 'x' is not a non-negative integer",
             "redis://s3cret@host": "invalid Redis URL 'redis://***@host': a user needs a password: write user:password@ or :password@",
             "unix://:s3cret@host/x": "invalid Redis URL 'unix://:***@host/x': a unix:// URL names no host: write unix:///path/to/socket",
+            "unix:///r.sock?db=1&Password=s3cret&x": "invalid Redis URL 'unix:///r.sock?db=1&Password=***&x': the query parameter 'Password' is not supported: only db=N",
         ]
         for (text, message) in cases {
             #expect {

@@ -23,7 +23,7 @@ package final class RedisServer {
     package var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     private let arguments: [String]
-    private var process: Process?
+    private var process: SpawnedProcess?
     private var logPath: String { directory.path + "/redis.log" }
     private var errorsPath: String { directory.path + "/redis.stderr" }
 
@@ -39,14 +39,19 @@ package final class RedisServer {
                           "--appendonly", appendOnly ? "yes" : "no", "--appendfsync", "always", "--logfile", directory.path + "/redis.log"]
             + (socketPath.map { ["--unixsocket", $0, "--unixsocketperm", "700"] } ?? [])
             + arguments
-        for attempt in 1...20 {
-            port = unixSocket ? 0 : Int.random(in: 20000..<60000)
-            do {
-                try start()
-                return
-            } catch let failure as Failure where !unixSocket && attempt < 20 && failure.description.contains("Address already in use") {
-                continue
+        do {
+            for attempt in 1...20 {
+                port = unixSocket ? 0 : Int.random(in: 20000..<60000)
+                do {
+                    try start()
+                    return
+                } catch let failure as Failure where !unixSocket && attempt < 20 && failure.description.contains("Address already in use") {
+                    continue
+                }
             }
+        } catch {
+            directory.remove()
+            throw error
         }
     }
 
@@ -55,14 +60,20 @@ package final class RedisServer {
         directory.remove()
     }
 
-    /// Shuts the server down with `SIGTERM` and waits for it to exit.
+    /// Shuts the server down with `SIGTERM` and waits for it to exit (after 10 seconds, kills it).
     package func stop() {
-        end(with: SIGTERM)
+        guard let process else { return }
+        process.send(SIGTERM)
+        if !process.wait(upTo: .seconds(10)) { kill() }
+        self.process = nil
     }
 
     /// Kills the server with `SIGKILL`, as a crash would, and waits for it to exit.
     package func kill() {
-        end(with: SIGKILL)
+        guard let process else { return }
+        process.send(SIGKILL)
+        _ = process.wait(upTo: .seconds(60))
+        self.process = nil
     }
 
     /// Starts the server again on the same port and in the same directory, so that it reloads
@@ -75,21 +86,15 @@ package final class RedisServer {
     /// Starts the process and waits until its log says it is ready.
     private func start() throws {
         try? FileManager.default.removeItem(atPath: logPath)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Self.executable())
-        process.arguments = ["--port", String(port)] + arguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
         // Before it opens its log, redis-server reports to standard error (a bad option, say).
-        _ = FileManager.default.createFile(atPath: errorsPath, contents: nil)
-        process.standardError = FileHandle(forWritingAtPath: errorsPath)
-        try process.run()
+        try? FileManager.default.removeItem(atPath: errorsPath)
+        let process = try SpawnedProcess(try Self.executable(), ["--port", String(port)] + arguments, standardError: errorsPath)
         self.process = process
         let deadline = ContinuousClock.now + .seconds(10)
-        while !log.contains("Ready to accept connections") {
-            if !process.isRunning {
-                end(with: SIGKILL)
-                throw Failure(description: "redis-server on port \(port) exited with status \(process.terminationStatus) before accepting connections: \(logTail)")
+        while !isReady {
+            if let code = process.exitCode {
+                self.process = nil
+                throw Failure(description: "redis-server on port \(port) exited with status \(code) before accepting connections: \(logTail)")
             }
             if ContinuousClock.now >= deadline {
                 kill()
@@ -99,12 +104,10 @@ package final class RedisServer {
         }
     }
 
-    /// Sends `signal` to the process, if it runs, and waits for it to exit.
-    private func end(with signal: Int32) {
-        guard let process else { return }
-        if process.isRunning { Foundation.kill(process.processIdentifier, signal) }
-        process.waitUntilExit()
-        self.process = nil
+    /// Whether the log says that the server listens: on TCP, or only on its Unix socket.
+    private var isReady: Bool {
+        let log = log
+        return log.contains("Ready to accept connections") || log.contains("ready to accept connections at")
     }
 
     /// The last lines of the log and standard error, for failure messages.
