@@ -9,14 +9,16 @@ import _UltraDictTestSupport
 /// multi-process suite checks in shared memory, over Redis.
 @Suite("Processes over Redis")
 struct RedisProcessesTests {
-    /// A server, the store that names it, and helpers that use it.
+    /// A server, the store that names it, and helpers that use it. The test's own handles read
+    /// with `readsCatchUp`, so that they see what a helper wrote before it exited (a replica
+    /// otherwise trails the server by about a round trip).
     struct Fixture {
         let server: RedisServer
         let store: UltraDictStore
 
         init() throws {
             server = try RedisServer()
-            store = try .redis(server.url)
+            store = try .redis(server.url, options: RedisOptions(readsCatchUp: true))
         }
 
         func create<Key, Value>(_ name: String, serializer: String) throws -> UltraDict<Key, Value> {
@@ -71,6 +73,8 @@ struct RedisProcessesTests {
         let holder = try fixture.helper(["hold-lock-and-wait", name], serializer: "msgpack")
         #expect(holder.readLine().hasPrefix("holding "))
         expectError(.lockTimeout) { try d.withLock(timeout: .milliseconds(200)) { d in d["x"] = 1 } }
+        // A lease cannot be stolen: the holder lives, and a dead one's lease expires by itself.
+        expectError(.lockTimeout) { try d.withLock(timeout: .milliseconds(100), stealAfterTimeout: true) { d in d["x"] = 1 } }
         let plainWrite = BackgroundCall { Result { try d.updateValue(2, forKey: "y") } }
         Thread.sleep(forTimeInterval: 0.2)
         #expect(d["y"] == nil, "a plain write went in while another process held the lock")
@@ -134,5 +138,41 @@ struct RedisProcessesTests {
         let result = holder.finish()
         #expect(result.lastLine == "lockStolen", "the fenced holder said \(result.lastLine): \(result.errors)")
         #expect(d["n"] == 50)
+    }
+
+    /// A holder that lives renews its lease however long its body runs: another process, whose
+    /// lease would have expired three times over, never gets the lock meanwhile, and the
+    /// holder's write at the end is accepted.
+    @Test func aLiveHolderKeepsItsLeasePastItsLength() throws {
+        let fixture = try Fixture()
+        let name = uniqueName()
+        let store = try UltraDictStore.redis(fixture.server.url, options: RedisOptions(lease: .milliseconds(300)))
+        let d = try UltraDict<String, Int>(name: name, create: true, configuration: UltraDictConfiguration(store: store))
+        defer { d.unlink() }
+        try d.withLock { d in
+            let other = try fixture.helper(["try-lock", name, "1000", "wait"], serializer: "msgpack")
+            #expect(other.finish().lastLine.hasPrefix("lockTimeout"), "another process took the lock of a live holder")
+            d["n"] = 1
+        }
+        #expect(d["n"] == 1)
+    }
+
+    /// Unlinking the dictionary on the server (here by name, as any process may) ends the change sequences, within
+    /// the subscriber's existence check (a second of quiet) and a slice.
+    @Test func unlinkingOnTheServerEndsChangeSequences() async throws {
+        guard #available(macOS 15, *) else { Issue.record("task executors need macOS 15"); return }
+        try await onThreadsOfItsOwn { _ in
+            let fixture = try Fixture()
+            let name = uniqueName()
+            let d: UltraDict<Int, Int> = try fixture.create(name, serializer: "msgpack")
+            defer { d.close() }
+            var changes = d.changes().makeAsyncIterator()
+            _ = try fixture.run([["write-range", name, "0", "1"]], serializer: "msgpack")
+            #expect(try await changes.next() == .set(0, 0))
+            let unlinked = ContinuousClock.now
+            #expect(try UltraDict<Int, Int>.unlink(name: name, store: fixture.store))
+            #expect(try await changes.next() == nil)
+            #expect(ContinuousClock.now - unlinked < .milliseconds(2500))
+        }
     }
 }
