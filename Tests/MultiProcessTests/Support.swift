@@ -16,14 +16,21 @@ final class ChildProcess {
     private let errors = Pipe()
     private let input = Pipe()
 
-    init(_ product: String, _ arguments: [String]) throws {
-        process.executableURL = productsDirectory.appendingPathComponent(product)
-        process.arguments = arguments
+    /// Starts `product` with `arguments`; inside the network namespace `namespace` when given
+    /// (`ip netns exec`, which becomes the product's process: ``process`` is the product's).
+    init(_ product: String, _ arguments: [String], inNamespace namespace: String? = nil) throws {
+        let command = try (namespace.map(NetworkHosts.prefix(in:)) ?? []) + [productsDirectory.appendingPathComponent(product).path] + arguments
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
         process.standardOutput = output
         process.standardError = errors
         process.standardInput = input
         try process.run()
     }
+
+    /// The read end of the child's standard output, for a thread that reads it as it comes
+    /// (``readLine()`` and ``finish()`` read the same pipe).
+    var standardOutput: FileHandle { output.fileHandleForReading }
 
     /// Reads one line of the child's output (blocking).
     func readLine() -> String {

@@ -6,8 +6,9 @@ import _UltraDictSerializerRegistry
 /// What the command line asks for: `COMMAND NAME [ARGS...]`, then the options `--serializer NAME`
 /// (MessagePack when absent), `--directory DIR` (the file store in DIR instead of shared memory),
 /// `--durability buffered|synchronous` (the file store's; synchronous when absent), `--redis URL`
-/// (the Redis server at URL instead of shared memory) with `--lease-ms MS` (its lock's lease) and `--buffer-size BYTES` (of the
-/// dictionaries the helper creates; the default when absent).
+/// (the Redis server at URL instead of shared memory) with `--lease-ms MS` (its lock's lease),
+/// `--command-timeout-ms MS` and `--connect-timeout-ms MS` (its connections' timeouts), and
+/// `--buffer-size BYTES` (of the dictionaries the helper creates; the default when absent).
 struct HelperOptions: Sendable {
     var command: String
     /// The dictionary's name.
@@ -34,6 +35,8 @@ struct HelperOptions: Sendable {
             case "--buffer-size": bufferSize = integer(value)
             case "--redis": redisURL = value
             case "--lease-ms": redisOptions.lease = .milliseconds(integer(value))
+            case "--command-timeout-ms": redisOptions.commandTimeout = .milliseconds(integer(value))
+            case "--connect-timeout-ms": redisOptions.connectTimeout = .milliseconds(integer(value))
             case "--durability":
                 switch value {
                 case "buffered": durability = .buffered
@@ -44,7 +47,7 @@ struct HelperOptions: Sendable {
             }
         }
         guard positional.count >= 2 else {
-            fail("usage: UltraDictTestHelper COMMAND NAME [ARGS...] [--serializer NAME] [--directory DIR [--durability buffered|synchronous] | --redis URL [--lease-ms MS]] [--buffer-size BYTES]")
+            fail("usage: UltraDictTestHelper COMMAND NAME [ARGS...] [--serializer NAME] [--directory DIR [--durability buffered|synchronous] | --redis URL [--lease-ms MS] [--command-timeout-ms MS] [--connect-timeout-ms MS]] [--buffer-size BYTES]")
         }
         (command, name, rest) = (positional[0], positional[1], Array(positional.dropFirst(2)))
         if let directory { store = .files(in: directory, durability: durability) }

@@ -12,6 +12,7 @@ let commands: [String: () throws -> Void] = [
     "fork-while-holding": forkWhileHolding, "nested-increment": nestedIncrement,
     "nested-churn": nestedChurn, "hold": hold, "write-after-close": writeAfterClose, "exit-hook": exitHook,
     "write-on-line": writeOnLine, "wait-for-lock": waitForLock, "publish-and-die": publishAndDie,
+    "partition-writer": partitionWriter, "write-lines": writeLines,
 ]
 
 guard let run = commands[options.command] else { fail("unknown command \(options.command)") }

@@ -1,7 +1,8 @@
 import Foundation
 
 /// A `redis-server` of one test's own: on a random free loopback port (or only a Unix socket), in
-/// a fresh scratch directory, without RDB snapshots. ``stop()``, ``kill()`` and ``restart()``
+/// a fresh scratch directory, without RDB snapshots; or inside a network namespace of
+/// ``NetworkHosts``, on its addresses there. ``stop()``, ``kill()`` and ``restart()``
 /// let a test take it away and bring it back; `deinit` kills it and deletes its directory, so
 /// that nothing is left running or on disk even when the test fails.
 package final class RedisServer {
@@ -13,12 +14,17 @@ package final class RedisServer {
 
     /// The directory holding the server's log, its append-only file and its socket.
     package let directory: ScratchDirectory
-    /// The TCP port on 127.0.0.1, or 0 when the server listens on ``socketPath`` only.
+    /// The TCP port on ``bindAddresses``, or 0 when the server listens on ``socketPath`` only.
     package private(set) var port = 0
-    /// The Unix socket's path, when the server was asked for one instead of TCP.
+    /// The addresses the server listens on with TCP; none when only on ``socketPath``.
+    package let bindAddresses: [String]
+    /// The network namespace the server runs in, or `nil` for the test's own.
+    package let namespace: String?
+    /// The Unix socket's path, when the server was asked for one.
     package let socketPath: String?
-    /// How to reach the server: `redis://127.0.0.1:PORT` or `unix://PATH`.
-    package var url: String { socketPath.map { "unix://\($0)" } ?? "redis://127.0.0.1:\(port)" }
+    /// How to reach the server: `unix://PATH` when it has a socket, else `redis://ADDRESS:PORT`
+    /// on its first address (`redis://127.0.0.1:PORT` by default).
+    package var url: String { socketPath.map { "unix://\($0)" } ?? url(at: bindAddresses[0]) }
     /// The server's log of its current run.
     package var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
@@ -30,22 +36,37 @@ package final class RedisServer {
     /// Starts `redis-server` (found on `PATH`, else `/usr/bin/redis-server`) and waits until it
     /// accepts connections (at most 10 seconds). `appendOnly` turns on the append-only file,
     /// fsynced at every write, which ``restart()`` reloads; `unixSocket` listens on
-    /// `DIRECTORY/redis.sock` instead of TCP; `arguments` adds options such as
-    /// `["--requirepass", "secret"]`. A taken port is replaced by another random one.
-    package init(appendOnly: Bool = false, unixSocket: Bool = false, arguments: [String] = []) throws {
+    /// `DIRECTORY/redis.sock`, instead of TCP unless `bindAddresses` are given too; `arguments`
+    /// adds options such as `["--requirepass", "secret"]`. A taken port is replaced by another
+    /// random one.
+    ///
+    /// With `namespace`, the server runs inside that network namespace (`ip netns exec`, as
+    /// root), listening on `bindAddresses` there (by default its own 127.0.0.1, which only its
+    /// namespace reaches), without protected mode, so that other namespaces' clients may connect
+    /// without a password; a Unix socket is reachable from every namespace, since the file
+    /// system is shared.
+    package init(appendOnly: Bool = false, unixSocket: Bool = false, namespace: String? = nil, bindAddresses: [String]? = nil,
+                 arguments: [String] = []) throws {
         directory = try ScratchDirectory()
         socketPath = unixSocket ? directory.path + "/redis.sock" : nil
-        self.arguments = ["--bind", "127.0.0.1", "--dir", directory.path, "--save", "", "--daemonize", "no",
-                          "--appendonly", appendOnly ? "yes" : "no", "--appendfsync", "always", "--logfile", directory.path + "/redis.log"]
+        self.namespace = namespace
+        self.bindAddresses = bindAddresses ?? (unixSocket ? [] : ["127.0.0.1"])
+        let listensOnTCP = !self.bindAddresses.isEmpty
+        self.arguments = ["--bind"] + (listensOnTCP ? self.bindAddresses : ["127.0.0.1"])
+            + ["--dir", directory.path, "--save", "", "--daemonize", "no",
+               "--appendonly", appendOnly ? "yes" : "no", "--appendfsync", "always", "--logfile", directory.path + "/redis.log"]
             + (socketPath.map { ["--unixsocket", $0, "--unixsocketperm", "700"] } ?? [])
+            // Without a password, protected mode refuses every client but the loopback's; in a
+            // namespace of its own, only the test's hosts reach the server.
+            + (namespace == nil ? [] : ["--protected-mode", "no"])
             + arguments
         do {
             for attempt in 1...20 {
-                port = unixSocket ? 0 : Int.random(in: 20000..<60000)
+                port = listensOnTCP ? Int.random(in: 20000..<60000) : 0
                 do {
                     try start()
                     return
-                } catch let failure as Failure where !unixSocket && attempt < 20 && failure.description.contains("Address already in use") {
+                } catch let failure as Failure where listensOnTCP && attempt < 20 && failure.description.contains("Address already in use") {
                     continue
                 }
             }
@@ -59,6 +80,9 @@ package final class RedisServer {
         kill()
         directory.remove()
     }
+
+    /// `redis://ADDRESS:PORT`: how to reach the server on `address`, one of ``bindAddresses``.
+    package func url(at address: String) -> String { "redis://\(address):\(port)" }
 
     /// Shuts the server down with `SIGTERM` and waits for it to exit (after 10 seconds, kills it).
     package func stop() {
@@ -88,7 +112,9 @@ package final class RedisServer {
         try? FileManager.default.removeItem(atPath: logPath)
         // Before it opens its log, redis-server reports to standard error (a bad option, say).
         try? FileManager.default.removeItem(atPath: errorsPath)
-        let process = try SpawnedProcess(try Self.executable(), ["--port", String(port)] + arguments, standardError: errorsPath)
+        // `ip netns exec` replaces itself with the server: the process is the server's.
+        let command = try (namespace.map(NetworkHosts.prefix(in:)) ?? []) + [try Self.executable(), "--port", String(port)] + arguments
+        let process = try SpawnedProcess(command[0], Array(command.dropFirst()), standardError: errorsPath)
         self.process = process
         let deadline = ContinuousClock.now + .seconds(10)
         while !isReady {
