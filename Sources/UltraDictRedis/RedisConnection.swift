@@ -187,9 +187,17 @@ package final class RedisConnection {
     }
 
     /// Closes the connection for the reason `message`, and returns the `connection` error.
+    ///
+    /// The socket is closed abortively (`SO_LINGER` 0): the kernel drops what it had not sent
+    /// yet. A normal close would keep retransmitting a request that timed out in a partition,
+    /// and once the link is back the server would run it, after later writes that returned.
     private func broken(_ message: String) -> UltraDictError {
         let error = UltraDictError(.connection, message)
         failure = error
+        if let context {
+            var abort = linger(l_onoff: 1, l_linger: 0)
+            setsockopt(context.pointee.fd, SOL_SOCKET, SO_LINGER, &abort, socklen_t(MemoryLayout<linger>.size))
+        }
         close()
         return error
     }

@@ -177,13 +177,8 @@ struct RedisHostsTests {
 
     /// A write that threw `connection` does not land after a later write that returned: host a's
     /// link goes down, `x = 1` throws after its timeout, the link comes back, `x = 2` returns,
-    /// and `x` stays 2.
-    ///
-    /// Known issue: when a command times out, the connection is closed with `close`, and the
-    /// kernel keeps retransmitting the request still in its send queue; once the link is back,
-    /// the server runs it, after `x = 2`, and `x` is 1: an acknowledged write lost. Closing
-    /// a broken connection with `SO_LINGER` 0 (an abortive close, which drops the send queue)
-    /// fixes it; then remove `withKnownIssue`.
+    /// and `x` stays 2. (A connection closed normally would let the kernel retransmit the
+    /// request once the link is back, after `x = 2`: the client closes it abortively.)
     @Test func aWriteThatThrewDoesNotLandAfterALaterOne() throws {
         let fixture = try Fixture()
         defer { fixture.tearDown() }
@@ -216,9 +211,7 @@ struct RedisHostsTests {
         }
         writer.send("x 3")
         #expect(writer.readLine() == "ack x 3")
-        withKnownIssue("a write that threw is retransmitted by the kernel after the connection was closed") {
-            #expect(seen.allSatisfy { $0 == 2 }, "x after the acknowledged x = 2: \(seen.map { $0.map(String.init) ?? "nil" })")
-        }
+        #expect(seen.allSatisfy { $0 == 2 }, "x after the acknowledged x = 2: \(seen.map { $0.map(String.init) ?? "nil" })")
     }
 
     /// The updates in `{NAME}:log` on `server`, as string keys and integer values, in order;
