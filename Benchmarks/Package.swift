@@ -26,16 +26,20 @@ let package = Package(
             path: "Benchmarks/UltraDictBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
-        // The Swift side of compare-python.sh, and msgpack-c for its baseline of loading a dump.
+        // The Swift side of compare-python.sh, msgpack-c for its baseline of loading a dump, and
+        // hiredis for its baseline of a write to Redis.
         .executableTarget(
             name: "BenchmarkWorker",
             dependencies: [
                 ultraDict, "CMsgPackBaseline", .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "UltraDictJSON", package: "UltraDict"), .product(name: "UltraDictPropertyList", package: "UltraDict"),
-                .product(name: "UltraDictPickle", package: "UltraDict"),
+                .product(name: "UltraDictPickle", package: "UltraDict"), .product(name: "UltraDictRedis", package: "UltraDict"),
+                "CHiredisBaseline",
             ]
         ),
         .systemLibrary(name: "CMsgPackBaseline", pkgConfig: "msgpack", providers: [.apt(["libmsgpack-dev"])]),
+        // No pkgConfig: hiredis.pc's -D_FILE_OFFSET_BITS=64 makes SwiftPM warn on every build.
+        .systemLibrary(name: "CHiredisBaseline", providers: [.apt(["libhiredis-dev"])]),
         // The executable that instruction-counts.sh runs under callgrind; no benchmark library,
         // so that it builds quickly.
         .executableTarget(name: "InstructionCounts", dependencies: [ultraDict]),

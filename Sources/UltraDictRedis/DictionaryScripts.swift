@@ -32,11 +32,12 @@ enum DictionaryScripts {
 
     /// Appends a record: KEYS[1] log, KEYS[2] lock; ARGV[1] token, ARGV[2] the record, ARGV[3]
     /// the ID the caller's replica holds, ARGV[4] how many entries to return at most. Returns
-    /// `{1, id, entries}`: the new entry's ID and the entries after ARGV[3] up to it.
+    /// `{1, id, entries}`: the new entry's ID and the entries between ARGV[3] and it (the caller
+    /// has its own record already).
     static let append = RedisScript(leaseCheck + """
 
         local id = redis.call('XADD', KEYS[1], '*', 'r', ARGV[2])
-        return {1, id, redis.call('XRANGE', KEYS[1], '(' .. ARGV[3], id, 'COUNT', ARGV[4])}
+        return {1, id, redis.call('XRANGE', KEYS[1], '(' .. ARGV[3], '(' .. id, 'COUNT', ARGV[4])}
         """)
 
     /// Publishes a full dump: KEYS[1] log, KEYS[2] lock, KEYS[3] dump; ARGV[1] token, ARGV[2]

@@ -89,10 +89,9 @@ final class LeaseLock: UltraDictLock, @unchecked Sendable {
         }
         defer { try? threads.release() }
         guard let token else { return }
-        // A lost connection lets the lease expire by itself; a lease someone else holds now was lost before.
-        if let reply = try? client.script(DictionaryScripts.release, keys: [keys.lock], arguments: [token]), reply == .integer(0) {
-            throw UltraDictError(.lockStolen, "lock of '\(name)': the lease expired while this process held it, and another took the lock")
-        }
+        // Nobody waits for the answer: the writes under the lease were each acknowledged (or
+        // refused, if the lease was lost), and a lost connection lets the lease expire by itself.
+        try? client.send(DictionaryScripts.release, keys: [keys.lock], arguments: [token])
     }
 
     /// Asks the server for the lease until it grants it or `deadline` passes, sleeping between
@@ -122,7 +121,7 @@ final class LeaseLock: UltraDictLock, @unchecked Sendable {
             var sleep = min(remaining, pause)
             if let deadline { sleep = min(sleep, ContinuousClock.now.duration(to: deadline)) }
             if sleep > .zero { Thread.sleep(forTimeInterval: sleep.seconds) }
-            pause = min(pause * 2, .milliseconds(5))
+            pause = min(pause * 2, .milliseconds(1))
         }
     }
 

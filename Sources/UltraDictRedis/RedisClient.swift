@@ -70,6 +70,14 @@ package final class RedisClient: @unchecked Sendable {
         }
     }
 
+    /// Runs `script` without waiting for its reply (``RedisConnection/send(_:)``): `EVAL` with
+    /// its source, since a `NOSCRIPT` answer would go unread.
+    package func send(_ script: RedisScript, keys: [[UInt8]], arguments: [[UInt8]]) throws {
+        try withConnection { connection in
+            try connection.send([Array("EVAL".utf8), Array(script.source.utf8), Array(String(keys.count).utf8)] + keys + arguments)
+        }
+    }
+
     // MARK: - Internals
 
     /// Runs `body` under the lock with a live connection.

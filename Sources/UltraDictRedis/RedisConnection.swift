@@ -25,6 +25,8 @@ package final class RedisConnection {
     private var socketTimeout: Duration
     /// Why the connection was closed (the first I/O failure), if it was.
     package private(set) var failure: UltraDictError?
+    /// How many commands ``send(_:)`` sent whose replies were not read yet.
+    private var unreadReplies = 0
 
     /// Connects (`redisConnectWithTimeout` or `redisConnectUnixWithTimeout`, within
     /// ``RedisOptions/connectTimeout``), turns on TCP keep-alive (`redisEnableKeepAlive`), sets the
@@ -82,6 +84,7 @@ package final class RedisConnection {
     /// ``RedisErrorReply``), `connection` for a failed I/O, `corruptData` for a malformed reply.
     package func command(_ arguments: [[UInt8]], timeout: Duration? = nil) throws -> RedisReply {
         let context = try openContext()
+        try dropUnreadReplies(of: context)
         let reply = try withSocketTimeout(timeout ?? options.commandTimeout, on: context) { effectiveTimeout in
             let raw = try CommandArguments(arguments).withArgv { count, argv, lengths in
                 BrokenPipeSignal.suppressed { redisCommandArgv(context, count, argv, lengths) }
@@ -107,6 +110,7 @@ package final class RedisConnection {
     /// failed I/O (which of the commands ran is then unknown), `corruptData` for a malformed reply.
     package func pipeline(_ commands: [[[UInt8]]]) throws -> [RedisReply] {
         let context = try openContext()
+        try dropUnreadReplies(of: context)
         for arguments in commands {
             let status = try CommandArguments(arguments).withArgv { count, argv, lengths in
                 redisAppendCommandArgv(context, count, argv, lengths)
@@ -128,6 +132,39 @@ package final class RedisConnection {
             }
         }
         return try raws.map { try RedisReply(copying: $0.assumingMemoryBound(to: redisReply.self)) }
+    }
+
+    /// Sends one command without waiting for its reply, which the next command on this
+    /// connection reads and drops first: for a command whose outcome nobody waits for (giving
+    /// a lease up). Commands keep their order on the connection. Throws `connection` when it
+    /// cannot be written.
+    package func send(_ arguments: [[UInt8]]) throws {
+        let context = try openContext()
+        let status = try CommandArguments(arguments).withArgv { count, argv, lengths in
+            redisAppendCommandArgv(context, count, argv, lengths)
+        }
+        guard status == REDIS_OK else { throw ioFailure(of: context, during: arguments, timeout: socketTimeout) }
+        var done: Int32 = 0
+        try BrokenPipeSignal.suppressed {
+            repeat {
+                guard redisBufferWrite(context, &done) == REDIS_OK else { throw ioFailure(of: context, during: arguments, timeout: socketTimeout) }
+            } while done == 0
+        }
+        unreadReplies += 1
+    }
+
+    /// Reads and drops the replies of the commands ``send(_:)`` sent.
+    private func dropUnreadReplies(of context: UnsafeMutablePointer<redisContext>) throws {
+        try BrokenPipeSignal.suppressed {
+            while unreadReplies > 0 {
+                var raw: UnsafeMutableRawPointer?
+                guard redisGetReply(context, &raw) == REDIS_OK, let raw else {
+                    throw ioFailure(of: context, during: [Array("(a reply to a command sent earlier)".utf8)], timeout: socketTimeout)
+                }
+                freeReplyObject(raw)
+                unreadReplies -= 1
+            }
+        }
     }
 
     /// Closes the socket and frees the context (`redisFree`); later commands throw `connection`.

@@ -13,6 +13,9 @@ final class RedisSession: RemoteSession, @unchecked Sendable {
     private let closing = NSLock()
     private var closed = false
 
+    /// The most entries a write brings back for the replica; past them, it catches up.
+    static let page = 1000
+
     init(replica: Replica, isCreator: Bool, readsCatchUp: Bool, release: @escaping () -> Void) {
         (self.replica, self.isCreator, self.readsCatchUp, self.release) = (replica, isCreator, readsCatchUp, release)
     }
@@ -22,10 +25,15 @@ final class RedisSession: RemoteSession, @unchecked Sendable {
     func append(_ record: [UInt8]) throws {
         let keys = replica.keys
         while true {
-            let reply = try run(DictionaryScripts.append, keys: [keys.log, keys.lock], [record, replica.appliedID.bytes, Array("1000".utf8)])
+            let reply = try run(DictionaryScripts.append, keys: [keys.log, keys.lock], [record, replica.appliedID.bytes, Array(String(Self.page).utf8)])
             guard let (id, rest) = try granted(reply, expecting: 3) else { continue }
-            try replica.apply(StreamEntry.list(rest[0]))
-            if replica.appliedID < id { try replica.catchUp() }
+            let missed = try StreamEntry.list(rest[0])
+            if missed.count < Self.page {
+                try replica.apply(missed + [StreamEntry(id: id, content: .record(record))])
+            } else {
+                try replica.apply(missed)
+                try replica.catchUp()
+            }
             return
         }
     }

@@ -14,6 +14,11 @@ struct StreamEntry: Sendable {
     let id: StreamID
     let content: Content
 
+    /// An entry as the server would send it.
+    init(id: StreamID, content: Content) {
+        (self.id, self.content) = (id, content)
+    }
+
     /// Reads one entry of an `XRANGE` or `XREAD` reply: `[id, [field, value]]`.
     init(_ reply: RedisReply) throws {
         let parts = try reply.array("a log entry")

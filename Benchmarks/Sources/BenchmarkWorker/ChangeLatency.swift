@@ -33,10 +33,11 @@ enum ChangeLatency {
         print("idle_cpu_polling_10ms_percent\t\(try await idleCPU(seconds: idleSeconds, polling: true))")
     }
 
-    /// `latency-writer NAME COUNT INTERVAL_US`: the writer.
+    /// `latency-writer NAME COUNT INTERVAL_US [--redis URL]`: the writer.
     static func write(_ arguments: ArraySlice<String>) throws {
         let values = Array(arguments)
-        let d = try UltraDict<String, Int>(name: values[0], create: false)
+        let store = values.count == 5 && values[3] == "--redis" ? try UltraDictStore.redis(values[4]) : .sharedMemory
+        let d = try UltraDict<String, Int>(name: values[0], create: false, configuration: UltraDictConfiguration(store: store))
         for _ in 0..<Int(values[1])! {
             usleep(useconds_t(values[2])!)
             d["t"] = Int(MonotonicClock.now())
@@ -53,13 +54,14 @@ enum ChangeLatency {
         case polling = "polling_10ms"
     }
 
-    /// The latencies of `writes` changes, received by `consumer`.
-    private static func measure(_ consumer: Consumer) async throws -> Histogram<UInt64> {
-        let d = try UltraDict<String, Int>(name: "bench_latency_\(getpid())")
+    /// The latencies of `writes` changes, received by `consumer`, of a dictionary in `store`
+    /// (the writer gets `writerArguments` to open it there).
+    static func measure(_ consumer: Consumer, store: UltraDictStore = .sharedMemory, writerArguments: [String] = []) async throws -> Histogram<UInt64> {
+        let d = try UltraDict<String, Int>(name: "bench_latency_\(getpid())", configuration: UltraDictConfiguration(store: store))
         defer { d.unlink() }
         var latencies = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
         let changes = d.changes()
-        let writer = Process.worker(["latency-writer", d.name, String(writes), String(interval)])
+        let writer = Process.worker(["latency-writer", d.name, String(writes), String(interval)] + writerArguments)
         try writer.run()
         var received = 0
         var last = 0

@@ -15,6 +15,9 @@
 //                                             write-to-consumer latency and idle CPU: changes() against polling (ChangeLatency)
 //   BenchmarkWorker latency-writer NAME COUNT INTERVAL_US
 //                                             that writer (ChangeLatency)
+//   BenchmarkWorker redis URL                 the dictionary on Redis against shared memory and raw hiredis (RedisComparison)
+//   BenchmarkWorker redis-increment URL NAME TIMES
+//                                             one of its 4 counting processes (RedisComparison)
 //   BenchmarkWorker sendable-reads            one handle read by one thread and by two (SendableReads)
 import Foundation
 import UltraDict
@@ -48,6 +51,10 @@ do {
         try await ChangeLatency.run(arguments.dropFirst(2))
     case "latency-writer":
         try ChangeLatency.write(arguments.dropFirst(2))
+    case "redis":
+        try await RedisComparison.run(arguments.dropFirst(2))
+    case "redis-increment":
+        try RedisComparison.increment(arguments.dropFirst(2))
     case "sendable-reads":
         try SendableReads.run()
     default:
