@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the same operations with Python UltraDict 0.0.6 and with UltraDict for Swift, three times
 # each, and prints one table with the median of both columns and their ratio; then the Swift-only
-# benchmarks of reads under a busy writer, of applying against writing, of writes to each store
-# and of change notifications (against Redis pub/sub; one run each); then one
+# benchmarks of reads under a busy writer, of applying against writing, of writes to each store,
+# of change notifications (against Redis pub/sub) and of the dictionary on Redis (one run each); then one
 # line per performance target: the target, the baseline it is measured against, what was
 # measured, the goal, and `met` or `missed` (compare_report.py).
 #
@@ -33,5 +33,7 @@ echo "Reads under a busy writer, applying against writing, writes to each store,
 "$worker" sendable-reads >"$results/sendable-reads"
 echo "Change notifications: changes() against polling and Redis pub/sub, then an idle consumer's CPU..." >&2
 { "$worker" change-latency; "$python" redis_pubsub_latency.py; } >"$results/changes"
+echo "The dictionary on Redis against shared memory, raw hiredis and redis-py..." >&2
+{ "$python" redis_server.py "$worker" redis "{url}"; "$python" redis_locked_counter.py; } >"$results/redis"
 
 "$python" compare_report.py "$results"

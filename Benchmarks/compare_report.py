@@ -1,6 +1,6 @@
 """The report of compare-python.sh: reads the results directory it fills (python.1..3 and
-swift.1..3 as `operation<TAB>value` lines, busy-writer, apply-vs-write and store-writes as the tables
-BenchmarkWorker prints, changes as `operation<TAB>value` lines) and prints the comparison table,
+swift.1..3 as `operation<TAB>value` lines, busy-writer, apply-vs-write, store-writes and
+sendable-reads as the tables BenchmarkWorker prints, changes and redis as `operation<TAB>value` lines) and prints the comparison table,
 the Swift-only tables, and one line per target: `<target> against <baseline>: measured X (goal Y)
 met|missed`.
 
@@ -155,3 +155,18 @@ target("changes() notification p50 speed-up", "polling every 10 ms",
 target("changes() notification p50 speed-up", "Redis pub/sub (redis-py)",
        changes["change_latency_redis_pubsub_p50_us"] / changes["change_latency_changes_p50_us"], 1, unit="x")
 target("idle changes() consumer CPU over 10 s", "an absolute bound", changes["idle_cpu_changes_percent"], 0.1, unit="%", at_least=False)
+
+redis_figures = load(results / "redis")
+print()
+print("The dictionary on Redis (one run; a redis-server of the benchmark's own on loopback; ns unless named)")
+for operation in sorted(redis_figures):
+    print(f"{operation:<40} {redis_figures[operation]:>16,.1f}")
+target("read from the Redis replica", "the same read in shared memory", redis_figures["redis_read"] / redis_figures["shm_read"], 1.5,
+       unit="x", at_least=False)
+for percentile in ("p50", "p99"):
+    target(f"Redis write {percentile}", f"a raw hiredis XADD round trip {percentile}",
+           redis_figures[f"redis_write_{percentile}"] / redis_figures[f"hiredis_xadd_{percentile}"], 1.5, unit="x", at_least=False)
+target("4-process locked counter on Redis speed-up", "redis-py Lock with GET and SET",
+       redis_figures["redis_py_locked_counter_4x2500"] / redis_figures["redis_locked_counter_4x2500"], 4, unit="x")
+print(f"changes() notification over Redis, another process (loopback): p50 {redis_figures['redis_change_latency_p50_us']:,.1f} µs, "
+      f"p99 {redis_figures['redis_change_latency_p99_us']:,.1f} µs")
