@@ -175,4 +175,23 @@ struct RedisProcessesTests {
             #expect(ContinuousClock.now - unlinked < .milliseconds(2500))
         }
     }
+
+    /// A lock holder killed with SIGKILL leaves the dictionary readable and writable: its lease
+    /// expires by itself, another process takes the lock, and every acknowledged write is there.
+    @Test func aKilledHolderLeavesTheDictionaryUsable() throws {
+        let fixture = try Fixture()
+        let name = uniqueName()
+        let d: UltraDict<String, Int> = try fixture.create(name, serializer: "msgpack")
+        defer { d.unlink() }
+        _ = try fixture.run([["increment-threads", name, "n", "1", "20"]], serializer: "msgpack")
+        let holder = try ChildProcess("UltraDictTestHelper", ["hold-lock-and-wait", name, "--redis", fixture.server.url, "--lease-ms", "500"])
+        let pid = try holdingPID(of: holder)
+        kill(pid, SIGKILL)
+        _ = holder.finish()
+        let killed = ContinuousClock.now
+        try d.withLock(timeout: .seconds(5)) { d in d["n", default: 0] += 1 }
+        #expect(ContinuousClock.now - killed < .seconds(2), "the dead holder's lease held the lock for \(ContinuousClock.now - killed)")
+        _ = try fixture.run([["increment-threads", name, "n", "2", "20"]], serializer: "msgpack")
+        #expect(d["n"] == 61)
+    }
 }
