@@ -17,7 +17,7 @@ final class NestedTree: Sendable {
     static let maximumRootNameLength = SegmentName.maximumLength - registerSuffix.utf8.count
     fileprivate static let registerSuffix = "_register"
     /// How many hex digits follow the prefix in a nested dictionary's name.
-    private static let childNameDigits = 16
+    fileprivate static let childNameDigits = 16
 
     /// The prefix of nested dictionaries' names: at most 200 bytes of the root's, so that names do not grow with depth.
     let childNamePrefix: String
@@ -84,9 +84,11 @@ final class NestedTree: Sendable {
     static func unlinkAll(listedIn register: UltraDict<String, UltraValue>, childNamePrefix: String, followsPython: Bool) -> [String] {
         let store = register.log.store
         let owner = register.log.control.segment.owner
+        let backend = register.configuration.store.remoteBackend
         let removed = register.keys.filter { name in
-            isChildName(name, prefix: childNamePrefix, followsPython: followsPython)
-                && (try? UpdateLog.unlinkNestedDictionary(name: name, in: store, ownedBy: owner)) == true
+            guard isChildName(name, prefix: childNamePrefix, followsPython: followsPython) else { return false }
+            if let backend { return (try? backend.unlink(name: name, onlyIfRecursive: true)) == true }
+            return (try? UpdateLog.unlinkNestedDictionary(name: name, in: store, ownedBy: owner)) == true
         }
         register.unlink()
         return removed + [register.name]
@@ -108,6 +110,17 @@ final class NestedTree: Sendable {
 package enum NestedDictionaries {
     /// The register's name for the root `rootName` (`ROOT_register`).
     package static func registerName(ofRoot rootName: String) -> String { rootName + NestedTree.registerSuffix }
+
+    /// The root's name (as much of it as a nested dictionary's name keeps) when `name` has the
+    /// shape of this package's register or nested dictionary names in a tree, else `nil`: what a
+    /// remote store keeps a tree together by.
+    package static func treeRoot(ofMember name: String) -> String? {
+        let suffix = NestedTree.registerSuffix
+        if name.hasSuffix(suffix), name.utf8.count > suffix.utf8.count { return String(name.dropLast(suffix.count)) }
+        let root = String(decoding: name.utf8.dropLast(NestedTree.childNameDigits + 2), as: UTF8.self)
+        let isChild = !root.isEmpty && SegmentName.isRandomName(name, prefix: NestedTree.childNamePrefix(ofRoot: root), digits: NestedTree.childNameDigits)
+        return isChild ? root : nil
+    }
 
     /// Whether a tree whose root has `serializer` follows Python UltraDict's conventions: pickle.
     static func followsPython(_ serializer: any UltraDictSerializer) -> Bool {
@@ -151,10 +164,7 @@ package enum NestedDictionaries {
     /// or its bytes do not decode).
     private static func openRegister(ofRoot rootName: String, in store: UltraDictStore, serializer: any UltraDictSerializer) throws -> UltraDict<String, UltraValue>? {
         let registerName = registerName(ofRoot: rootName)
-        guard rootName.utf8.count <= NestedTree.maximumRootNameLength,
-              let control = (try? store.segmentStore.attach(name: registerName, minimumSize: ControlLayout.size)).map(ControlBlock.init) else { return nil }
-        // The register has the root's lock kind, which its control block records.
-        let lock: any SharedMemoryLock.Type = control.effectiveLockKind == .shared ? SharedSpinLock.self : ProcessLocalLock.self
+        guard rootName.utf8.count <= NestedTree.maximumRootNameLength, let lock = try registerLock(registerName, in: store) else { return nil }
         let configuration = registerConfiguration(lock: lock, of: UltraDictConfiguration(serializer: serializer, store: store))
         do {
             let register = try UltraDict<String, UltraValue>(name: registerName, create: false, configuration: configuration)
@@ -167,6 +177,14 @@ package enum NestedDictionaries {
                 underlying: error
             )
         }
+    }
+
+    /// The lock kind of the register `registerName`, which its control block records; the
+    /// server's lock in a remote store; `nil` when there is no register.
+    private static func registerLock(_ registerName: String, in store: UltraDictStore) throws -> (any SharedMemoryLock.Type)? {
+        if let backend = store.remoteBackend { return try backend.recurses(name: registerName) == nil ? nil : SharedSpinLock.self }
+        guard let control = (try? store.segmentStore.attach(name: registerName, minimumSize: ControlLayout.size)).map(ControlBlock.init) else { return nil }
+        return control.effectiveLockKind == .shared ? SharedSpinLock.self : ProcessLocalLock.self
     }
 
     /// Throws, removing nothing, when the register of the root `rootName` cannot be read as the
@@ -191,7 +209,12 @@ package enum NestedDictionaries {
             register = try openRegister(ofRoot: rootName, in: store, serializer: serializer)
         } catch where ifUnreadable == .isRemoved {
             let registerName = registerName(ofRoot: rootName)
-            return (try? UpdateLog.unlinkSegments(name: registerName, in: store.segmentStore)) == true ? [registerName] : []
+            let removed = if let backend = store.remoteBackend {
+                try? backend.unlink(name: registerName, onlyIfRecursive: false)
+            } else {
+                try? UpdateLog.unlinkSegments(name: registerName, in: store.segmentStore)
+            }
+            return removed == true ? [registerName] : []
         }
         guard let register else { return [] }
         return NestedTree.unlinkAll(

@@ -46,12 +46,13 @@ extension UltraDict {
         }
     }
 
-    /// Brings the replica of a remote dictionary up to the server's head before a read (when its
-    /// store asks for it), a failure going to ``lastReadError``: the read then serves the replica.
+    /// Lets the remote session bring the replica up to the server's head before a read (when its
+    /// store asks for it, or under a tree's lock), a failure going to ``lastReadError``: the read
+    /// then serves the replica.
     @usableFromInline
     func catchUpWithServerReportingErrors() {
         do {
-            try remote?.catchUp()
+            try remote?.catchUpBeforeRead()
         } catch {
             let error = error as? UltraDictError ?? UltraDictError(.connection, "\(error)")
             withExclusiveAccess { readError = error }
@@ -62,7 +63,7 @@ extension UltraDict {
     /// after ``close(unlink:)``.
     @inlinable @inline(__always)
     func readCurrent<Result>(_ body: () throws -> Result) throws -> Result {
-        if catchesUpOnRead { try remote?.catchUp() }
+        if catchesUpOnRead { try remote?.catchUpBeforeRead() }
         if let slot = handleLock.enterShared() {
             if !isClosed && log.isCurrent(cursor) {
                 defer { handleLock.leaveShared(slot) }

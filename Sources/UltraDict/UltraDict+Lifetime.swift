@@ -57,7 +57,7 @@ extension UltraDict {
         name: String, store: UltraDictStore = .sharedMemory, serializer: any UltraDictSerializer = MessagePackSerializer()
     ) throws -> Bool {
         try SegmentName.validate(name)
-        if let backend = store.remoteBackend { return try backend.unlink(name: name) }
+        if let backend = store.remoteBackend { return try unlinkFromServer(name: name, backend: backend, store: store, serializer: serializer) }
         // Only a root whose control block records recursion has a register: `NAME_register` of
         // another dictionary may be a dictionary of its own.
         let segments = store.segmentStore
@@ -71,11 +71,21 @@ extension UltraDict {
         return existed
     }
 
+    /// ``unlink(name:store:serializer:)`` in a remote store: the register is checked first, so
+    /// that a wrong serializer removes nothing; then the root, then its nested dictionaries.
+    private static func unlinkFromServer(name: String, backend: any RemoteBackend, store: UltraDictStore, serializer: any UltraDictSerializer) throws -> Bool {
+        let isRoot = try backend.recurses(name: name) == true
+        if isRoot { try NestedDictionaries.checkRegister(ofRoot: name, in: store, serializer: serializer) }
+        let existed = try backend.unlink(name: name, onlyIfRecursive: false)
+        if isRoot { try NestedDictionaries.unlinkRegistered(rootName: name, in: store, serializer: serializer, ifUnreadable: .isRemoved) }
+        return existed
+    }
+
     /// Removes this remote dictionary from its server, for ``close(unlink:)``, which cannot
     /// throw: a failure (the server unreachable, say) goes to the ``logger``.
     private func unlinkFromServer() {
         do {
-            _ = try configuration.store.remoteBackend?.unlink(name: name)
+            _ = try configuration.store.remoteBackend?.unlink(name: name, onlyIfRecursive: false)
         } catch {
             logger.error("cannot unlink '\(name)' from \(configuration.store): \(error)")
         }

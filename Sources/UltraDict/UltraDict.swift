@@ -95,7 +95,7 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     /// The server's side when the dictionary is in a remote store (``UltraDictStore/remote(_:)``):
     /// writes go there, and ``log`` is this process's replica, which it keeps current.
     @usableFromInline let remote: (any RemoteSession)?
-    /// Whether every read first brings the remote replica up to the server's head (one round trip).
+    /// Whether reads first let the remote session catch the replica up (`RemoteSession.catchUpBeforeRead()`).
     @usableFromInline let catchesUpOnRead: Bool
     /// Applies validated changes to this handle: ``apply(_:reloading:)``, which the inlinable
     /// initializer replaces with its specialization for `Key` and `Value`, so that every read
@@ -223,9 +223,6 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
             throw UltraDictError(.invalidArgument, "create: false needs the name of the dictionary to attach")
         }
         let remote = try configuration.store.remoteBackend.map { backend in
-            guard !configuration.recurse else {
-                throw UltraDictError(.invalidArgument, "recurse: true is not supported in a remote store (\(backend.description)) yet")
-            }
             try SegmentName.validate(name)
             return try backend.open(name: name, create: create, options: options, serializer: configuration.serializer)
         }
@@ -239,14 +236,14 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
         self.serializer = configuration.serializer
         self.lock = remote?.lock ?? configuration.lock.init(name: log.name, words: log.control.lockWords)
         self.remote = remote
-        self.catchesUpOnRead = remote?.readsCatchUp ?? false
+        self.catchesUpOnRead = remote?.catchesUpOnRead ?? false
         self.autoUnlinkSetting = configuration.autoUnlink ?? (log.isCreator && !log.store.isDurableAcrossRestarts)
         var logger = Logger(label: "UltraDict")
         logger[metadataKey: "dictionary"] = .string(log.name)
         self.loggerSetting = logger
         self.recurse = configuration.recurse
         nesting = recurse ? try Nesting(
-            tree: tree ?? NestedTree(rootName: log.name, isCreator: log.isCreator, configuration: configuration),
+            tree: tree ?? NestedTree(rootName: log.name, isCreator: remote?.isCreator ?? log.isCreator, configuration: configuration),
             isRoot: tree == nil
         ) : nil
         updateExitCleanup()

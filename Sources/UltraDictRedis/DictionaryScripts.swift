@@ -55,6 +55,14 @@ enum DictionaryScripts {
         return {1, id}
         """)
 
+    /// Removes a dictionary: KEYS its five keys, meta first; ARGV[1] `recursive` to remove it
+    /// only if its meta records `recurse` 1. Returns how many keys it removed (0: none, or not
+    /// recursive).
+    static let unlink = RedisScript("""
+        if ARGV[1] == 'recursive' and redis.call('HGET', KEYS[1], 'recurse') ~= '1' then return 0 end
+        return redis.call('DEL', unpack(KEYS))
+        """)
+
     /// Takes the lease if nobody holds it: KEYS[1] lock, KEYS[2] fence, KEYS[3] log; ARGV[1]
     /// token, ARGV[2] lease in milliseconds, ARGV[3] the ID the caller's replica holds, ARGV[4]
     /// how many entries to return at most. Returns `{fence, entries}`: the new fence (a positive

@@ -4,19 +4,19 @@ import UltraDictConcurrency
 import UltraDictCore
 import UltraDictTransport
 
-/// The lock of a dictionary on a Redis server: a lease (`SET {NAME}:lock TOKEN NX PX`) that
-/// excludes every other host and process, behind a process-local lock that excludes the other
-/// threads of this one, so that a process asks the server once however many threads wait.
+/// The lock of a dictionary on a Redis server, or of a whole tree of nested dictionaries: a
+/// lease (`SET {ROOT}:lock TOKEN NX PX`) that excludes every other host and process, behind a
+/// process-local lock that excludes the other threads of this one, so that a process asks the
+/// server once however many threads wait. One per tree in a process, shared by the
+/// ``LeaseLock`` of each dictionary of the tree.
 ///
 /// While held, a thread of its own renews the lease every third of it. Every write under the
 /// lock sends the token, and the server refuses it (`lockStolen`) once the lease has passed to
 /// someone else: a holder that was paused or cut off past its lease cannot write. Each lease
-/// granted increments `{NAME}:fence`, the fencing counter, which the holder keeps
-/// (``fence``). A dead holder's lease expires by itself, so ``acquire(timeout:stealAfterTimeout:)``
-/// has nothing to steal: after the timeout it throws `lockTimeout` saying when the lease ends.
-final class LeaseLock: UltraDictLock, @unchecked Sendable {
-    static let kind = UltraDictLockKind.shared
-
+/// granted increments `{ROOT}:fence`, the fencing counter, which the holder keeps
+/// (``fence``). A dead holder's lease expires by itself, so there is nothing to steal: after
+/// the timeout ``acquire(timeout:catchingUp:)`` throws `lockTimeout` saying when the lease ends.
+final class Lease: @unchecked Sendable {
     private let name: String
     private let keys: RedisKeys
     private let client: RedisClient
@@ -24,8 +24,6 @@ final class LeaseLock: UltraDictLock, @unchecked Sendable {
     private let lease: Duration
     /// Excludes the other threads of this process, re-entrantly.
     private let threads: ProcessLocalLock
-    /// The replica that each lease taken brings up to the server's head (set by the replica).
-    weak var replica: Replica?
     /// The thread that holds the lease (its `pthread_self`), 0 when none does.
     private let holder = ManagedAtomic<UInt>(0)
     // Written only by the holding thread, with `threads` held; read by the renewer under `renewal`.
@@ -50,19 +48,24 @@ final class LeaseLock: UltraDictLock, @unchecked Sendable {
         return renewal.withLock { held?.token }
     }
 
+    /// Whether the calling thread holds the lease (one atomic load).
+    var holdsOnCurrentThread: Bool { holder.load(ordering: .acquiring) == Self.currentThread }
+
     /// The fencing counter's value when the calling thread's lease was granted.
     var fence: Int64? {
         guard holder.load(ordering: .acquiring) == Self.currentThread else { return nil }
         return renewal.withLock { held?.fence }
     }
 
-    func acquire(timeout: Duration?, stealAfterTimeout: Bool) throws {
+    /// Takes one level, waiting at most `timeout`; the lease, when the calling thread did not
+    /// hold it, with the entries of `replica`'s log that it lacks.
+    func acquire(timeout: Duration?, catchingUp replica: Replica) throws {
         let deadline = timeout.map { ContinuousClock.now + $0 }
         try threads.acquire(timeout: timeout, stealAfterTimeout: false)
         depth += 1
         guard depth == 1 else { return }
         do {
-            let (token, fence) = try takeLease(before: deadline)
+            let (token, fence) = try takeLease(before: deadline, catchingUp: replica)
             renewal.withLock {
                 held = (token, fence)
                 if renewer == nil { startRenewing() }
@@ -76,6 +79,7 @@ final class LeaseLock: UltraDictLock, @unchecked Sendable {
         }
     }
 
+    /// Releases one level; the last gives the lease up.
     func release() throws {
         guard holder.load(ordering: .acquiring) == Self.currentThread else {
             throw UltraDictError(.lockStolen, "lock of '\(name)' released by a thread that does not hold it")
@@ -97,20 +101,21 @@ final class LeaseLock: UltraDictLock, @unchecked Sendable {
     /// Asks the server for the lease until it grants it or `deadline` passes, sleeping between
     /// attempts from 100 µs doubling to 5 ms, never past the lease's remaining time. With the
     /// lease come the log's entries that the replica lacks: the holder starts current.
-    private func takeLease(before deadline: ContinuousClock.Instant?) throws -> (token: [UInt8], fence: Int64) {
+    private func takeLease(before deadline: ContinuousClock.Instant?, catchingUp replica: Replica) throws -> (token: [UInt8], fence: Int64) {
         let token = Array((0..<16).map { _ in String(UInt8.random(in: 0...255), radix: 16) }.joined().utf8)
         let milliseconds = Array(String(lease.milliseconds).utf8)
         var pause = Duration.microseconds(100)
         while true {
-            let after = replica?.appliedID ?? .zero
             let answer = try client.script(
-                DictionaryScripts.acquire, keys: [keys.lock, keys.fence, keys.log], arguments: [token, milliseconds, after.bytes, Array("1000".utf8)]
+                DictionaryScripts.acquire, keys: [keys.lock, keys.fence, replica.keys.log],
+                arguments: [token, milliseconds, replica.appliedID.bytes, Array(String(RedisSession.page).utf8)]
             ).array("the lease's answer")
             let fence = try answer.first?.integer("the lease's fence") ?? 0
             if fence > 0, answer.count == 2 {
                 let entries = try StreamEntry.list(answer[1])
-                try replica?.apply(entries)
-                if entries.count == 1000 { try replica?.catchUp() }
+                try replica.apply(entries)
+                if entries.count == RedisSession.page { try replica.catchUp() }
+                replica.markCaughtUp(atFence: fence)
                 return (token, fence)
             }
             guard fence < 0 else { throw UltraDictError(.corruptData, "lock of '\(name)': the lease's answer has \(answer.count) elements, fence \(fence)") }
@@ -154,7 +159,7 @@ final class LeaseLock: UltraDictLock, @unchecked Sendable {
         }
     }
 
-    /// Ends the renewing thread; for the replica's close.
+    /// Ends the renewing thread; for the close of the tree's last replica in this process.
     func stop() {
         renewal.withLock {
             stopped = true
@@ -168,6 +173,28 @@ final class LeaseLock: UltraDictLock, @unchecked Sendable {
         #else
         UInt(bitPattern: pthread_self())
         #endif
+    }
+}
+
+/// The lock of one dictionary on a Redis server: its tree's ``Lease``, which each lease taken
+/// through it brings up to the server's head.
+final class LeaseLock: UltraDictLock, @unchecked Sendable {
+    static let kind = UltraDictLockKind.shared
+
+    let lease: Lease
+    /// The replica of the dictionary; it owns this lock.
+    unowned let replica: Replica
+
+    init(lease: Lease, replica: Replica) {
+        (self.lease, self.replica) = (lease, replica)
+    }
+
+    func acquire(timeout: Duration?, stealAfterTimeout: Bool) throws {
+        try lease.acquire(timeout: timeout, catchingUp: replica)
+    }
+
+    func release() throws {
+        try lease.release()
     }
 }
 

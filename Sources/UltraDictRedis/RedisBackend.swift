@@ -29,7 +29,7 @@ struct RedisBackend: RemoteBackend {
     var description: String { "Redis \(url)" }
 
     func open(name: String, create: Bool?, options logOptions: UpdateLog.Options, serializer: any UltraDictSerializer) throws -> any RemoteSession {
-        let keys = RedisKeys(name: name)
+        let keys = try RedisKeys(name: name)
         let client = Replicas.shared.client(for: self)
         let mode = create.map { $0 ? "create" : "attach" } ?? "either"
         let recurse = logOptions.recurse ? "1" : "0"
@@ -45,18 +45,24 @@ struct RedisBackend: RemoteBackend {
             try check(name: name, recorded: (fields[1], fields[2], fields[3]), asked: (logOptions.serializerIdentifier, recurse))
         default: throw UltraDictError(.corruptData, "'\(name)' on \(description): the open's reply is \(fields)")
         }
-        return try Replicas.shared.session(of: name, on: self, isCreator: isCreator) {
+        return try Replicas.shared.session(of: keys, name: name, on: self, isCreator: isCreator, recurse: logOptions.recurse) { lease in
             let replica = try Replica(name: name, keys: keys, client: client, options: logOptions, serializer: serializer,
-                                      store: UltraDictRemoteStore(self).replicaStore, lease: options.lease)
+                                      store: UltraDictRemoteStore(self).replicaStore, lease: lease)
             replica.startFollowing(url: url, options: options)
             return replica
         }
     }
 
-    func unlink(name: String) throws -> Bool {
-        let keys = RedisKeys(name: name)
-        let removed = try Replicas.shared.client(for: self).command([Array("DEL".utf8)] + keys.all).integer("DEL's count")
-        return removed > 0
+    func unlink(name: String, onlyIfRecursive: Bool) throws -> Bool {
+        let keys = try RedisKeys(name: name)
+        let mode = Array((onlyIfRecursive ? "recursive" : "any").utf8)
+        return try Replicas.shared.client(for: self).script(DictionaryScripts.unlink, keys: keys.all, arguments: [mode]).integer("the unlink's count") > 0
+    }
+
+    func recurses(name: String) throws -> Bool? {
+        let keys = try RedisKeys(name: name)
+        let recurse = try Replicas.shared.client(for: self).command([Array("HGET".utf8), keys.meta, Array("recurse".utf8)]).optionalBytes("the recurse setting")
+        return recurse.map { $0 == Array("1".utf8) }
     }
 
     /// The version of the Redis layout that `{NAME}:meta` records (`Docs/FORMAT.md`, "Redis").
@@ -85,41 +91,72 @@ final class Replicas: @unchecked Sendable {
     private let mutex = NSLock()
     private var clients: [String: RedisClient] = [:]
     private var replicas: [String: (replica: Replica, sessions: Int)] = [:]
+    /// The lease of each tree (a dictionary without nesting is a tree of one), with its replicas.
+    private var leases: [String: (lease: Lease, replicas: Int)] = [:]
 
     /// The client of `backend`'s server.
     func client(for backend: RedisBackend) -> RedisClient {
-        mutex.withLock {
-            if let client = clients[backend.identity] { return client }
-            let client = RedisClient(url: backend.url, options: backend.options)
-            clients[backend.identity] = client
-            return client
-        }
+        mutex.withLock { client(locked: backend) }
     }
 
-    /// A session on the replica of `name` (made by `make` if this process has none), which keeps
-    /// it until the session closes.
-    func session(of name: String, on backend: RedisBackend, isCreator: Bool, make: () throws -> Replica) throws -> RedisSession {
+    /// ``client(for:)`` with `mutex` held.
+    private func client(locked backend: RedisBackend) -> RedisClient {
+        if let client = clients[backend.identity] { return client }
+        let client = RedisClient(url: backend.url, options: backend.options)
+        clients[backend.identity] = client
+        return client
+    }
+
+    /// A session on the replica of `name`, whose keys are `keys` (made by `make` if this process
+    /// has none, given the tree's lease, or a function that makes it from the new replica's lock
+    /// words), which keeps it until the session closes.
+    func session(
+        of keys: RedisKeys, name: String, on backend: RedisBackend, isCreator: Bool, recurse: Bool, make: (_ lease: (LockWords) -> Lease) throws -> Replica
+    ) throws -> RedisSession {
         let key = backend.identity + "\u{0}" + name
+        let treeKey = backend.identity + "\u{0}" + keys.tag
         return try mutex.withLock {
-            var entry = try replicas[key].flatMap { $0.replica.isStopped ? nil : $0 } ?? (replica: try make(), sessions: 0)
+            var entry = try replicas[key].flatMap { $0.replica.isStopped ? nil : $0 } ?? {
+                do {
+                    let replica = try make { words in
+                        leases[treeKey]?.lease ?? {
+                            let lease = Lease(name: keys.tag, keys: keys, client: client(locked: backend), words: words, lease: backend.options.lease)
+                            leases[treeKey] = (lease, 0)
+                            return lease
+                        }()
+                    }
+                    leases[treeKey]?.replicas += 1
+                    return (replica, 0)
+                } catch {
+                    if let tree = leases[treeKey], tree.replicas == 0 { leases[treeKey] = nil; tree.lease.stop() }
+                    throw error
+                }
+            }()
             entry.sessions += 1
             replicas[key] = entry
             let replica = entry.replica
-            return RedisSession(replica: replica, isCreator: isCreator, readsCatchUp: backend.options.readsCatchUp) { [self] in closeSession(of: key, replica: replica) }
+            let catchesUpOnRead = backend.options.readsCatchUp || recurse || keys.isTreeMember
+            return RedisSession(replica: replica, isCreator: isCreator, readsCatchUp: backend.options.readsCatchUp, catchesUpOnRead: catchesUpOnRead) { [self] in
+                closeSession(of: key, replica: replica, tree: treeKey)
+            }
         }
     }
 
-    /// Ends a session on `replica`; the last one stops it.
-    private func closeSession(of key: String, replica: Replica) {
-        let last: Bool = mutex.withLock {
-            guard let entry = replicas[key], entry.replica === replica else { return false }
+    /// Ends a session on `replica`; the last one stops it, and the last replica of its tree the lease.
+    private func closeSession(of key: String, replica: Replica, tree treeKey: String) {
+        let (last, lease): (Bool, Lease?) = mutex.withLock {
+            guard let entry = replicas[key], entry.replica === replica else { return (false, nil) }
             if entry.sessions > 1 {
                 replicas[key]?.sessions -= 1
-                return false
+                return (false, nil)
             }
             replicas[key] = nil
-            return true
+            leases[treeKey]?.replicas -= 1
+            guard let tree = leases[treeKey], tree.replicas == 0 else { return (true, nil) }
+            leases[treeKey] = nil
+            return (true, tree.lease)
         }
         if last { replica.stop() }
+        lease?.stop()
     }
 }

@@ -1,7 +1,11 @@
+import UltraDict
 import UltraDictCore
 
 /// The keys of one dictionary on a Redis server (`Docs/FORMAT.md`, "Redis"), every one
-/// hash-tagged with the dictionary's name, so that a cluster keeps them in one slot.
+/// hash-tagged, so that a cluster keeps them in one slot: with the dictionary's name, or for a
+/// nested dictionary or the register of a tree (`ROOT_n` and 16 hex digits, `ROOT_register`),
+/// with the root's name, so that a tree lives in one slot. The members of a tree share the
+/// root's lock and fence: the root's lock is the tree's.
 struct RedisKeys: Sendable {
     /// `{NAME}:meta`: a hash of the settings fixed at creation.
     let meta: [UInt8]
@@ -9,19 +13,32 @@ struct RedisKeys: Sendable {
     let log: [UInt8]
     /// `{NAME}:dump`: a hash of the last full dump's snapshot and the ID of its log entry.
     let dump: [UInt8]
-    /// `{NAME}:lock`: the lease of the lock's holder, its token as value.
+    /// `{ROOT}:lock`: the lease of the lock's holder, its token as value.
     let lock: [UInt8]
-    /// `{NAME}:fence`: the number of leases granted so far.
+    /// `{ROOT}:fence`: the number of leases granted so far.
     let fence: [UInt8]
+    /// The root's name: the tree's, or the dictionary's own.
+    let tag: String
 
-    /// The keys of the dictionary `name`.
-    init(name: String) {
-        func key(_ suffix: String) -> [UInt8] { Array("{\(name)}:\(suffix)".utf8) }
-        (meta, log, dump, lock, fence) = (key("meta"), key("log"), key("dump"), key("lock"), key("fence"))
+    /// The keys of the dictionary `name`: `{TAG}REST:meta` and so on, where `TAG` + `REST` is
+    /// the name and `TAG` its root's name (the whole name for a root). Throws `invalidArgument`
+    /// for a name with `{` or `}`, which would make two names share keys.
+    init(name: String) throws {
+        guard !name.contains("{") && !name.contains("}") else {
+            throw UltraDictError(.invalidArgument, "'\(name)': a dictionary on Redis cannot have { or } in its name")
+        }
+        let tag = NestedDictionaries.treeRoot(ofMember: name) ?? name
+        let prefix = "{\(tag)}\(String(decoding: name.utf8.dropFirst(tag.utf8.count), as: UTF8.self)):"
+        func key(_ suffix: String) -> [UInt8] { Array((prefix + suffix).utf8) }
+        func treeKey(_ suffix: String) -> [UInt8] { Array("{\(tag)}:\(suffix)".utf8) }
+        (meta, log, dump, lock, fence, self.tag) = (key("meta"), key("log"), key("dump"), treeKey("lock"), treeKey("fence"), tag)
     }
 
-    /// Every key, for removing the dictionary.
-    var all: [[UInt8]] { [meta, log, dump, lock, fence] }
+    /// Every key of the dictionary, for removing it: a tree's member leaves the tree's lock.
+    var all: [[UInt8]] { isTreeMember ? [meta, log, dump] : [meta, log, dump, lock, fence] }
+
+    /// Whether the dictionary is a nested dictionary or the register of a tree.
+    var isTreeMember: Bool { meta != Array("{\(tag)}:meta".utf8) }
 }
 
 /// A Redis stream entry ID, `MILLISECONDS-SEQUENCE`: the position of an entry in `{NAME}:log`.

@@ -6,7 +6,11 @@ import UltraDictTransport
 /// orders among every host's, and the replica they feed (DESIGN §10).
 final class RedisSession: RemoteSession, @unchecked Sendable {
     let isCreator: Bool
+    /// Whether every read catches up first (``RedisOptions/readsCatchUp``).
     let readsCatchUp: Bool
+    /// Whether reads call ``catchUpBeforeRead()``: with `readsCatchUp`, and in a tree, whose
+    /// lease a member may take for another member that it then reads.
+    let catchesUpOnRead: Bool
     private let replica: Replica
     /// Ends this handle's share of the replica, once.
     private let release: () -> Void
@@ -16,8 +20,8 @@ final class RedisSession: RemoteSession, @unchecked Sendable {
     /// The most entries a write brings back for the replica; past them, it catches up.
     static let page = 1000
 
-    init(replica: Replica, isCreator: Bool, readsCatchUp: Bool, release: @escaping () -> Void) {
-        (self.replica, self.isCreator, self.readsCatchUp, self.release) = (replica, isCreator, readsCatchUp, release)
+    init(replica: Replica, isCreator: Bool, readsCatchUp: Bool, catchesUpOnRead: Bool, release: @escaping () -> Void) {
+        (self.replica, self.isCreator, self.readsCatchUp, self.catchesUpOnRead, self.release) = (replica, isCreator, readsCatchUp, catchesUpOnRead, release)
     }
 
     var lock: any UltraDictLock { replica.lock }
@@ -51,11 +55,18 @@ final class RedisSession: RemoteSession, @unchecked Sendable {
 
     var followingError: UltraDictError? { replica.followingError }
 
-    /// One round trip, unless the calling thread holds the lease: the lease's grant brought the
-    /// replica up to the head, and while it is held only this thread writes.
+    /// One round trip, unless the calling thread holds the lease and the replica was brought up
+    /// to the head under it (by the grant, or an earlier catch-up): while it is held, only this
+    /// thread writes.
     func catchUp() throws {
-        if replica.lock.tokenOfCurrentThread != nil { return }
+        guard let fence = replica.lock.lease.fence else { return try replica.catchUp() }
+        if replica.isCaughtUp(atFence: fence) { return }
         try replica.catchUp()
+        replica.markCaughtUp(atFence: fence)
+    }
+
+    func catchUpBeforeRead() throws {
+        if readsCatchUp || replica.lock.lease.holdsOnCurrentThread { try catchUp() }
     }
 
     func close() {
@@ -69,7 +80,7 @@ final class RedisSession: RemoteSession, @unchecked Sendable {
     /// Runs a writing script with the calling thread's lease token (or none), as the first
     /// argument: a lost lease becomes `lockStolen`.
     private func run(_ script: RedisScript, keys: [[UInt8]], _ arguments: [[UInt8]]) throws -> RedisReply {
-        let token = replica.lock.tokenOfCurrentThread ?? []
+        let token = replica.lock.lease.tokenOfCurrentThread ?? []
         do {
             return try replica.client.script(script, keys: keys, arguments: [token] + arguments)
         } catch let error as UltraDictError where (error.underlying as? RedisErrorReply)?.kind == "LEASELOST" {

@@ -17,8 +17,8 @@ final class Replica: @unchecked Sendable {
     let keys: RedisKeys
     /// For the scripts and the catch-ups, shared by the handles of this process.
     let client: RedisClient
-    /// The lock every host's writers share: a lease on the server.
-    let lock: LeaseLock
+    /// The lock every host's writers share: a lease on the server, one per tree.
+    private(set) var lock: LeaseLock!
     /// The update log the handles read.
     let log: UpdateLog
     private let serializer: any UltraDictSerializer
@@ -32,18 +32,21 @@ final class Replica: @unchecked Sendable {
     private var entries: [UltraValue: UltraValue] = [:]
     /// Why the replica stopped following the server, if it did: every later write throws it.
     private var failure: UltraDictError?
+    /// The fence of the last lease under which the replica was brought up to the server's head.
+    private var caughtUpFence: Int64 = 0
     /// Set by ``stop()``.
     private var stopped = false
     /// Why the subscriber's last read failed, until one succeeds.
     private var lastFollowingError: UltraDictError?
 
-    /// Creates the replica of `name` in `store`, loads what the server has, and starts following it.
+    /// Creates the replica of `name` in `store`, loads what the server has, and starts
+    /// following it; its lock is the tree's lease that `lease` returns (given the replica's lock
+    /// words, should it make the lease).
     init(name: String, keys: RedisKeys, client: RedisClient, options: UpdateLog.Options, serializer: any UltraDictSerializer,
-         store: ProcessMemoryStore, lease: Duration) throws {
+         store: ProcessMemoryStore, lease: (LockWords) -> Lease) throws {
         (self.name, self.keys, self.client, self.serializer) = (name, keys, client, serializer)
         log = try UpdateLog.create(name: name, options: options, in: store)
-        lock = LeaseLock(name: name, keys: keys, client: client, words: log.control.lockWords, lease: lease)
-        lock.replica = self
+        lock = LeaseLock(lease: lease(log.control.lockWords), replica: self)
         do {
             try catchUp()
         } catch {
@@ -62,6 +65,17 @@ final class Replica: @unchecked Sendable {
         set { mutex.withLock { lastFollowingError = newValue } }
     }
 
+    /// Notes that the replica holds everything the server had when the lease `fence` was granted.
+    func markCaughtUp(atFence fence: Int64) {
+        mutex.withLock { caughtUpFence = fence }
+    }
+
+    /// Whether the replica was brought up to the server's head under the lease `fence`: while
+    /// that lease is held, nobody else writes, so it is still current.
+    func isCaughtUp(atFence fence: Int64) -> Bool {
+        mutex.withLock { caughtUpFence == fence }
+    }
+
     /// Whether ``stop()`` was called.
     var isStopped: Bool { mutex.withLock { stopped } }
 
@@ -69,7 +83,6 @@ final class Replica: @unchecked Sendable {
     /// handle of this process (which keeps its mapping until it goes).
     func stop() {
         mutex.withLock { stopped = true }
-        lock.stop()
         removeLocally()
     }
 

@@ -194,4 +194,37 @@ struct RedisProcessesTests {
         _ = try fixture.run([["increment-threads", name, "n", "2", "20"]], serializer: "msgpack")
         #expect(d["n"] == 61)
     }
+
+    /// Nested dictionaries on Redis, per serializer: four processes increment a counter two
+    /// levels down under the root's lock, exactly; every key of the tree shares the root's hash
+    /// tag; replacing a nested value removes its dictionaries, and unlinking the root removes
+    /// every key of the tree.
+    @Test(arguments: serializerNames)
+    func nestedDictionariesAreSharedAndRemovedWithTheirRoot(serializer: String) throws {
+        let fixture = try Fixture()
+        let name = uniqueName()
+        let chosen = try #require(SerializerRegistry.serializer(serializer, keyType: UltraValue.self))
+        let root = try UltraDict<UltraValue, UltraValue>(
+            name: name, create: true, configuration: UltraDictConfiguration(serializer: chosen, recurse: true, store: fixture.store)
+        )
+        root["nested"] = ["deeper": ["counter": 0]]
+        let arguments = ["nested-increment", name, "nested.deeper.counter", "250"]
+        _ = try fixture.run(Array(repeating: arguments, count: 4), serializer: serializer)
+        #expect(try root.nested("nested")?.nested("deeper")?.value(forKey: "counter") == 1000)
+        #expect(root["nested"] == ["deeper": ["counter": 1000]])
+
+        let keys = try redisKeys(on: fixture.server)
+        #expect(!keys.isEmpty && keys.allSatisfy { $0.hasPrefix("{\(name)}") }, "\(keys)")
+        #expect(keys.filter { $0.hasSuffix(":meta") }.count == 4, "root, register and two nested dictionaries: \(keys)")
+        root["nested"] = 5
+        #expect(try redisKeys(on: fixture.server).filter { $0.hasSuffix(":meta") }.count == 2, "root and register")
+        root["again"] = ["x": 1]
+        root.unlink()
+        #expect(try redisKeys(on: fixture.server).isEmpty)
+    }
+
+    /// Every key on `server`.
+    private func redisKeys(on server: RedisServer) throws -> [String] {
+        try RedisClient(url: RedisURL(server.url)).command("KEYS", "*").array().map { try $0.string() }
+    }
 }

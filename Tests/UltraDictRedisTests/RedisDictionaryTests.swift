@@ -103,11 +103,4 @@ struct RedisDictionaryTests {
         while d.lastReadError != nil && ContinuousClock.now - reconnected < .seconds(3) { Thread.sleep(forTimeInterval: 0.05) }
         #expect(d.lastReadError == nil)
     }
-
-    /// Nested dictionaries are not supported on Redis yet: opening one says so.
-    @Test func recursiveDictionariesAreRefused() throws {
-        let server = try RedisServer()
-        let configuration = UltraDictConfiguration(recurse: true, store: try .redis(server.url))
-        expectError(.invalidArgument) { try UltraDict<String, UltraValue>(name: uniqueName(), configuration: configuration) }
-    }
 }

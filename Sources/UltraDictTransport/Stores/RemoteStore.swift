@@ -47,8 +47,12 @@ package protocol RemoteBackend: Sendable {
     /// open.
     /// `serializer` (the one `options` names) reads the records for the replica's full dumps.
     func open(name: String, create: Bool?, options: UpdateLog.Options, serializer: any UltraDictSerializer) throws -> any RemoteSession
-    /// Removes the dictionary `name` from the server; returns whether it existed.
-    func unlink(name: String) throws -> Bool
+    /// Removes the dictionary `name` from the server; returns whether it existed. With
+    /// `onlyIfRecursive`, removes it only if it was created with `recurse` (a name read from a
+    /// nested dictionaries' register never removes a dictionary of another kind).
+    func unlink(name: String, onlyIfRecursive: Bool) throws -> Bool
+    /// Whether the dictionary `name` was created with `recurse`; `nil` when it does not exist.
+    func recurses(name: String) throws -> Bool?
 }
 
 /// One handle's use of a remote dictionary, and the way its writes go to the server.
@@ -66,8 +70,12 @@ package protocol RemoteSession: AnyObject, Sendable {
     /// Publishes an encoded full dump on the server, if the replica holds everything the server
     /// has (returns false otherwise: catch up and try again); returns once the replica holds it.
     func publishFullDump(_ snapshot: [UInt8]) throws -> Bool
-    /// Whether every read should first bring the replica up to the server's head (an option of the store).
-    var readsCatchUp: Bool { get }
+    /// Whether reads call ``catchUpBeforeRead()``.
+    var catchesUpOnRead: Bool { get }
+    /// Before a read: brings the replica up to the server's head when the store asks every read
+    /// to, or when the calling thread holds the lock (once per lease: a dictionary of a tree may
+    /// hold the lock that another member's lease covers).
+    func catchUpBeforeRead() throws
     /// Why the replica is not following the server now (it cannot be reached, say), or `nil`
     /// while it is: reads then serve what the replica has, which may be behind.
     var followingError: UltraDictError? { get }
