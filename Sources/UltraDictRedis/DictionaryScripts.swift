@@ -76,6 +76,15 @@ enum DictionaryScripts {
         return 0
         """)
 
+    /// Removes a dictionary: KEYS its keys. Returns the keys that existed, in the order given.
+    static let remove = RedisScript("""
+        local removed = {}
+        for _, key in ipairs(KEYS) do
+            if redis.call('DEL', key) == 1 then removed[#removed + 1] = key end
+        end
+        return removed
+        """)
+
     /// Gives the lease of ARGV[1] up: KEYS[1] lock. Returns 1, or 0 when the token no longer held it.
     static let release = RedisScript("""
         if redis.call('GET', KEYS[1]) == ARGV[1] then

@@ -53,12 +53,6 @@ struct RedisBackend: RemoteBackend {
         }
     }
 
-    func unlink(name: String) throws -> Bool {
-        let keys = RedisKeys(name: name)
-        let removed = try Replicas.shared.client(for: self).command([Array("DEL".utf8)] + keys.all).integer("DEL's count")
-        return removed > 0
-    }
-
     /// The version of the Redis layout that `{NAME}:meta` records (`Docs/FORMAT.md`, "Redis").
     static let formatVersion = "1"
 

@@ -1,4 +1,5 @@
 import UltraDictCore
+import UltraDictTransport
 
 /// The keys of one dictionary on a Redis server (`Docs/FORMAT.md`, "Redis"), every one
 /// hash-tagged with the dictionary's name, so that a cluster keeps them in one slot.
@@ -22,6 +23,27 @@ struct RedisKeys: Sendable {
 
     /// Every key, for removing the dictionary.
     var all: [[UInt8]] { [meta, log, dump, lock, fence] }
+
+    /// Every key with its role (the suffix after `}:`) and the Redis type it has, in the order of ``all``.
+    var described: [(key: [UInt8], role: String, type: String)] {
+        [(meta, "meta", "hash"), (log, "log", "stream"), (dump, "dump", "hash"), (lock, "lock", "string"), (fence, "fence", "string")]
+    }
+
+    /// The `SCAN` pattern that matches every dictionary's `{NAME}:meta` (and other keys, which
+    /// ``name(ofMetaKey:)`` tells apart).
+    static let metaPattern = Array("*}:meta".utf8)
+
+    /// The dictionary name of `key` when it is exactly `{NAME}:meta` for a name that this package
+    /// opens (`SegmentName.validate`: 1 to 240 UTF-8 bytes, no `/` or NUL); `nil` for any other key.
+    static func name(ofMetaKey key: [UInt8]) -> String? {
+        let (prefix, suffix) = (Array("{".utf8), Array("}:meta".utf8))
+        guard key.count > prefix.count + suffix.count, key.starts(with: prefix), key.reversed().starts(with: suffix.reversed()) else { return nil }
+        let bytes = key[prefix.count ..< key.count - suffix.count]
+        let name = String(decoding: bytes, as: UTF8.self)
+        // Bytes that are not UTF-8 decode to replacement characters, and so to another key.
+        guard RedisKeys(name: name).meta == key, (try? SegmentName.validate(name)) != nil else { return nil }
+        return name
+    }
 }
 
 /// A Redis stream entry ID, `MILLISECONDS-SEQUENCE`: the position of an entry in `{NAME}:log`.
