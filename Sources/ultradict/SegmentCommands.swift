@@ -192,9 +192,6 @@ struct CleanCommand: ParsableCommand {
     @OptionGroup var location: StoreOptions
 
     func run() throws {
-        // The order matters: segments listed first, their users next, the dump names that control
-        // blocks publish last. A writer holds a new dump mapped until it has published its name,
-        // so a listed dump is either seen in use or seen named.
         let store = try location.store
         if let server = store.remoteBackend {
             // A process that dies leaves nothing on a server: its lease expires by itself, and
@@ -202,6 +199,9 @@ struct CleanCommand: ParsableCommand {
             note("nothing to clean on \(server.description): a crashed process leaves nothing there (its lease on the lock expires by itself); remove a dictionary with 'unlink'")
             return printJSON(.array([]))
         }
+        // The order matters: segments listed first, their users next, the dump names that control
+        // blocks publish last. A writer holds a new dump mapped until it has published its name,
+        // so a listed dump is either seen in use or seen named.
         let directory = try SegmentDirectory(of: store.segmentStore)
         let users = SegmentUsers(of: directory)
         var namedDumps: Set<String> = []
