@@ -75,7 +75,7 @@ let package = Package(
         // MARK: Tools: the command-line tool, and the plugin that runs it as `swift package ultradict`
         .executableTarget(
             name: "ultradict",
-            dependencies: ["UltraDict", "UltraDictTransport", "UltraDictPickle", "_UltraDictSerializerRegistry", argumentParser]
+            dependencies: ["UltraDict", "UltraDictTransport", "UltraDictPickle", "UltraDictRedis", "_UltraDictSerializerRegistry", argumentParser]
         ),
         .plugin(
             name: "UltraDictCommand",

@@ -182,7 +182,7 @@ package enum NestedDictionaries {
     /// The lock kind of the register `registerName`, which its control block records; the
     /// server's lock in a remote store; `nil` when there is no register.
     private static func registerLock(_ registerName: String, in store: UltraDictStore) throws -> (any SharedMemoryLock.Type)? {
-        if let backend = store.remoteBackend { return try backend.recurses(name: registerName) == nil ? nil : SharedSpinLock.self }
+        if let backend = store.remoteBackend { return try backend.facts(of: registerName) == nil ? nil : SharedSpinLock.self }
         guard let control = (try? store.segmentStore.attach(name: registerName, minimumSize: ControlLayout.size)).map(ControlBlock.init) else { return nil }
         return control.effectiveLockKind == .shared ? SharedSpinLock.self : ProcessLocalLock.self
     }

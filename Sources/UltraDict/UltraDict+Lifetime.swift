@@ -74,7 +74,7 @@ extension UltraDict {
     /// ``unlink(name:store:serializer:)`` in a remote store: the register is checked first, so
     /// that a wrong serializer removes nothing; then the root, then its nested dictionaries.
     private static func unlinkFromServer(name: String, backend: any RemoteBackend, store: UltraDictStore, serializer: any UltraDictSerializer) throws -> Bool {
-        let isRoot = try backend.recurses(name: name) == true
+        let isRoot = try backend.facts(of: name)?.recurse == true
         if isRoot { try NestedDictionaries.checkRegister(ofRoot: name, in: store, serializer: serializer) }
         let existed = try backend.unlink(name: name, onlyIfRecursive: false)
         if isRoot { try NestedDictionaries.unlinkRegistered(rootName: name, in: store, serializer: serializer, ifUnreadable: .isRemoved) }

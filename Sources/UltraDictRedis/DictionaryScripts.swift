@@ -55,14 +55,6 @@ enum DictionaryScripts {
         return {1, id}
         """)
 
-    /// Removes a dictionary: KEYS its five keys, meta first; ARGV[1] `recursive` to remove it
-    /// only if its meta records `recurse` 1. Returns how many keys it removed (0: none, or not
-    /// recursive).
-    static let unlink = RedisScript("""
-        if ARGV[1] == 'recursive' and redis.call('HGET', KEYS[1], 'recurse') ~= '1' then return 0 end
-        return redis.call('DEL', unpack(KEYS))
-        """)
-
     /// Takes the lease if nobody holds it: KEYS[1] lock, KEYS[2] fence, KEYS[3] log; ARGV[1]
     /// token, ARGV[2] lease in milliseconds, ARGV[3] the ID the caller's replica holds, ARGV[4]
     /// how many entries to return at most. Returns `{fence, entries}`: the new fence (a positive
@@ -82,6 +74,18 @@ enum DictionaryScripts {
             return redis.call('PEXPIRE', KEYS[1], ARGV[2])
         end
         return 0
+        """)
+
+    /// Removes a dictionary: KEYS its keys, meta first; ARGV[1] `recursive` to remove it only if
+    /// its meta records `recurse` 1. Returns the keys that existed, in the order given (none
+    /// when it was not recursive).
+    static let remove = RedisScript("""
+        if ARGV[1] == 'recursive' and redis.call('HGET', KEYS[1], 'recurse') ~= '1' then return {} end
+        local removed = {}
+        for _, key in ipairs(KEYS) do
+            if redis.call('DEL', key) == 1 then removed[#removed + 1] = key end
+        end
+        return removed
         """)
 
     /// Gives the lease of ARGV[1] up: KEYS[1] lock. Returns 1, or 0 when the token no longer held it.

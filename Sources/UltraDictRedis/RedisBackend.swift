@@ -53,18 +53,6 @@ struct RedisBackend: RemoteBackend {
         }
     }
 
-    func unlink(name: String, onlyIfRecursive: Bool) throws -> Bool {
-        let keys = try RedisKeys(name: name)
-        let mode = Array((onlyIfRecursive ? "recursive" : "any").utf8)
-        return try Replicas.shared.client(for: self).script(DictionaryScripts.unlink, keys: keys.all, arguments: [mode]).integer("the unlink's count") > 0
-    }
-
-    func recurses(name: String) throws -> Bool? {
-        let keys = try RedisKeys(name: name)
-        let recurse = try Replicas.shared.client(for: self).command([Array("HGET".utf8), keys.meta, Array("recurse".utf8)]).optionalBytes("the recurse setting")
-        return recurse.map { $0 == Array("1".utf8) }
-    }
-
     /// The version of the Redis layout that `{NAME}:meta` records (`Docs/FORMAT.md`, "Redis").
     static let formatVersion = "1"
 

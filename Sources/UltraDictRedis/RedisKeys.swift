@@ -1,5 +1,6 @@
 import UltraDict
 import UltraDictCore
+import UltraDictTransport
 
 /// The keys of one dictionary on a Redis server (`Docs/FORMAT.md`, "Redis"), every one
 /// hash-tagged, so that a cluster keeps them in one slot: with the dictionary's name, or for a
@@ -39,6 +40,28 @@ struct RedisKeys: Sendable {
 
     /// Whether the dictionary is a nested dictionary or the register of a tree.
     var isTreeMember: Bool { meta != Array("{\(tag)}:meta".utf8) }
+
+    /// Every key with its role (the suffix after `}:`) and the Redis type it has, in the order of ``all``.
+    var described: [(key: [UInt8], role: String, type: String)] {
+        let roles = [(meta, "meta", "hash"), (log, "log", "stream"), (dump, "dump", "hash"), (lock, "lock", "string"), (fence, "fence", "string")]
+        return Array(roles.prefix(all.count))
+    }
+
+    /// The `SCAN` pattern that matches every dictionary's `{NAME}:meta` (and other keys, which
+    /// ``name(ofMetaKey:)`` tells apart).
+    static let metaPattern = Array("*}:meta".utf8)
+
+    /// The dictionary name of `key` when it is exactly `{NAME}:meta` for a name that this package
+    /// opens (`SegmentName.validate`: 1 to 240 UTF-8 bytes, no `/` or NUL); `nil` for any other key.
+    static func name(ofMetaKey key: [UInt8]) -> String? {
+        let (prefix, suffix) = (Array("{".utf8), Array("}:meta".utf8))
+        guard key.count > prefix.count + suffix.count, key.starts(with: prefix), key.reversed().starts(with: suffix.reversed()) else { return nil }
+        let bytes = key[prefix.count ..< key.count - suffix.count]
+        let name = String(decoding: bytes, as: UTF8.self)
+        // Bytes that are not UTF-8 decode to replacement characters, and so to another key.
+        guard (try? RedisKeys(name: name))?.meta == key, (try? SegmentName.validate(name)) != nil else { return nil }
+        return name
+    }
 }
 
 /// A Redis stream entry ID, `MILLISECONDS-SEQUENCE`: the position of an entry in `{NAME}:log`.

@@ -40,11 +40,27 @@ struct EntryOptions<Use: IntegerKeyUse>: ParsableArguments {
             let chosen = serializer ?? dictionary.serializerIdentifier.flatMap(SerializerChoice.init(rawValue:))
             return (chosen ?? .msgpack).make(integerKeys: intKey)
         }
+        return try serializer(recorded: recorded, by: dictionary.name)
+    }
+
+    /// The serializer of `dictionary` on a server: the one it records (every one does).
+    func serializer(of dictionary: ServerDictionary) throws -> any UltraDictSerializer {
+        guard let recorded = dictionary.facts.serializer else {
+            // The settings are read first: the first problem says why.
+            let why = dictionary.facts.problems.first ?? "its settings record none"
+            throw ToolError.failure("'\(dictionary.name)' on \(dictionary.server.description) has no serializer that can be read: \(why)")
+        }
+        return try serializer(recorded: recorded, by: dictionary.name)
+    }
+
+    /// The serializer `recorded` by the dictionary `name`, when this tool knows it and
+    /// `--serializer` names no other.
+    private func serializer(recorded: String, by name: String) throws -> any UltraDictSerializer {
         guard let choice = SerializerChoice(rawValue: recorded) else {
-            throw ToolError.failure("'\(dictionary.name)' uses the serializer '\(recorded)', which this tool does not know")
+            throw ToolError.failure("'\(name)' uses the serializer '\(recorded)', which this tool does not know")
         }
         if let serializer, serializer != choice {
-            throw ToolError.failure("'\(dictionary.name)' records the serializer \(recorded); --serializer \(serializer) does not apply")
+            throw ToolError.failure("'\(name)' records the serializer \(recorded); --serializer \(serializer) does not apply")
         }
         return choice.make(integerKeys: intKey)
     }
@@ -53,7 +69,11 @@ struct EntryOptions<Use: IntegerKeyUse>: ParsableArguments {
     /// created with `recurse: true` is read with its nested dictionaries; a nested dictionary,
     /// which has no register of its own, is refused: its root opens it). A dictionary whose
     /// writers use the process-local lock is refused `forWriting`: the tool could not exclude them.
+    ///
+    /// On a server (`--redis`), the dictionary is opened with the serializer it records: this
+    /// process then holds a replica of it, which the server keeps current until the handle goes.
     func open(_ name: String, forWriting: Bool = false) throws -> UltraDict<UltraValue, UltraValue> {
+        if let server = try location.server { return try open(ServerDictionary(name: name, on: server)) }
         let dictionary = try InspectedDictionary(name: name, in: location.store)
         let lockKind = dictionary.control.effectiveLockKind
         if forWriting && lockKind == .processLocal {
@@ -69,12 +89,22 @@ struct EntryOptions<Use: IntegerKeyUse>: ParsableArguments {
         }
     }
 
-    /// Opens the dictionary `name` in the store of `--directory`, never unlinking it.
+    /// Opens `dictionary`, which is on the server of `--redis`.
+    private func open(_ dictionary: ServerDictionary) throws -> UltraDict<UltraValue, UltraValue> {
+        do {
+            // The lock is the server's lease whatever the configuration names.
+            return try open(dictionary.name, create: false, serializer: serializer(of: dictionary), lock: SharedSpinLock.self, recurse: dictionary.facts.recurse ?? false)
+        } catch UltraDictError.cannotAttach {
+            throw ServerDictionary.notFound(dictionary.name, on: dictionary.server)  // Removed since it was read.
+        }
+    }
+
+    /// Opens the dictionary `name` in the store of `--directory` or `--redis`, never unlinking it.
     private func open(
         _ name: String, create: Bool?, serializer: any UltraDictSerializer, lock: any SharedMemoryLock.Type, recurse: Bool
     ) throws -> UltraDict<UltraValue, UltraValue> {
         try UltraDict(name: name, create: create, configuration: UltraDictConfiguration(
-            serializer: serializer, lock: lock, autoUnlink: false, recurse: recurse, allowsForeignOwner: allowForeignOwner, store: location.store
+            serializer: serializer, lock: lock, autoUnlink: false, recurse: recurse, allowsForeignOwner: allowForeignOwner, store: try location.store
         ))
     }
 

@@ -7,24 +7,29 @@ import ArgumentParser
 import UltraDict
 import UltraDictTransport
 
-/// `ultradict list`: every dictionary in `/dev/shm`, or in the directory of `--directory`.
+/// `ultradict list`: every dictionary in `/dev/shm`, in the directory of `--directory`, or on the
+/// server of `--redis`.
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
-        abstract: "List every dictionary in /dev/shm (or --directory), Swift's and Python's, as a JSON array.",
+        abstract: "List every dictionary in /dev/shm (or --directory, or on the server of --redis), Swift's and Python's, as a JSON array.",
         discussion: """
             A dictionary is a 1000-byte segment NAME beside a segment NAME_memory. Each entry gives \
             its segments and their sizes, the serializer and creator when the creator recorded them \
             (Python records neither), whether the creator still runs, and the processes that map or \
             hold open any of its segments. A dictionary created with recursion lists in 'nested' \
             its register NAME_register and the nested dictionaries it lists, which have entries of \
-            their own whose 'root' names it.
+            their own whose 'root' names it. On a Redis server (--redis), a dictionary is a hash \
+            {NAME}:meta of its settings (found with SCAN): each entry gives its serializer, lock \
+            kind, recursion, the number of entries of its log {NAME}:log and whether a process \
+            holds its lock; a Redis dictionary has no segments, creator or users to show.
             """
     )
 
     @OptionGroup var location: StoreOptions
 
     func run() throws {
+        if let server = try location.server { return try Self.list(on: server) }
         let directory = try SegmentDirectory(of: location.store.segmentStore)
         let users = SegmentUsers(of: directory)
         var trees: [DictionaryTree] = []
@@ -44,16 +49,37 @@ struct ListCommand: ParsableCommand {
         for tree in trees { for nested in tree.nested { roots[nested.name] = tree.root.name } }
         printJSON(.array(entries.map { name, members in .object(members + [("root", roots[name].map(JSON.string) ?? .null)]) }))
     }
+
+    /// Lists the dictionaries on `server`: those whose settings it records.
+    private static func list(on server: any RemoteBackend) throws {
+        var entries: [JSON] = []
+        for name in try server.names() {
+            do {
+                // A dictionary on a server has no nested dictionaries, and no root.
+                entries.append(.object(try ServerDictionary(name: name, on: server).summary + [("root", .null)]))
+            } catch let error as ToolError where error.status == ToolError.notFoundStatus {
+                continue  // Removed since the server was scanned.
+            } catch {
+                entries.append(.object([("name", .string(name)), ("error", .string(describe(error)))]))
+            }
+        }
+        printJSON(.array(entries))
+    }
 }
 
 /// `ultradict status NAME`: every field of a control block.
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Print every field of the dictionary's control block as a JSON object, Python's and this package's.",
+        abstract: "Print every field of the dictionary's control block, Python's and this package's, as a JSON object (with --redis, what the server holds of it).",
         discussion: """
             Fields that only a Swift creator writes are null in a dictionary that Python created. \
-            'problems' lists fields that hold invalid values.
+            'problems' lists fields that hold invalid values. On a Redis server (--redis), what \
+            the server holds, read at one moment: the settings of {NAME}:meta, the length and the \
+            first and last entry IDs of the log {NAME}:log, the entry ID and size of the full \
+            dump {NAME}:dump, whether a process holds the lock {NAME}:lock and how many \
+            milliseconds its lease has left, the fencing counter {NAME}:fence, and the keys that \
+            exist with their types; a value of another shape is null, and 'problems' says why.
             """
     )
 
@@ -61,6 +87,10 @@ struct StatusCommand: ParsableCommand {
     @OptionGroup var location: StoreOptions
 
     func run() throws {
+        if let server = try location.server {
+            let dictionary = try ServerDictionary(name: name, on: server)
+            return printJSON(.object(dictionary.summary + dictionary.statusFields))
+        }
         let dictionary = try InspectedDictionary(name: name, in: location.store)
         let control = dictionary.control
         let own = control.hasOwnFields
@@ -100,15 +130,18 @@ struct StatusCommand: ParsableCommand {
     }
 }
 
-/// `ultradict unlink NAME`: removes a dictionary's segments.
+/// `ultradict unlink NAME`: removes a dictionary's segments, or its keys on a Redis server.
 struct UnlinkCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "unlink",
-        abstract: "Unlink every segment of the dictionary and print their names as a JSON array.",
+        abstract: "Unlink every segment of the dictionary (its keys, with --redis) and print their names as a JSON array.",
         discussion: """
             Processes that have the dictionary open keep their mappings; nobody can attach it any \
             more. A dictionary created with recursion goes with its register NAME_register and the \
-            nested dictionaries the register lists, as UltraDict.unlink(name:) does.
+            nested dictionaries the register lists, as UltraDict.unlink(name:) does. On a Redis \
+            server (--redis), the dictionary's keys go at once and their names are printed; the \
+            processes that have it open notice within about a second (their change sequences and \
+            'watch' end).
             """
     )
 
@@ -116,6 +149,12 @@ struct UnlinkCommand: ParsableCommand {
     @OptionGroup var location: StoreOptions
 
     func run() throws {
+        if let server = try location.server {
+            try SegmentName.validate(name)
+            let removed = try server.remove(name: name, onlyIfRecursive: false)
+            guard !removed.isEmpty else { throw ServerDictionary.notFound(name, on: server) }
+            return printJSON(.array(removed.map(JSON.string)))
+        }
         printJSON(.array(try DictionaryTree(root: InspectedDictionary(name: name, in: location.store)).unlink().map(JSON.string)))
     }
 }
@@ -138,7 +177,9 @@ struct CleanCommand: ParsableCommand {
             removed keeps what it mapped. Run as the owner of the segments or as root: processes \
             whose /proc entries cannot be read are not seen. With --directory, dictionaries are \
             kept (a file store's exist to outlive their creators: remove one with 'unlink'), and \
-            only orphaned full dumps are removed.
+            only orphaned full dumps are removed. With --redis there is nothing to clean: a \
+            crashed process leaves nothing on the server (the lease of a lock it held expires by \
+            itself), so the command prints [] and says so on standard error.
             """
     )
 
@@ -151,10 +192,16 @@ struct CleanCommand: ParsableCommand {
     @OptionGroup var location: StoreOptions
 
     func run() throws {
+        let store = try location.store
+        if let server = store.remoteBackend {
+            // A process that dies leaves nothing on a server: its lease expires by itself, and
+            // its replica was in its own memory.
+            note("nothing to clean on \(server.description): a crashed process leaves nothing there (its lease on the lock expires by itself); remove a dictionary with 'unlink'")
+            return printJSON(.array([]))
+        }
         // The order matters: segments listed first, their users next, the dump names that control
         // blocks publish last. A writer holds a new dump mapped until it has published its name,
         // so a listed dump is either seen in use or seen named.
-        let store = location.store
         let directory = try SegmentDirectory(of: store.segmentStore)
         let users = SegmentUsers(of: directory)
         var namedDumps: Set<String> = []

@@ -12,7 +12,9 @@ struct UltraDictTool: ParsableCommand {
         discussion: """
             Data goes to standard output as JSON (bytes as {"$bytes": "<base64>"}). On failure the \
             command prints one line 'error: …' to standard error and exits with 1 when the \
-            dictionary or key does not exist, 2 for any other failure, 64 for a usage error.
+            dictionary or key does not exist, 2 for any other failure, 64 for a usage error. \
+            Every command works on POSIX shared memory (/dev/shm), or with --directory DIR on the \
+            dictionaries stored as files in DIR, or with --redis URL on those of a Redis server.
             """,
         subcommands: [
             ListCommand.self, StatusCommand.self, GetCommand.self, SetCommand.self, DeleteCommand.self, DumpCommand.self,
@@ -95,4 +97,9 @@ func describe(_ error: any Error) -> String {
 /// Prints `message` as one line `warning: …` on standard error.
 func warn(_ message: String) {
     FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
+}
+
+/// Prints `message` as one line `note: …` on standard error: what a command did not do, and why.
+func note(_ message: String) {
+    FileHandle.standardError.write(Data("note: \(message)\n".utf8))
 }

@@ -22,7 +22,9 @@ struct WatchCommand: ParsableCommand {
             dictionary (watch the nested one by its name for those). The command ends by itself \
             when the dictionary is unlinked. Each line is written as it is printed, whatever \
             standard output is, also through 'swift package ultradict'. It does not poll: it \
-            sleeps until a writer wakes it (a Python writer's change shows within 100 ms).
+            sleeps until a writer wakes it (a Python writer's change shows within 100 ms). On a \
+            Redis server (--redis), the tool keeps a replica of the dictionary that the server's \
+            stream keeps current (XREAD), and ends within about a second of the dictionary's removal.
             """
     )
 
@@ -33,18 +35,36 @@ struct WatchCommand: ParsableCommand {
     var initial = false
 
     func run() throws {
-        let store = options.location.store.segmentStore
-        let dictionary = try InspectedDictionary(name: name, in: options.location.store)
-        let log = try UpdateLog.attach(name: name, in: store, allowingForeignOwner: options.allowForeignOwner)
-        var feed = ChangeFeed(log: log, serializer: try options.serializer(of: dictionary), keyOrder: ChangeFeed.keyOrder)
-        // Nested dictionaries are read through a handle of their root, which can open them; a
-        // nested dictionary watched by its name prints those nested in it as their references.
-        let root = dictionary.isTreeRoot ? try options.open(name) : nil
+        let store = try options.location.store
+        var feed: ChangeFeed
+        /// A handle kept open while watching: the root of a tree, through which nested
+        /// dictionaries are read; on a server, the handle whose replica is watched.
+        let handle: UltraDict<UltraValue, UltraValue>?
+        let explainingSerialization: (() throws -> [ChangeFeed.Change]) throws -> [ChangeFeed.Change]
+        if let server = try options.location.server {
+            // The handle makes this process's replica, which follows the server and is removed
+            // when the dictionary is gone from it; its update log is read as shared memory's.
+            let dictionary = try ServerDictionary(name: name, on: server)
+            handle = try options.open(name)
+            let log = try UpdateLog.attach(name: name, in: store.segmentStore)
+            feed = ChangeFeed(log: log, serializer: try options.serializer(of: dictionary), keyOrder: ChangeFeed.keyOrder)
+            explainingSerialization = { try $0() }  // A dictionary on a server records its serializer.
+        } else {
+            let dictionary = try InspectedDictionary(name: name, in: store)
+            let log = try UpdateLog.attach(name: name, in: store.segmentStore, allowingForeignOwner: options.allowForeignOwner)
+            feed = ChangeFeed(log: log, serializer: try options.serializer(of: dictionary), keyOrder: ChangeFeed.keyOrder)
+            // Nested dictionaries are read through a handle of their root, which can open them; a
+            // nested dictionary watched by its name prints those nested in it as their references.
+            handle = dictionary.isTreeRoot ? try options.open(name) : nil
+            explainingSerialization = { try options.explainingSerialization(dictionary, $0) }
+        }
+        defer { withExtendedLifetime(handle) {} }
+        let root = handle?.recurse == true ? handle : nil
         func printChange(_ change: ChangeFeed.Change) { printJSON(change.resolvingNested(through: root).json) }
         var loaded = false
         while true {
             do {
-                let changes = try options.explainingSerialization(dictionary) { try feed.changes() }
+                let changes = try explainingSerialization { try feed.changes() }
                 if loaded {
                     changes.forEach(printChange)
                 } else if initial {

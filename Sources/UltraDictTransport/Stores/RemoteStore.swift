@@ -47,12 +47,78 @@ package protocol RemoteBackend: Sendable {
     /// open.
     /// `serializer` (the one `options` names) reads the records for the replica's full dumps.
     func open(name: String, create: Bool?, options: UpdateLog.Options, serializer: any UltraDictSerializer) throws -> any RemoteSession
-    /// Removes the dictionary `name` from the server; returns whether it existed. With
+    /// Removes the dictionary `name` from the server at once; returns the names of the server's
+    /// objects it removed (for Redis, its keys), none when nothing of it was there. With
     /// `onlyIfRecursive`, removes it only if it was created with `recurse` (a name read from a
     /// nested dictionaries' register never removes a dictionary of another kind).
-    func unlink(name: String, onlyIfRecursive: Bool) throws -> Bool
-    /// Whether the dictionary `name` was created with `recurse`; `nil` when it does not exist.
-    func recurses(name: String) throws -> Bool?
+    func remove(name: String, onlyIfRecursive: Bool) throws -> [String]
+    /// The names of the dictionaries on the server, sorted: those whose settings it records.
+    /// Names that this package could not open (empty, too long, with `/` or NUL, not UTF-8) are
+    /// left out. Costs a walk over the server's names (for Redis, `SCAN`, 1,000 keys per round trip).
+    func names() throws -> [String]
+    /// What the server holds of the dictionary `name`, read at one moment without opening it,
+    /// or `nil` when the server records no settings for it (it does not exist). One round trip.
+    func facts(of name: String) throws -> RemoteDictionaryFacts?
+}
+
+extension RemoteBackend {
+    /// Removes the dictionary `name` from the server (``remove(name:onlyIfRecursive:)``);
+    /// returns whether anything of it was there.
+    package func unlink(name: String, onlyIfRecursive: Bool = false) throws -> Bool {
+        try !remove(name: name, onlyIfRecursive: onlyIfRecursive).isEmpty
+    }
+}
+
+/// What a server holds of one dictionary, read at one moment without opening it: what
+/// `ultradict list` and `ultradict status` show.
+///
+/// The server's bytes are untrusted: a fact that the server holds in another shape than the
+/// layout's (`Docs/FORMAT.md`) is `nil`, and ``problems`` says why.
+package struct RemoteDictionaryFacts: Sendable, Equatable {
+    /// One object of the server that holds part of the dictionary: for Redis, a key.
+    package struct Part: Sendable, Equatable {
+        /// The object's name: `{scores}:log`.
+        package var name: String
+        /// What it holds for the dictionary: `meta`, `log`, `dump`, `lock` or `fence`.
+        package var role: String
+        /// The server's type of the object: `hash`, `stream`, `string`.
+        package var type: String
+
+        /// A part named `name` in `role`, of the server's `type`.
+        package init(name: String, role: String, type: String) {
+            (self.name, self.role, self.type) = (name, role, type)
+        }
+    }
+
+    /// The identifier of the serializer recorded at creation.
+    package var serializer: String?
+    /// Whether the dictionary was created with `recurse: true`.
+    package var recurse: Bool?
+    /// The version of the server's layout that the dictionary records.
+    package var layoutVersion: Int?
+    /// The number of entries of its log: the records and full-dump marks since the log was last trimmed.
+    package var logLength: Int?
+    /// The position of the log's first entry, `nil` when the log is empty.
+    package var firstEntry: String?
+    /// The position of the log's last entry, `nil` when the log is empty.
+    package var lastEntry: String?
+    /// The position of the log entry that the last full dump published, `nil` without one.
+    package var fullDumpEntry: String?
+    /// The size of the last full dump's snapshot in bytes, `nil` without one.
+    package var fullDumpSize: Int?
+    /// Whether a process holds the lock (its lease has not expired).
+    package var lockHeld: Bool?
+    /// How much longer the holder's lease lasts unless it is renewed; `nil` when nobody holds the lock.
+    package var leaseRemaining: Duration?
+    /// How many times the lock was granted: the fencing counter.
+    package var fence: Int64?
+    /// The objects that exist, in the layout's order.
+    package var parts: [Part] = []
+    /// What could not be read, one sentence each.
+    package var problems: [String] = []
+
+    /// Facts of which nothing is known yet.
+    package init() {}
 }
 
 /// One handle's use of a remote dictionary, and the way its writes go to the server.
