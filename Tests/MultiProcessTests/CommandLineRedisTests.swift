@@ -10,48 +10,6 @@ import _UltraDictTestSupport
 /// removes them.
 @Suite("Command line: Redis")
 struct CommandLineRedisTests {
-    /// A server, the store that names it (whose reads catch up first, so that the test sees
-    /// what the tool wrote as soon as it exits), and the tool on it.
-    struct Fixture {
-        let server: RedisServer
-        let store: UltraDictStore
-
-        init() throws {
-            server = try RedisServer()
-            store = try .redis(server.url, options: RedisOptions(readsCatchUp: true))
-        }
-
-        /// Creates the dictionary `name` with the serializer named `serializer`; it is removed
-        /// from the server when the handle closes.
-        func create<Key, Value>(_ name: String, serializer: String = "msgpack") throws -> UltraDict<Key, Value> {
-            let chosen = try #require(SerializerRegistry.serializer(serializer, keyType: Key.self))
-            return try UltraDict(name: name, create: true, configuration: UltraDictConfiguration(serializer: chosen, autoUnlink: true, store: store))
-        }
-
-        /// Starts the tool with `arguments` (a subcommand first) on this server.
-        func tool(_ arguments: [String]) throws -> ChildProcess {
-            try ChildProcess("ultradict", Array(arguments.prefix(1)) + ["--redis", server.url] + arguments.dropFirst())
-        }
-
-        /// Runs the tool on this server; returns its exit status, its last line and its standard error.
-        func ultradict(_ arguments: String...) throws -> (status: Int32, lastLine: String, errors: String) {
-            try tool(arguments).finish()
-        }
-
-        /// Runs the tool on this server, expects success, and returns its output parsed as JSON.
-        func json(_ arguments: String..., sourceLocation: SourceLocation = #_sourceLocation) throws -> Any {
-            let result = try tool(arguments).finish()
-            #expect(result.status == 0, "\(arguments): \(result.errors)", sourceLocation: sourceLocation)
-            return try parseJSON(result.lastLine)
-        }
-
-        /// Whether each key exists, asked on a connection of its own.
-        func existing(_ keys: [String]) throws -> [String] {
-            let client = RedisClient(url: try RedisURL(server.url))
-            return try keys.filter { try client.command("EXISTS", $0) == .integer(1) }
-        }
-    }
-
     /// The keys of the dictionary `name` (`Docs/FORMAT.md`, "Redis").
     static func keys(of name: String) -> [String] {
         ["meta", "log", "dump", "lock", "fence"].map { "{\(name)}:\($0)" }
@@ -61,8 +19,8 @@ struct CommandLineRedisTests {
 
     @Test(arguments: serializerNames)
     func listShowsTheDictionariesOfItsServerOnly(serializer: String) throws {
-        let fixture = try Fixture()
-        let other = try Fixture()
+        let fixture = try RedisFixture()
+        let other = try RedisFixture()
         let (name, elsewhere) = (uniqueName(), uniqueName("elsewhere"))
         let d: UltraDict<String, Int> = try fixture.create(name, serializer: serializer)
         defer { d.unlink() }
@@ -90,7 +48,7 @@ struct CommandLineRedisTests {
     }
 
     @Test func statusShowsWhatTheServerHolds() throws {
-        let fixture = try Fixture()
+        let fixture = try RedisFixture()
         let name = uniqueName()
         let d: UltraDict<String, Int> = try fixture.create(name)
         defer { d.unlink() }
@@ -124,7 +82,7 @@ struct CommandLineRedisTests {
     }
 
     @Test func keysOfAnotherShapeAreProblemsNotCrashes() throws {
-        let fixture = try Fixture()
+        let fixture = try RedisFixture()
         let name = uniqueName()
         let client = RedisClient(url: try RedisURL(fixture.server.url))
         _ = try client.command("HSET", "{\(name)}:meta", "serializer", String(repeating: "z", count: 100), "recurse", "7")
@@ -152,7 +110,7 @@ struct CommandLineRedisTests {
 
     @Test(arguments: serializerNames)
     func getSetDeleteAndDumpRoundTrip(serializer: String) throws {
-        let fixture = try Fixture()
+        let fixture = try RedisFixture()
         let name = uniqueName()
         let d: UltraDict<UltraValue, UltraValue> = try fixture.create(name, serializer: serializer)
         defer { d.unlink() }
@@ -178,7 +136,7 @@ struct CommandLineRedisTests {
     }
 
     @Test func setCreatesAMissingDictionaryThatStays() throws {
-        let fixture = try Fixture()
+        let fixture = try RedisFixture()
         let name = uniqueName()
         #expect(try fixture.ultradict("set", name, "k", "1").status == 1, "no --create: the dictionary does not exist")
         #expect(try fixture.ultradict("set", name, "k", "1", "--create", "--serializer", "json").status == 0)
@@ -191,7 +149,7 @@ struct CommandLineRedisTests {
     // MARK: watch
 
     @Test func watchPrintsChangesAndEndsWhenTheDictionaryIsRemoved() throws {
-        let fixture = try Fixture()
+        let fixture = try RedisFixture()
         let name = uniqueName()
         let d: UltraDict<String, Int> = try fixture.create(name)
         defer { d.close() }
@@ -223,7 +181,7 @@ struct CommandLineRedisTests {
     // MARK: unlink and clean
 
     @Test func unlinkRemovesEveryKey() throws {
-        let fixture = try Fixture()
+        let fixture = try RedisFixture()
         let name = uniqueName()
         let d: UltraDict<String, Int> = try fixture.create(name)
         defer { d.close() }
@@ -246,7 +204,7 @@ struct CommandLineRedisTests {
     }
 
     @Test func cleanSaysThereIsNothingToCleanAndTouchesNothing() throws {
-        let fixture = try Fixture()
+        let fixture = try RedisFixture()
         let name = uniqueName()
         let d: UltraDict<String, Int> = try fixture.create(name)
         defer { d.unlink() }
@@ -279,5 +237,19 @@ struct CommandLineRedisTests {
         let result = try ChildProcess("ultradict", ["list", "--redis", url]).finish()
         #expect(result.status == 2)
         #expect(result.errors.hasPrefix("error: cannot connect to Redis at 127.0.0.1:"), "\(result.errors)")
+    }
+}
+
+extension RedisFixture {
+    /// Runs the tool on this server; returns its exit status, its last line and its standard error.
+    func ultradict(_ arguments: String...) throws -> (status: Int32, lastLine: String, errors: String) {
+        try tool(arguments).finish()
+    }
+
+    /// Runs the tool on this server, expects success, and returns its output parsed as JSON.
+    func json(_ arguments: String..., sourceLocation: SourceLocation = #_sourceLocation) throws -> Any {
+        let result = try tool(arguments).finish()
+        #expect(result.status == 0, "\(arguments): \(result.errors)", sourceLocation: sourceLocation)
+        return try parseJSON(result.lastLine)
     }
 }

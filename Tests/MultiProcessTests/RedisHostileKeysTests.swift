@@ -8,44 +8,10 @@ import _UltraDictTestSupport
 /// typed `UltraDictError` saying what is wrong, or reports it in `lastReadError`; it never traps.
 @Suite("Hostile Redis keys")
 struct HostileKeysTests {
-    /// A server, its store, and a raw client that plants what a hostile client would.
-    struct Fixture {
-        let server: RedisServer
-        let store: UltraDictStore
-        let raw: RedisClient
-
-        init() throws {
-            server = try RedisServer()
-            store = try .redis(server.url)
-            raw = RedisClient(url: try RedisURL(server.url))
-        }
-
-        func open(_ name: String, create: Bool? = nil) throws -> UltraDict<String, Int> {
-            try UltraDict(name: name, create: create, configuration: UltraDictConfiguration(store: store))
-        }
-
-        func plant(_ arguments: String...) throws {
-            _ = try raw.command(arguments.map { Array($0.utf8) })
-        }
-
-        func plant(_ arguments: [[UInt8]]) throws {
-            _ = try raw.command(arguments)
-        }
-
-        /// Attaches `name` in the test helper, a process whose replica is made from the server
-        /// (this process's replica exists while a handle here is open); returns its error.
-        func attachInAnotherProcess(_ name: String) throws -> (code: String?, message: String) {
-            let result = try ChildProcess("UltraDictTestHelper", ["count", name, "--redis", server.url]).finish()
-            guard result.status != 0 else { return (nil, result.lastLine) }
-            let code = result.errors.components(separatedBy: "UltraDictError.").dropFirst().first?.prefix { $0.isLetter }
-            return (code.map(String.init), result.errors)
-        }
-    }
-
     /// Log entries that break the layout make attaching throw `corruptData`, naming the entry.
     @Test(arguments: [["zz", "1"], ["r", "1", "d", ""], ["d", "x", "r", ""]])
     func aMalformedLogEntryIsATypedError(fields: [String]) throws {
-        let fixture = try Fixture()
+        let fixture = try RedisFixture()
         let name = uniqueName()
         let d = try fixture.open(name, create: true)
         defer { d.unlink() }
@@ -57,7 +23,7 @@ struct HostileKeysTests {
 
     /// A full dump entry whose dump is missing, older than the entry, or not a snapshot.
     @Test func aBadFullDumpIsATypedError() throws {
-        let fixture = try Fixture()
+        let fixture = try RedisFixture()
         for (index, dump) in [nil, ("0-1", "x"), ("99999999999999-0", "not a snapshot")].enumerated() {
             let name = uniqueName()
             let d = try fixture.open(name, create: true)
@@ -72,7 +38,7 @@ struct HostileKeysTests {
 
     /// `{NAME}:meta` of another layout version, without a serializer, or of another type.
     @Test func aBadMetaIsATypedError() throws {
-        let fixture = try Fixture()
+        let fixture = try RedisFixture()
         let name = uniqueName()
         try fixture.plant("HSET", "{\(name)}:meta", "serializer", "msgpack", "recurse", "0", "version", "99")
         expectError(.corruptData) { try fixture.open(name, create: false) }
@@ -88,7 +54,7 @@ struct HostileKeysTests {
     /// A record that does not decode reaches an open handle through its subscriber: reads keep
     /// the last good state and say why in `lastReadError`; the handle does not trap.
     @Test func aRecordThatDoesNotDecodeIsReportedByReads() throws {
-        let fixture = try Fixture()
+        let fixture = try RedisFixture()
         let name = uniqueName()
         let d = try fixture.open(name, create: true)
         defer { d.unlink() }
@@ -101,4 +67,30 @@ struct HostileKeysTests {
         #expect(d["a"] == 1)
     }
 
+}
+
+extension RedisFixture {
+    /// Opens `name` as `UltraDict<String, Int>`.
+    func open(_ name: String, create: Bool? = nil) throws -> UltraDict<String, Int> {
+        try UltraDict(name: name, create: create, configuration: UltraDictConfiguration(store: store))
+    }
+
+    /// Runs a command as a hostile client would.
+    func plant(_ arguments: String...) throws {
+        _ = try client.command(arguments.map { Array($0.utf8) })
+    }
+
+    /// ``plant(_:)-(String...)`` with binary arguments.
+    func plant(_ arguments: [[UInt8]]) throws {
+        _ = try client.command(arguments)
+    }
+
+    /// Attaches `name` in the test helper, a process whose replica is made from the server
+    /// (this process's replica exists while a handle here is open); returns its error.
+    func attachInAnotherProcess(_ name: String) throws -> (code: String?, message: String) {
+        let result = try ChildProcess("UltraDictTestHelper", ["count", name, "--redis", server.url]).finish()
+        guard result.status != 0 else { return (nil, result.lastLine) }
+        let code = result.errors.components(separatedBy: "UltraDictError.").dropFirst().first?.prefix { $0.isLetter }
+        return (code.map(String.init), result.errors)
+    }
 }

@@ -9,40 +9,9 @@ import _UltraDictTestSupport
 /// multi-process suite checks in shared memory, over Redis.
 @Suite("Processes over Redis")
 struct RedisProcessesTests {
-    /// A server, the store that names it, and helpers that use it. The test's own handles read
-    /// with `readsCatchUp`, so that they see what a helper wrote before it exited (a replica
-    /// otherwise trails the server by about a round trip).
-    struct Fixture {
-        let server: RedisServer
-        let store: UltraDictStore
-
-        init() throws {
-            server = try RedisServer()
-            store = try .redis(server.url, options: RedisOptions(readsCatchUp: true))
-        }
-
-        func create<Key, Value>(_ name: String, serializer: String) throws -> UltraDict<Key, Value> {
-            let chosen = try #require(SerializerRegistry.serializer(serializer, keyType: Key.self))
-            return try UltraDict(name: name, create: true, configuration: UltraDictConfiguration(serializer: chosen, store: store))
-        }
-
-        func helper(_ arguments: [String], serializer: String) throws -> ChildProcess {
-            try ChildProcess("UltraDictTestHelper", arguments + ["--redis", server.url, "--serializer", serializer])
-        }
-
-        /// Runs helpers at once; expects each to succeed and returns their last lines.
-        func run(_ argumentLists: [[String]], serializer: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> [String] {
-            try argumentLists.map { try helper($0, serializer: serializer) }.map { child in
-                let result = child.finish()
-                #expect(result.status == 0, "\(result.errors)", sourceLocation: sourceLocation)
-                return result.lastLine
-            }
-        }
-    }
-
     @Test(arguments: serializerNames)
     func writersInTwoProcessesAreSeenByAThird(serializer: String) throws {
-        let fixture = try Fixture()
+        let fixture = try RedisFixture()
         let name = uniqueName()
         let d: UltraDict<Int, Int> = try fixture.create(name, serializer: serializer)
         defer { d.unlink() }
@@ -55,7 +24,7 @@ struct RedisProcessesTests {
 
     @Test(arguments: serializerNames)
     func lockedIncrementsInThreeProcessesStayExact(serializer: String) throws {
-        let fixture = try Fixture()
+        let fixture = try RedisFixture()
         let name = uniqueName()
         let d: UltraDict<String, Int> = try fixture.create(name, serializer: serializer)
         defer { d.unlink() }
@@ -66,7 +35,7 @@ struct RedisProcessesTests {
     /// While another process holds the lock, a write under the lock here times out naming the
     /// lease, and succeeds once the holder releases it; a plain write waits for it too.
     @Test func aLockHeldByAnotherProcessExcludesThisOne() throws {
-        let fixture = try Fixture()
+        let fixture = try RedisFixture()
         let name = uniqueName()
         let d: UltraDict<String, Int> = try fixture.create(name, serializer: "msgpack")
         defer { d.unlink() }
@@ -89,7 +58,7 @@ struct RedisProcessesTests {
     @Test func changesFromAnotherProcessArriveInOrder() async throws {
         guard #available(macOS 15, *) else { Issue.record("task executors need macOS 15"); return }
         try await onThreadsOfItsOwn { _ in
-            let fixture = try Fixture()
+            let fixture = try RedisFixture()
             let name = uniqueName()
             let d: UltraDict<Int, Int> = try fixture.create(name, serializer: "msgpack")
             defer { d.unlink() }
@@ -123,7 +92,7 @@ struct RedisProcessesTests {
     /// and counts under it, and the stopped one, continued, cannot write (`lockStolen`): the
     /// counter stays exact.
     @Test func aHolderStoppedPastItsLeaseIsFenced() throws {
-        let fixture = try Fixture()
+        let fixture = try RedisFixture()
         let name = uniqueName()
         let d: UltraDict<String, Int> = try fixture.create(name, serializer: "msgpack")
         defer { d.unlink() }
@@ -144,7 +113,7 @@ struct RedisProcessesTests {
     /// lease would have expired three times over, never gets the lock meanwhile, and the
     /// holder's write at the end is accepted.
     @Test func aLiveHolderKeepsItsLeasePastItsLength() throws {
-        let fixture = try Fixture()
+        let fixture = try RedisFixture()
         let name = uniqueName()
         let store = try UltraDictStore.redis(fixture.server.url, options: RedisOptions(lease: .milliseconds(300)))
         let d = try UltraDict<String, Int>(name: name, create: true, configuration: UltraDictConfiguration(store: store))
@@ -162,7 +131,7 @@ struct RedisProcessesTests {
     @Test func unlinkingOnTheServerEndsChangeSequences() async throws {
         guard #available(macOS 15, *) else { Issue.record("task executors need macOS 15"); return }
         try await onThreadsOfItsOwn { _ in
-            let fixture = try Fixture()
+            let fixture = try RedisFixture()
             let name = uniqueName()
             let d: UltraDict<Int, Int> = try fixture.create(name, serializer: "msgpack")
             defer { d.close() }
@@ -179,7 +148,7 @@ struct RedisProcessesTests {
     /// A lock holder killed with SIGKILL leaves the dictionary readable and writable: its lease
     /// expires by itself, another process takes the lock, and every acknowledged write is there.
     @Test func aKilledHolderLeavesTheDictionaryUsable() throws {
-        let fixture = try Fixture()
+        let fixture = try RedisFixture()
         let name = uniqueName()
         let d: UltraDict<String, Int> = try fixture.create(name, serializer: "msgpack")
         defer { d.unlink() }
@@ -201,30 +170,22 @@ struct RedisProcessesTests {
     /// every key of the tree.
     @Test(arguments: serializerNames)
     func nestedDictionariesAreSharedAndRemovedWithTheirRoot(serializer: String) throws {
-        let fixture = try Fixture()
+        let fixture = try RedisFixture()
         let name = uniqueName()
-        let chosen = try #require(SerializerRegistry.serializer(serializer, keyType: UltraValue.self))
-        let root = try UltraDict<UltraValue, UltraValue>(
-            name: name, create: true, configuration: UltraDictConfiguration(serializer: chosen, recurse: true, store: fixture.store)
-        )
+        let root: UltraDict<UltraValue, UltraValue> = try fixture.create(name, serializer: serializer, recurse: true)
         root["nested"] = ["deeper": ["counter": 0]]
         let arguments = ["nested-increment", name, "nested.deeper.counter", "250"]
         _ = try fixture.run(Array(repeating: arguments, count: 4), serializer: serializer)
         #expect(try root.nested("nested")?.nested("deeper")?.value(forKey: "counter") == 1000)
         #expect(root["nested"] == ["deeper": ["counter": 1000]])
 
-        let keys = try redisKeys(on: fixture.server)
+        let keys = try fixture.keys()
         #expect(!keys.isEmpty && keys.allSatisfy { $0.hasPrefix("{\(name)}") }, "\(keys)")
         #expect(keys.filter { $0.hasSuffix(":meta") }.count == 4, "root, register and two nested dictionaries: \(keys)")
         root["nested"] = 5
-        #expect(try redisKeys(on: fixture.server).filter { $0.hasSuffix(":meta") }.count == 2, "root and register")
+        #expect(try fixture.keys().filter { $0.hasSuffix(":meta") }.count == 2, "root and register")
         root["again"] = ["x": 1]
         root.unlink()
-        #expect(try redisKeys(on: fixture.server).isEmpty)
-    }
-
-    /// Every key on `server`.
-    private func redisKeys(on server: RedisServer) throws -> [String] {
-        try RedisClient(url: RedisURL(server.url)).command("KEYS", "*").array().map { try $0.string() }
+        #expect(try fixture.keys().isEmpty)
     }
 }
