@@ -188,4 +188,21 @@ struct RedisProcessesTests {
         root.unlink()
         #expect(try fixture.keys().isEmpty)
     }
+
+    /// `waitForChanges(timeout:)` returns once another process writes: the subscriber's append to
+    /// the replica wakes it.
+    @Test func waitForChangesReturnsOnAWriteInAnotherProcess() throws {
+        let fixture = try RedisFixture()
+        let name = uniqueName()
+        let d: UltraDict<Int, Int> = try fixture.create(name)
+        defer { d.unlink() }
+        let waiter = BackgroundCall { Result { try d.waitForChanges(timeout: .seconds(10)) } }
+        Thread.sleep(forTimeInterval: 0.05)
+        let start = ContinuousClock.now
+        try fixture.run([["write-range", name, "0", "1"]])
+        let (changed, end) = waiter.finish()
+        #expect(try changed.get())
+        #expect(end - start < .seconds(2))
+        #expect(d[0] == 0)
+    }
 }
