@@ -77,19 +77,21 @@ package final class RedisConnection {
     /// Whether a failed I/O closed the connection; every command then throws `connection`.
     package var isBroken: Bool { failure != nil }
 
-    /// Sends one command and waits for its reply: `redisCommandArgv`, binary-safe.
+    /// Sends one command and waits for its reply, binary-safe. A command that ``send(_:)`` sent
+    /// before goes out in the same write: their replies are read, and dropped, on the way to
+    /// this one's.
     ///
     /// `timeout` replaces the command timeout for this call only (two `redisSetTimeout` calls
     /// when it differs). Throws `server` for an error reply (its text is the underlying
     /// ``RedisErrorReply``), `connection` for a failed I/O, `corruptData` for a malformed reply.
     package func command(_ arguments: [[UInt8]], timeout: Duration? = nil) throws -> RedisReply {
         let context = try openContext()
-        try dropUnreadReplies(of: context)
+        try append(arguments, to: context)
         let reply = try withSocketTimeout(timeout ?? options.commandTimeout, on: context) { effectiveTimeout in
-            let raw = try CommandArguments(arguments).withArgv { count, argv, lengths in
-                BrokenPipeSignal.suppressed { redisCommandArgv(context, count, argv, lengths) }
+            let raw = try BrokenPipeSignal.suppressed {
+                try dropUnreadReplies(of: context)
+                return try nextReply(of: context, answering: arguments, timeout: effectiveTimeout)
             }
-            guard let raw else { throw ioFailure(of: context, during: arguments, timeout: effectiveTimeout) }
             defer { freeReplyObject(raw) }
             return try RedisReply(copying: raw.assumingMemoryBound(to: redisReply.self))
         }
@@ -110,25 +112,16 @@ package final class RedisConnection {
     /// failed I/O (which of the commands ran is then unknown), `corruptData` for a malformed reply.
     package func pipeline(_ commands: [[[UInt8]]]) throws -> [RedisReply] {
         let context = try openContext()
-        try dropUnreadReplies(of: context)
-        for arguments in commands {
-            let status = try CommandArguments(arguments).withArgv { count, argv, lengths in
-                redisAppendCommandArgv(context, count, argv, lengths)
-            }
-            guard status == REDIS_OK else { throw ioFailure(of: context, during: arguments, timeout: socketTimeout) }
-        }
+        for arguments in commands { try append(arguments, to: context) }
         // Every reply is read before any is copied, so that a malformed one leaves the
         // connection in step.
         var raws: [UnsafeMutableRawPointer] = []
         raws.reserveCapacity(commands.count)
         defer { raws.forEach { freeReplyObject($0) } }
         try BrokenPipeSignal.suppressed {
+            try dropUnreadReplies(of: context)
             for arguments in commands {
-                var raw: UnsafeMutableRawPointer?
-                guard redisGetReply(context, &raw) == REDIS_OK, let raw else {
-                    throw ioFailure(of: context, during: arguments, timeout: socketTimeout)
-                }
-                raws.append(raw)
+                raws.append(try nextReply(of: context, answering: arguments, timeout: socketTimeout))
             }
         }
         return try raws.map { try RedisReply(copying: $0.assumingMemoryBound(to: redisReply.self)) }
@@ -140,10 +133,7 @@ package final class RedisConnection {
     /// cannot be written.
     package func send(_ arguments: [[UInt8]]) throws {
         let context = try openContext()
-        let status = try CommandArguments(arguments).withArgv { count, argv, lengths in
-            redisAppendCommandArgv(context, count, argv, lengths)
-        }
-        guard status == REDIS_OK else { throw ioFailure(of: context, during: arguments, timeout: socketTimeout) }
+        try append(arguments, to: context)
         var done: Int32 = 0
         try BrokenPipeSignal.suppressed {
             repeat {
@@ -153,18 +143,30 @@ package final class RedisConnection {
         unreadReplies += 1
     }
 
-    /// Reads and drops the replies of the commands ``send(_:)`` sent.
+    /// Reads and drops the replies of the commands ``send(_:)`` sent (`SIGPIPE` suppressed).
     private func dropUnreadReplies(of context: UnsafeMutablePointer<redisContext>) throws {
-        try BrokenPipeSignal.suppressed {
-            while unreadReplies > 0 {
-                var raw: UnsafeMutableRawPointer?
-                guard redisGetReply(context, &raw) == REDIS_OK, let raw else {
-                    throw ioFailure(of: context, during: [Array("(a reply to a command sent earlier)".utf8)], timeout: socketTimeout)
-                }
-                freeReplyObject(raw)
-                unreadReplies -= 1
-            }
+        while unreadReplies > 0 {
+            freeReplyObject(try nextReply(of: context, answering: [Array("(a reply to a command sent earlier)".utf8)], timeout: socketTimeout))
+            unreadReplies -= 1
         }
+    }
+
+    /// Adds `arguments` to the commands the next read or ``send(_:)`` writes out
+    /// (`redisAppendCommandArgv`, binary-safe).
+    private func append(_ arguments: [[UInt8]], to context: UnsafeMutablePointer<redisContext>) throws {
+        let status = try CommandArguments(arguments).withArgv { count, argv, lengths in
+            redisAppendCommandArgv(context, count, argv, lengths)
+        }
+        guard status == REDIS_OK else { throw ioFailure(of: context, during: arguments, timeout: socketTimeout) }
+    }
+
+    /// Writes out what is appended, then reads the next reply (`redisGetReply`; call it with
+    /// `SIGPIPE` suppressed); the caller frees it. A failure, `timeout` passing among them,
+    /// closes the connection.
+    private func nextReply(of context: UnsafeMutablePointer<redisContext>, answering arguments: [[UInt8]], timeout: Duration) throws -> UnsafeMutableRawPointer {
+        var raw: UnsafeMutableRawPointer?
+        guard redisGetReply(context, &raw) == REDIS_OK, let raw else { throw ioFailure(of: context, during: arguments, timeout: timeout) }
+        return raw
     }
 
     /// Closes the socket and frees the context (`redisFree`); later commands throw `connection`.

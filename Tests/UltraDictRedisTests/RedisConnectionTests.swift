@@ -45,6 +45,20 @@ import _UltraDictTestSupport
         #expect(try connection.command("PING") == .status("PONG"))
     }
 
+    @Test func commandsSentWithoutWaitingRunInOrderAndTheirRepliesAreDropped() throws {
+        let server = try RedisServer()
+        let connection = try RedisConnection(url: RedisURL(server.url))
+        let incr = ["INCR", "n"].map { Array($0.utf8) }
+        try connection.send(incr)
+        try connection.send(incr)
+        // An error reply to a command sent earlier is dropped too: it is not this command's.
+        try connection.send(["LPUSH", "n", "x"].map { Array($0.utf8) })
+        #expect(try connection.command("INCR", "n") == .integer(3))
+        try connection.send(incr)
+        #expect(try connection.pipeline([["GET", "n"].map { Array($0.utf8) }]) == [.bulk(Array("4".utf8))])
+        #expect(try connection.command("PING") == .status("PONG"))
+    }
+
     @Test func errorRepliesThrowServerWithTheirText() throws {
         let server = try RedisServer()
         let connection = try RedisConnection(url: RedisURL(server.url))
