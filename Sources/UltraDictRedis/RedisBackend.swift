@@ -82,6 +82,17 @@ final class Replicas: @unchecked Sendable {
     /// The lease of each tree (a dictionary without nesting is a tree of one), with its replicas.
     private var leases: [String: (lease: Lease, replicas: Int)] = [:]
 
+    private init() {
+        // A lease kept for reuse is given up when the process exits normally, so that the
+        // other processes need not wait for its window to pass.
+        atexit { Replicas.shared.giveUpKeptLeases() }
+    }
+
+    /// Gives up the leases that this process keeps for reuse (``Lease/giveUpKeptLease()``).
+    private func giveUpKeptLeases() {
+        for lease in mutex.withLock({ leases.values.map(\.lease) }) { lease.giveUpKeptLease() }
+    }
+
     /// The client of `backend`'s server.
     func client(for backend: RedisBackend) -> RedisClient {
         mutex.withLock { client(locked: backend) }

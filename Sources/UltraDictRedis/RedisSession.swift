@@ -77,10 +77,12 @@ final class RedisSession: RemoteSession, @unchecked Sendable {
         if first { release() }
     }
 
-    /// Runs a writing script with the calling thread's lease token (or none), as the first
-    /// argument: a lost lease becomes `lockStolen`.
+    /// Runs a writing script with the calling thread's lease token (or none, after giving up a
+    /// lease this process keeps for reuse), as the first argument: a lost lease becomes `lockStolen`.
     private func run(_ script: RedisScript, keys: [[UInt8]], _ arguments: [[UInt8]]) throws -> RedisReply {
-        let token = replica.lock.lease.tokenOfCurrentThread ?? []
+        let lease = replica.lock.lease
+        let token = lease.tokenOfCurrentThread ?? []
+        if token.isEmpty { lease.giveUpKeptLease() }
         do {
             return try replica.client.script(script, keys: keys, arguments: [token] + arguments)
         } catch let error as UltraDictError where (error.underlying as? RedisErrorReply)?.kind == "LEASELOST" {
