@@ -33,7 +33,11 @@ final class Lease: @unchecked Sendable {
     static let longestHold = Duration.milliseconds(20)
     /// How long this process waits before asking for the lease again after ``longestHold``:
     /// longer than a waiter's longest pause between its requests.
-    static let yieldPause = Duration.milliseconds(2)
+    static let yieldPause = longestPause * 2
+    /// A waiter's first pause between its requests while another client holds the lease; it
+    /// doubles each time up to ``longestPause``. The same for a write outside the lock.
+    static let firstPause = Duration.microseconds(100)
+    static let longestPause = Duration.milliseconds(1)
 
     private let name: String
     private let keys: RedisKeys
@@ -209,12 +213,13 @@ final class Lease: @unchecked Sendable {
     }
 
     /// Asks the server for the lease until it grants it or `deadline` passes, sleeping between
-    /// attempts from 100 µs doubling to 1 ms, never past the lease's remaining time. With the
-    /// lease come the log's entries that the replica lacks: the holder starts current.
+    /// attempts from ``firstPause`` doubling to ``longestPause``, never past the lease's
+    /// remaining time. With the lease come the log's entries that the replica lacks: the holder
+    /// starts current.
     private func takeLease(before deadline: ContinuousClock.Instant?, catchingUp replica: Replica) throws -> (token: [UInt8], fence: Int64) {
         let token = Array((0..<16).map { _ in String(UInt8.random(in: 0...255), radix: 16) }.joined().utf8)
         let milliseconds = Array(String(lease.milliseconds).utf8)
-        var pause = Duration.microseconds(100)
+        var pause = Self.firstPause
         while true {
             let answer = try client.script(
                 DictionaryScripts.acquire, keys: [keys.lock, keys.fence, replica.keys.log],
@@ -236,7 +241,7 @@ final class Lease: @unchecked Sendable {
             var sleep = min(remaining, pause)
             if let deadline { sleep = min(sleep, ContinuousClock.now.duration(to: deadline)) }
             if sleep > .zero { Thread.sleep(forTimeInterval: sleep.seconds) }
-            pause = min(pause * 2, .milliseconds(1))
+            pause = min(pause * 2, Self.longestPause)
         }
     }
 

@@ -39,8 +39,12 @@ extension RedisBackend {
         return names.sorted()
     }
 
+    /// What the server holds of `name`; a lease this process keeps for reuse is given up first
+    /// (its release goes out ahead of the reads), so that the lock shows as held only while a
+    /// thread holds it.
     func facts(of name: String) throws -> RemoteDictionaryFacts? {
         let keys = try RedisKeys(name: name)
+        Replicas.shared.giveUpKeptLeases()
         func command(_ name: String, _ key: [UInt8], _ arguments: String...) -> [[UInt8]] {
             [Array(name.utf8), key] + arguments.map { Array($0.utf8) }
         }

@@ -89,7 +89,7 @@ final class Replicas: @unchecked Sendable {
     }
 
     /// Gives up the leases that this process keeps for reuse (``Lease/giveUpKeptLease()``).
-    private func giveUpKeptLeases() {
+    func giveUpKeptLeases() {
         for lease in mutex.withLock({ leases.values.map(\.lease) }) { lease.giveUpKeptLease() }
     }
 

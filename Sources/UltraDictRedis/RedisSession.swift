@@ -28,9 +28,10 @@ final class RedisSession: RemoteSession, @unchecked Sendable {
 
     func append(_ record: [UInt8]) throws {
         let keys = replica.keys
+        var pause = Lease.firstPause
         while true {
             let reply = try run(DictionaryScripts.append, keys: [keys.log, keys.lock], [record, replica.appliedID.bytes, Array(String(Self.page).utf8)])
-            guard let (id, rest) = try granted(reply, expecting: 3) else { continue }
+            guard let (id, rest) = try granted(reply, expecting: 3, pause: &pause) else { continue }
             let missed = try StreamEntry.list(rest[0])
             if missed.count < Self.page {
                 try replica.apply(missed + [StreamEntry(id: id, content: .record(record))])
@@ -44,10 +45,11 @@ final class RedisSession: RemoteSession, @unchecked Sendable {
 
     func publishFullDump(_ snapshot: [UInt8]) throws -> Bool {
         let keys = replica.keys
+        var pause = Lease.firstPause
         while true {
             let reply = try run(DictionaryScripts.publishDump, keys: [keys.log, keys.lock, keys.dump], [snapshot, replica.appliedID.bytes])
             if case .array(let parts) = reply, parts.first == .integer(2) { return false }
-            guard try granted(reply, expecting: 2) != nil else { continue }
+            guard try granted(reply, expecting: 2, pause: &pause) != nil else { continue }
             try replica.catchUp()
             return true
         }
@@ -91,15 +93,17 @@ final class RedisSession: RemoteSession, @unchecked Sendable {
     }
 
     /// The ID and the rest of a writing script's reply `{1, id, ...}` of `count` elements; `nil`
-    /// after waiting a little when it was `{0, milliseconds}`: another client holds the lease,
-    /// and a write outside the lock waits for it, as it waits for the shared spinlock.
-    private func granted(_ reply: RedisReply, expecting count: Int) throws -> (StreamID, [RedisReply])? {
+    /// after waiting `pause` (doubled for the next time, up to ``Lease/longestPause``, never
+    /// past the lease's remaining time) when it was `{0, milliseconds}`: another client holds the
+    /// lease, and a write outside the lock waits for it, as it waits for the shared spinlock.
+    private func granted(_ reply: RedisReply, expecting count: Int, pause: inout Duration) throws -> (StreamID, [RedisReply])? {
         let parts = try reply.array("a write's reply")
         guard parts.count >= 2 else { throw UltraDictError(.corruptData, "a write's reply has \(parts.count) elements") }
         switch try parts[0].integer("a write's outcome") {
         case 0:
             let remaining = Duration.milliseconds(max(1, try parts[1].integer("the lease's remaining time")))
-            Thread.sleep(forTimeInterval: min(remaining, .milliseconds(10)).seconds)
+            Thread.sleep(forTimeInterval: min(remaining, pause).seconds)
+            pause = min(pause * 2, Lease.longestPause)
             return nil
         case 1 where parts.count == count:
             return (try StreamID(parts[1].bytes("the new entry's ID")), Array(parts.dropFirst(2)))
