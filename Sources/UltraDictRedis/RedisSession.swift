@@ -17,8 +17,8 @@ final class RedisSession: RemoteSession, @unchecked Sendable {
     private let closing = NSLock()
     private var closed = false
 
-    /// The most entries a write brings back for the replica; past them, it catches up.
-    static let page = 1000
+    /// The most entries a write or a lease brings back for the replica; past them, it catches up.
+    static let page = LogPage.size
 
     init(replica: Replica, isCreator: Bool, readsCatchUp: Bool, catchesUpOnRead: Bool, release: @escaping () -> Void) {
         (self.replica, self.isCreator, self.readsCatchUp, self.catchesUpOnRead, self.release) = (replica, isCreator, readsCatchUp, catchesUpOnRead, release)
@@ -29,27 +29,34 @@ final class RedisSession: RemoteSession, @unchecked Sendable {
     func append(_ record: [UInt8]) throws {
         let keys = replica.keys
         while true {
-            let reply = try run(DictionaryScripts.append, keys: [keys.log, keys.lock], [record, replica.appliedID.bytes, Array(String(Self.page).utf8)])
-            guard let (id, rest) = try granted(reply, expecting: 3) else { continue }
-            let missed = try StreamEntry.list(rest[0])
-            if missed.count < Self.page {
+            let after = replica.appliedID
+            let reply = try run(DictionaryScripts.append, keys: [keys.log, keys.lock], [record, after.bytes, Array(String(Self.page).utf8)])
+            switch try AppendAnswer(reply, after: after) {
+            case let .leaseHeld(remaining):
+                Self.wait(remaining)
+            case let .written(id, missed) where missed.count < Self.page:
                 try replica.apply(missed + [StreamEntry(id: id, content: .record(record))])
-            } else {
+                return
+            case let .written(_, missed):
                 try replica.apply(missed)
                 try replica.catchUp()
+                return
             }
-            return
         }
     }
 
     func publishFullDump(_ snapshot: [UInt8]) throws -> Bool {
         let keys = replica.keys
         while true {
-            let reply = try run(DictionaryScripts.publishDump, keys: [keys.log, keys.lock, keys.dump], [snapshot, replica.appliedID.bytes])
-            if case .array(let parts) = reply, parts.first == .integer(2) { return false }
-            guard try granted(reply, expecting: 2) != nil else { continue }
-            try replica.catchUp()
-            return true
+            let after = replica.appliedID
+            let reply = try run(DictionaryScripts.publishDump, keys: [keys.log, keys.lock, keys.dump], [snapshot, after.bytes])
+            switch try DumpAnswer(reply, after: after) {
+            case .outdated: return false
+            case let .leaseHeld(remaining): Self.wait(remaining)
+            case .published:
+                try replica.catchUp()
+                return true
+            }
         }
     }
 
@@ -90,21 +97,9 @@ final class RedisSession: RemoteSession, @unchecked Sendable {
         }
     }
 
-    /// The ID and the rest of a writing script's reply `{1, id, ...}` of `count` elements; `nil`
-    /// after waiting a little when it was `{0, milliseconds}`: another client holds the lease,
-    /// and a write outside the lock waits for it, as it waits for the shared spinlock.
-    private func granted(_ reply: RedisReply, expecting count: Int) throws -> (StreamID, [RedisReply])? {
-        let parts = try reply.array("a write's reply")
-        guard parts.count >= 2 else { throw UltraDictError(.corruptData, "a write's reply has \(parts.count) elements") }
-        switch try parts[0].integer("a write's outcome") {
-        case 0:
-            let remaining = Duration.milliseconds(max(1, try parts[1].integer("the lease's remaining time")))
-            Thread.sleep(forTimeInterval: min(remaining, .milliseconds(10)).seconds)
-            return nil
-        case 1 where parts.count == count:
-            return (try StreamID(parts[1].bytes("the new entry's ID")), Array(parts.dropFirst(2)))
-        case let outcome:
-            throw UltraDictError(.corruptData, "a write's reply has outcome \(outcome) and \(parts.count) elements")
-        }
+    /// Waits a little before a write outside the lock tries again, while another client holds
+    /// the lease whose `remaining` time the script answered: as it waits for the shared spinlock.
+    private static func wait(_ remaining: Duration) {
+        Thread.sleep(forTimeInterval: min(remaining, .milliseconds(10)).seconds)
     }
 }

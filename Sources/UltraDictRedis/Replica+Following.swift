@@ -19,10 +19,11 @@ extension Replica {
             var (quietSlices, failing) = (0, false)
             while !isStopped {
                 do {
-                    let entries = try StreamEntry.read(follower.command([
-                        Array("XREAD".utf8), Array("COUNT".utf8), Array("1000".utf8), Array("BLOCK".utf8), Array(String(Self.slice.milliseconds).utf8),
-                        Array("STREAMS".utf8), keys.log, appliedID.bytes,
-                    ], timeout: options.commandTimeout + Self.slice))
+                    let after = appliedID
+                    let entries = try LogPage(read: follower.command([
+                        Array("XREAD".utf8), Array("COUNT".utf8), Array(String(LogPage.size).utf8), Array("BLOCK".utf8), Array(String(Self.slice.milliseconds).utf8),
+                        Array("STREAMS".utf8), keys.log, after.bytes,
+                    ], timeout: options.commandTimeout + Self.slice), after: after).entries
                     if failing { followingError = nil }
                     failing = false
                     if entries.isEmpty {
