@@ -127,7 +127,7 @@ let package = Package(
         // The entry points and seeds of the fuzz targets (Docs/FUZZING.md), and the test that replays their corpus.
         .target(
             name: "_UltraDictFuzzing",
-            dependencies: ["UltraDictTransport", "UltraDictMessagePack", "UltraDictJSON", "UltraDictPropertyList", "UltraDictPickle"],
+            dependencies: ["UltraDictTransport", "UltraDictMessagePack", "UltraDictJSON", "UltraDictPropertyList", "UltraDictPickle", "UltraDictRedis"],
             path: "Tests/UltraDictFuzzing"
         ),
         .testTarget(name: "UltraDictFuzzingTests", dependencies: ["_UltraDictFuzzing"]),

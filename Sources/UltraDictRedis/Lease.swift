@@ -221,20 +221,19 @@ final class Lease: @unchecked Sendable {
         let milliseconds = Array(String(lease.milliseconds).utf8)
         var pause = Self.firstPause
         while true {
-            let answer = try client.script(
+            let after = replica.appliedID
+            let answer = try LeaseAnswer(client.script(
                 DictionaryScripts.acquire, keys: [keys.lock, keys.fence, replica.keys.log],
-                arguments: [token, milliseconds, replica.appliedID.bytes, Array(String(RedisSession.page).utf8)]
-            ).array("the lease's answer")
-            let fence = try answer.first?.integer("the lease's fence") ?? 0
-            if fence > 0, answer.count == 2 {
-                let entries = try StreamEntry.list(answer[1])
+                arguments: [token, milliseconds, after.bytes, Array(String(RedisSession.page).utf8)]
+            ), after: after)
+            if let fence = answer.fence {
+                let entries = answer.entries
                 try replica.apply(entries)
                 if entries.count == RedisSession.page { try replica.catchUp() }
                 replica.markCaughtUp(atFence: fence)
                 return (token, fence)
             }
-            guard fence < 0 else { throw UltraDictError(.corruptData, "lock of '\(name)': the lease's answer has \(answer.count) elements, fence \(fence)") }
-            let remaining = Duration.milliseconds(-fence)
+            let remaining = answer.remaining
             if let deadline, ContinuousClock.now >= deadline {
                 throw UltraDictError(.lockTimeout, "lock of '\(name)' not acquired within the timeout: another client holds its lease for \(remaining) more")
             }

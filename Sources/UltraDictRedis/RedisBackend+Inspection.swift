@@ -43,12 +43,41 @@ extension RedisBackend {
     /// (its release goes out ahead of the reads), so that the lock shows as held only while a
     /// thread holds it.
     func facts(of name: String) throws -> RemoteDictionaryFacts? {
-        let keys = try RedisKeys(name: name)
+        let reader = try FactsReader(name: name)
         Replicas.shared.giveUpKeptLeases()
+        // MULTI … EXEC: every read sees the same moment.
+        let replies = try Replicas.shared.client(for: self).pipeline([[Array("MULTI".utf8)]] + reader.reads + [[Array("EXEC".utf8)]])
+        guard replies.count == reader.reads.count + 2 else {
+            throw UltraDictError(.corruptData, "'\(name)' on \(description): \(replies.count) replies to \(reader.reads.count + 2) commands")
+        }
+        do {
+            return try reader.read(transaction: replies[replies.count - 1])
+        } catch let error as UltraDictError {
+            throw UltraDictError(error.code, "'\(name)' on \(description): \(error.message)", underlying: error.underlying)
+        }
+    }
+}
+
+/// Reads what ``RedisBackend/facts(of:)`` reports of one dictionary, in one transaction, and
+/// turns the replies into facts, each checked: a reply of another shape than the layout's
+/// leaves its fact `nil` and adds a problem.
+package struct FactsReader {
+    /// The dictionary's name.
+    let name: String
+    /// Its keys.
+    let keys: RedisKeys
+
+    /// The reader of the dictionary `name`; throws `invalidArgument` for a name that has no keys.
+    package init(name: String) throws {
+        (self.name, keys) = (name, try RedisKeys(name: name))
+    }
+
+    /// The commands of the transaction, in the order ``read(transaction:)`` expects their replies.
+    package var reads: [[[UInt8]]] {
         func command(_ name: String, _ key: [UInt8], _ arguments: String...) -> [[UInt8]] {
             [Array(name.utf8), key] + arguments.map { Array($0.utf8) }
         }
-        let reads: [[[UInt8]]] = [
+        return [
             command("EXISTS", keys.meta),
             command("HMGET", keys.meta, "serializer", "recurse", "version"),
             command("XLEN", keys.log),
@@ -59,30 +88,22 @@ extension RedisBackend {
             command("PTTL", keys.lock),
             command("GET", keys.fence),
         ] + keys.all.map { command("TYPE", $0) }
-        // MULTI … EXEC: every read sees the same moment.
-        let replies = try Replicas.shared.client(for: self).pipeline([[Array("MULTI".utf8)]] + reads + [[Array("EXEC".utf8)]])
-        guard replies.count == reads.count + 2 else {
-            throw UltraDictError(.corruptData, "'\(name)' on \(description): \(replies.count) replies to \(reads.count + 2) commands")
-        }
-        let results = try replies[replies.count - 1].array("the transaction reading '\(name)'")
+    }
+
+    /// The facts in `reply`, the `EXEC` reply of the transaction of ``reads``: `nil` when the
+    /// dictionary does not exist. Throws `corruptData` when it is not an array of one reply per
+    /// read, or `EXISTS` did not answer an integer.
+    package func read(transaction reply: RedisReply) throws -> RemoteDictionaryFacts? {
+        let results = try reply.array("the transaction reading '\(name)'")
         guard results.count == reads.count else {
-            throw UltraDictError(.corruptData, "'\(name)' on \(description): the transaction answered \(results.count) of \(reads.count) reads")
+            throw UltraDictError(.corruptData, "the transaction answered \(results.count) of \(reads.count) reads")
         }
         guard try results[0].integer("EXISTS") == 1 else { return nil }
-        return FactsReader(name: name, keys: keys).read(results)
+        return read(results)
     }
-}
 
-/// Turns the replies of ``RedisBackend/facts(of:)``'s transaction into facts, each checked: a
-/// reply of another shape than the layout's leaves its fact `nil` and adds a problem.
-private struct FactsReader {
-    let name: String
-    let keys: RedisKeys
-
-    /// The longest setting shown; the package's serializer identifiers have at most 16 bytes.
-    static let longestSetting = 64
-
-    func read(_ results: [RedisReply]) -> RemoteDictionaryFacts {
+    /// The facts in `results`, one reply per read, checked one by one.
+    private func read(_ results: [RedisReply]) -> RemoteDictionaryFacts {
         var facts = RemoteDictionaryFacts()
         func checked<T>(_ read: () throws -> T?) -> T? {
             do {
@@ -96,7 +117,7 @@ private struct FactsReader {
         let settings = checked { () -> [String?] in
             let fields = try results[1].array("the settings in \(meta)")
             guard fields.count == 3 else { throw UltraDictError(.corruptData, "\(meta): HMGET answered \(fields.count) fields of 3") }
-            return try zip(["serializer", "recurse", "version"], fields).map { field, reply in try setting(field, reply, in: meta) }
+            return try zip(["serializer", "recurse", "version"], fields).map { field, reply in try MetaSetting.text(reply, field, in: meta) }
         }
         if let settings {
             facts.serializer = checked { try required("serializer", settings[0], in: meta) }
@@ -109,7 +130,7 @@ private struct FactsReader {
             }
             facts.layoutVersion = checked {
                 let text = try required("version", settings[2], in: meta)
-                guard let version = Int(text), version >= 0 else { throw UltraDictError(.corruptData, "\(meta): version is \(text.debugDescription), not a number") }
+                guard let version = Int64(strictDecimal: text.utf8).flatMap(Int.init(exactly:)), version >= 0 else { throw UltraDictError(.corruptData, "\(meta): version is \(text.debugDescription), not a number") }
                 return version
             }
         }
@@ -141,7 +162,7 @@ private struct FactsReader {
         facts.fence = checked {
             // No key: no lease was granted yet.
             guard let bytes = try results[8].optionalBytes("the value of \(fence)") else { return 0 }
-            guard bytes.count <= 20, let value = Int64(String(decoding: bytes, as: UTF8.self)), value >= 0 else {
+            guard let value = Int64(strictDecimal: bytes), value >= 0 else {
                 throw UltraDictError(.corruptData, "\(fence) holds \(bytes.count) bytes that are not a count")
             }
             return value
@@ -159,17 +180,7 @@ private struct FactsReader {
         return facts
     }
 
-    /// A setting of `{NAME}:meta` as text, `nil` when missing; throws for bytes that are not
-    /// UTF-8 or longer than ``longestSetting``.
-    private func setting(_ field: String, _ reply: RedisReply, in meta: String) throws -> String? {
-        guard let bytes = try reply.optionalBytes("\(field) in \(meta)") else { return nil }
-        guard bytes.count <= Self.longestSetting else {
-            throw UltraDictError(.corruptData, "\(meta): \(field) is \(bytes.count) bytes, more than \(Self.longestSetting)")
-        }
-        return try reply.string("\(field) in \(meta)")
-    }
-
-    /// The setting `field`, read as `setting`; throws when it is missing.
+    /// The setting `field`, read by ``MetaSetting/text(_:_:in:)``; throws when it is missing.
     private func required(_ field: String, _ setting: String?, in meta: String) throws -> String {
         guard let setting else { throw UltraDictError(.corruptData, "\(meta) records no \(field)") }
         return setting

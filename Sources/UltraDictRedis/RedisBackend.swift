@@ -34,16 +34,14 @@ struct RedisBackend: RemoteBackend {
         let mode = create.map { $0 ? "create" : "attach" } ?? "either"
         let recurse = logOptions.recurse ? "1" : "0"
         let reply = try client.script(DictionaryScripts.open, keys: [keys.meta], arguments: [mode, logOptions.serializerIdentifier, recurse, Self.formatVersion].map { Array($0.utf8) })
-        let fields = try reply.array("the open's reply").map { try $0.optionalBytes("a setting").map { String(decoding: $0, as: UTF8.self) } }
         let isCreator: Bool
-        switch fields.first ?? nil {
-        case "created": isCreator = true
-        case "exists": throw UltraDictError(.alreadyExists, "'\(name)' already exists on \(description)")
-        case "missing": throw UltraDictError(.cannotAttach, "'\(name)' does not exist on \(description)")
-        case "attached" where fields.count == 4:
+        switch try OpenAnswer(reply, meta: String(decoding: keys.meta, as: UTF8.self)) {
+        case .created: isCreator = true
+        case .exists: throw UltraDictError(.alreadyExists, "'\(name)' already exists on \(description)")
+        case .missing: throw UltraDictError(.cannotAttach, "'\(name)' does not exist on \(description)")
+        case let .attached(serializer, recurseSetting, version):
             isCreator = false
-            try check(name: name, recorded: (fields[1], fields[2], fields[3]), asked: (logOptions.serializerIdentifier, recurse))
-        default: throw UltraDictError(.corruptData, "'\(name)' on \(description): the open's reply is \(fields)")
+            try check(name: name, recorded: (serializer, recurseSetting, version), asked: (logOptions.serializerIdentifier, recurse))
         }
         return try Replicas.shared.session(of: keys, name: name, on: self, isCreator: isCreator, recurse: logOptions.recurse) { lease in
             let replica = try Replica(name: name, keys: keys, client: client, options: logOptions, serializer: serializer,

@@ -27,6 +27,12 @@ package final class RedisConnection {
     package private(set) var failure: UltraDictError?
     /// How many commands ``send(_:)`` sent whose replies were not read yet.
     private var unreadReplies = 0
+    /// The bytes received and not yet read as replies. hiredis connects and writes; the replies
+    /// are read by this package's own reader, which checks every count and length before it
+    /// allocates anything (``RedisReplyReader`` says why hiredis's reader is not used).
+    private var replies = RedisReplyReader()
+    /// Where `recv` puts what it reads, 64 KiB, before it goes into ``replies``.
+    private var chunk = [UInt8](repeating: 0, count: 1 << 16)
 
     /// Connects (`redisConnectWithTimeout` or `redisConnectUnixWithTimeout`, within
     /// ``RedisOptions/connectTimeout``), turns on TCP keep-alive (`redisEnableKeepAlive`), sets the
@@ -83,17 +89,16 @@ package final class RedisConnection {
     ///
     /// `timeout` replaces the command timeout for this call only (two `redisSetTimeout` calls
     /// when it differs). Throws `server` for an error reply (its text is the underlying
-    /// ``RedisErrorReply``), `connection` for a failed I/O, `corruptData` for a malformed reply.
+    /// ``RedisErrorReply``), `connection` for a failed I/O, `corruptData` for a malformed reply
+    /// or one beyond ``RedisReply``'s limits (both close the connection).
     package func command(_ arguments: [[UInt8]], timeout: Duration? = nil) throws -> RedisReply {
         let context = try openContext()
         try append(arguments, to: context)
         let reply = try withSocketTimeout(timeout ?? options.commandTimeout, on: context) { effectiveTimeout in
-            let raw = try BrokenPipeSignal.suppressed {
+            try BrokenPipeSignal.suppressed {
                 try dropUnreadReplies(of: context)
                 return try nextReply(of: context, answering: arguments, timeout: effectiveTimeout)
             }
-            defer { freeReplyObject(raw) }
-            return try RedisReply(copying: raw.assumingMemoryBound(to: redisReply.self))
         }
         if case let .error(message) = reply { throw serverError(message, answering: arguments) }
         return reply
@@ -104,27 +109,20 @@ package final class RedisConnection {
         try command(arguments.map { Array($0.utf8) })
     }
 
-    /// Sends `commands` in one batch (`redisAppendCommandArgv` for each, then `redisGetReply` for
-    /// each) and returns their replies in order: one round trip instead of one per command.
+    /// Sends `commands` in one batch (`redisAppendCommandArgv` for each, one write), then reads
+    /// their replies in order: one round trip instead of one per command.
     ///
     /// Error replies are returned as ``RedisReply/error(_:)``, not thrown, since the other
     /// commands ran. Each reply may take up to the command timeout. Throws `connection` for a
-    /// failed I/O (which of the commands ran is then unknown), `corruptData` for a malformed reply.
+    /// failed I/O (which of the commands ran is then unknown), `corruptData` for a malformed reply
+    /// (both close the connection).
     package func pipeline(_ commands: [[[UInt8]]]) throws -> [RedisReply] {
         let context = try openContext()
         for arguments in commands { try append(arguments, to: context) }
-        // Every reply is read before any is copied, so that a malformed one leaves the
-        // connection in step.
-        var raws: [UnsafeMutableRawPointer] = []
-        raws.reserveCapacity(commands.count)
-        defer { raws.forEach { freeReplyObject($0) } }
-        try BrokenPipeSignal.suppressed {
+        return try BrokenPipeSignal.suppressed {
             try dropUnreadReplies(of: context)
-            for arguments in commands {
-                raws.append(try nextReply(of: context, answering: arguments, timeout: socketTimeout))
-            }
+            return try commands.map { try nextReply(of: context, answering: $0, timeout: socketTimeout) }
         }
-        return try raws.map { try RedisReply(copying: $0.assumingMemoryBound(to: redisReply.self)) }
     }
 
     /// Sends one command without waiting for its reply, which the next command on this
@@ -134,19 +132,14 @@ package final class RedisConnection {
     package func send(_ arguments: [[UInt8]]) throws {
         let context = try openContext()
         try append(arguments, to: context)
-        var done: Int32 = 0
-        try BrokenPipeSignal.suppressed {
-            repeat {
-                guard redisBufferWrite(context, &done) == REDIS_OK else { throw ioFailure(of: context, during: arguments, timeout: socketTimeout) }
-            } while done == 0
-        }
+        try BrokenPipeSignal.suppressed { try flush(context, during: arguments, timeout: socketTimeout) }
         unreadReplies += 1
     }
 
     /// Reads and drops the replies of the commands ``send(_:)`` sent (`SIGPIPE` suppressed).
     private func dropUnreadReplies(of context: UnsafeMutablePointer<redisContext>) throws {
         while unreadReplies > 0 {
-            freeReplyObject(try nextReply(of: context, answering: [Array("(a reply to a command sent earlier)".utf8)], timeout: socketTimeout))
+            _ = try nextReply(of: context, answering: [Array("(a reply to a command sent earlier)".utf8)], timeout: socketTimeout)
             unreadReplies -= 1
         }
     }
@@ -160,13 +153,36 @@ package final class RedisConnection {
         guard status == REDIS_OK else { throw ioFailure(of: context, during: arguments, timeout: socketTimeout) }
     }
 
-    /// Writes out what is appended, then reads the next reply (`redisGetReply`; call it with
-    /// `SIGPIPE` suppressed); the caller frees it. A failure, `timeout` passing among them,
-    /// closes the connection.
-    private func nextReply(of context: UnsafeMutablePointer<redisContext>, answering arguments: [[UInt8]], timeout: Duration) throws -> UnsafeMutableRawPointer {
-        var raw: UnsafeMutableRawPointer?
-        guard redisGetReply(context, &raw) == REDIS_OK, let raw else { throw ioFailure(of: context, during: arguments, timeout: timeout) }
-        return raw
+    /// Writes out what is appended, then reads the next reply (call it with `SIGPIPE`
+    /// suppressed): `recv` on the socket until ``replies`` holds a whole one. A failure,
+    /// `timeout` passing among them, closes the connection; so does a malformed reply, which
+    /// throws `corruptData` (the replies after it cannot be told apart).
+    private func nextReply(of context: UnsafeMutablePointer<redisContext>, answering arguments: [[UInt8]], timeout: Duration) throws -> RedisReply {
+        try flush(context, during: arguments, timeout: timeout)
+        while true {
+            do {
+                if let reply = try replies.next() { return reply }
+            } catch let error as UltraDictError {
+                throw broken(UltraDictError(.corruptData, "Redis at \(url.serverName), \(Self.commandName(arguments)): \(error.message); the connection is dropped"))
+            }
+            let count = chunk.withUnsafeMutableBytes { recv(context.pointee.fd, $0.baseAddress, $0.count, 0) }
+            if count > 0 {
+                replies.append(chunk[..<count])
+            } else if count < 0, errno == EINTR {
+                continue
+            } else {
+                let reason = count == 0 ? "the server closed the connection" : Self.reason(errno: errno, timeout: timeout)
+                throw broken("Redis at \(url.serverName), \(Self.commandName(arguments)): \(reason)")
+            }
+        }
+    }
+
+    /// Writes out what is appended (`redisBufferWrite` until done); a failure closes the connection.
+    private func flush(_ context: UnsafeMutablePointer<redisContext>, during arguments: [[UInt8]], timeout: Duration) throws {
+        var done: Int32 = 0
+        repeat {
+            guard redisBufferWrite(context, &done) == REDIS_OK else { throw ioFailure(of: context, during: arguments, timeout: timeout) }
+        } while done == 0
     }
 
     /// Closes the socket and frees the context (`redisFree`); later commands throw `connection`.
@@ -215,9 +231,7 @@ package final class RedisConnection {
     private func ioFailure(of context: UnsafeMutablePointer<redisContext>, during arguments: [[UInt8]], timeout: Duration) -> UltraDictError {
         let code = errno
         let reason = switch context.pointee.err {
-        case REDIS_ERR_IO where code == EAGAIN || code == EWOULDBLOCK: "no reply within \(timeout)"
-        case REDIS_ERR_IO where code == ECONNRESET: "the connection was reset"
-        case REDIS_ERR_IO where code == EPIPE: "the server closed the connection"
+        case REDIS_ERR_IO where [EAGAIN, EWOULDBLOCK, ECONNRESET, EPIPE].contains(code): Self.reason(errno: code, timeout: timeout)
         case REDIS_ERR_EOF: "the server closed the connection"
         case REDIS_ERR_PROTOCOL: "the server broke the protocol: \(Self.errorText(of: context))"
         default: Self.errorText(of: context)
@@ -225,13 +239,27 @@ package final class RedisConnection {
         return broken("Redis at \(url.serverName), \(Self.commandName(arguments)): \(reason)")
     }
 
+    /// Why a read or write failed with `code`, for messages.
+    private static func reason(errno code: Int32, timeout: Duration) -> String {
+        switch code {
+        case EAGAIN, EWOULDBLOCK: "no reply within \(timeout)"
+        case ECONNRESET: "the connection was reset"
+        case EPIPE: "the server closed the connection"
+        default: String(cString: strerror(code))
+        }
+    }
+
     /// Closes the connection for the reason `message`, and returns the `connection` error.
+    private func broken(_ message: String) -> UltraDictError {
+        broken(UltraDictError(.connection, message))
+    }
+
+    /// Closes the connection because of `error`, and returns it.
     ///
     /// The socket is closed abortively (`SO_LINGER` 0): the kernel drops what it had not sent
     /// yet. A normal close would keep retransmitting a request that timed out in a partition,
     /// and once the link is back the server would run it, after later writes that returned.
-    private func broken(_ message: String) -> UltraDictError {
-        let error = UltraDictError(.connection, message)
+    private func broken(_ error: UltraDictError) -> UltraDictError {
         failure = error
         if let context {
             var abort = linger(l_onoff: 1, l_linger: 0)

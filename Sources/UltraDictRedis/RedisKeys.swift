@@ -65,34 +65,39 @@ struct RedisKeys: Sendable {
 }
 
 /// A Redis stream entry ID, `MILLISECONDS-SEQUENCE`: the position of an entry in `{NAME}:log`.
-struct StreamID: Comparable, Sendable, CustomStringConvertible {
-    let milliseconds: UInt64
-    let sequence: UInt64
+package struct StreamID: Comparable, Sendable, CustomStringConvertible {
+    /// The first part: the server's clock when it added the entry, in milliseconds.
+    package let milliseconds: UInt64
+    /// The second part: which entry of that millisecond.
+    package let sequence: UInt64
 
     /// Before every entry: `0-0`.
-    static let zero = StreamID(milliseconds: 0, sequence: 0)
+    package static let zero = StreamID(milliseconds: 0, sequence: 0)
 
-    init(milliseconds: UInt64, sequence: UInt64) {
+    /// The ID `milliseconds-sequence`.
+    package init(milliseconds: UInt64, sequence: UInt64) {
         (self.milliseconds, self.sequence) = (milliseconds, sequence)
     }
 
-    /// Parses the bytes of an ID the server sent; throws `corruptData` for anything else.
-    init(_ bytes: [UInt8]) throws {
-        let parts = bytes.split(separator: UInt8(ascii: "-"), omittingEmptySubsequences: false)
-        guard bytes.count <= 41, parts.count == 2,
-              let milliseconds = UInt64(String(decoding: parts[0], as: UTF8.self)),
-              let sequence = UInt64(String(decoding: parts[1], as: UTF8.self)) else {
-            throw UltraDictError(.corruptData, "a stream entry ID is \(String(decoding: bytes.prefix(48), as: UTF8.self).debugDescription), not MILLISECONDS-SEQUENCE")
+    /// Parses the bytes of an ID the server sent, exactly as Redis writes one: two decimal u64
+    /// joined by `-`, without signs or leading zeros (``Swift/UInt64/init(strictDecimal:)``).
+    /// Throws `corruptData` for anything else: a missing part, a sign, a leading zero, an overflow.
+    package init(_ bytes: [UInt8]) throws {
+        let parts = bytes.split(separator: UInt8(ascii: "-"), maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2, let milliseconds = UInt64(strictDecimal: parts[0]), let sequence = UInt64(strictDecimal: parts[1]) else {
+            throw UltraDictError(.corruptData, "a stream entry ID is \(String(decoding: bytes.prefix(48), as: UTF8.self).debugDescription), not MILLISECONDS-SEQUENCE (two decimal numbers of at most 20 digits, without sign or leading zero)")
         }
         self.init(milliseconds: milliseconds, sequence: sequence)
     }
 
-    var description: String { "\(milliseconds)-\(sequence)" }
+    /// `MILLISECONDS-SEQUENCE`, as Redis writes it.
+    package var description: String { "\(milliseconds)-\(sequence)" }
 
     /// The ID as a command argument.
-    var bytes: [UInt8] { Array(description.utf8) }
+    package var bytes: [UInt8] { Array(description.utf8) }
 
-    static func < (lhs: StreamID, rhs: StreamID) -> Bool {
+    /// Whether `lhs` comes before `rhs` in a stream.
+    package static func < (lhs: StreamID, rhs: StreamID) -> Bool {
         (lhs.milliseconds, lhs.sequence) < (rhs.milliseconds, rhs.sequence)
     }
 }

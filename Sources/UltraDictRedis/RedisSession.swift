@@ -17,8 +17,8 @@ final class RedisSession: RemoteSession, @unchecked Sendable {
     private let closing = NSLock()
     private var closed = false
 
-    /// The most entries a write brings back for the replica; past them, it catches up.
-    static let page = 1000
+    /// The most entries a write or a lease brings back for the replica; past them, it catches up.
+    static let page = LogPage.size
 
     init(replica: Replica, isCreator: Bool, readsCatchUp: Bool, catchesUpOnRead: Bool, release: @escaping () -> Void) {
         (self.replica, self.isCreator, self.readsCatchUp, self.catchesUpOnRead, self.release) = (replica, isCreator, readsCatchUp, catchesUpOnRead, release)
@@ -30,16 +30,19 @@ final class RedisSession: RemoteSession, @unchecked Sendable {
         let keys = replica.keys
         var pause = Lease.firstPause
         while true {
-            let reply = try run(DictionaryScripts.append, keys: [keys.log, keys.lock], [record, replica.appliedID.bytes, Array(String(Self.page).utf8)])
-            guard let (id, rest) = try granted(reply, expecting: 3, pause: &pause) else { continue }
-            let missed = try StreamEntry.list(rest[0])
-            if missed.count < Self.page {
+            let after = replica.appliedID
+            let reply = try run(DictionaryScripts.append, keys: [keys.log, keys.lock], [record, after.bytes, Array(String(Self.page).utf8)])
+            switch try AppendAnswer(reply, after: after) {
+            case let .leaseHeld(remaining):
+                Self.wait(remaining, pause: &pause)
+            case let .written(id, missed) where missed.count < Self.page:
                 try replica.apply(missed + [StreamEntry(id: id, content: .record(record))])
-            } else {
+                return
+            case let .written(_, missed):
                 try replica.apply(missed)
                 try replica.catchUp()
+                return
             }
-            return
         }
     }
 
@@ -47,11 +50,15 @@ final class RedisSession: RemoteSession, @unchecked Sendable {
         let keys = replica.keys
         var pause = Lease.firstPause
         while true {
-            let reply = try run(DictionaryScripts.publishDump, keys: [keys.log, keys.lock, keys.dump], [snapshot, replica.appliedID.bytes])
-            if case .array(let parts) = reply, parts.first == .integer(2) { return false }
-            guard try granted(reply, expecting: 2, pause: &pause) != nil else { continue }
-            try replica.catchUp()
-            return true
+            let after = replica.appliedID
+            let reply = try run(DictionaryScripts.publishDump, keys: [keys.log, keys.lock, keys.dump], [snapshot, after.bytes])
+            switch try DumpAnswer(reply, after: after) {
+            case .outdated: return false
+            case let .leaseHeld(remaining): Self.wait(remaining, pause: &pause)
+            case .published:
+                try replica.catchUp()
+                return true
+            }
         }
     }
 
@@ -92,23 +99,12 @@ final class RedisSession: RemoteSession, @unchecked Sendable {
         }
     }
 
-    /// The ID and the rest of a writing script's reply `{1, id, ...}` of `count` elements; `nil`
-    /// after waiting `pause` (doubled for the next time, up to ``Lease/longestPause``, never
-    /// past the lease's remaining time) when it was `{0, milliseconds}`: another client holds the
-    /// lease, and a write outside the lock waits for it, as it waits for the shared spinlock.
-    private func granted(_ reply: RedisReply, expecting count: Int, pause: inout Duration) throws -> (StreamID, [RedisReply])? {
-        let parts = try reply.array("a write's reply")
-        guard parts.count >= 2 else { throw UltraDictError(.corruptData, "a write's reply has \(parts.count) elements") }
-        switch try parts[0].integer("a write's outcome") {
-        case 0:
-            let remaining = Duration.milliseconds(max(1, try parts[1].integer("the lease's remaining time")))
-            Thread.sleep(forTimeInterval: min(remaining, pause).seconds)
-            pause = min(pause * 2, Lease.longestPause)
-            return nil
-        case 1 where parts.count == count:
-            return (try StreamID(parts[1].bytes("the new entry's ID")), Array(parts.dropFirst(2)))
-        case let outcome:
-            throw UltraDictError(.corruptData, "a write's reply has outcome \(outcome) and \(parts.count) elements")
-        }
+    /// Waits `pause` (doubled for the next time, up to ``Lease/longestPause``, never past the
+    /// `remaining` time that the script answered) before a write outside the lock tries again,
+    /// while another client holds the lease: as a waiter for the lock does, and as it waits
+    /// for the shared spinlock.
+    private static func wait(_ remaining: Duration, pause: inout Duration) {
+        Thread.sleep(forTimeInterval: min(remaining, pause).seconds)
+        pause = min(pause * 2, Lease.longestPause)
     }
 }

@@ -19,8 +19,9 @@ extension Replica {
     /// Starts the subscriber: a thread of its own, on a connection of its own, that reads new
     /// entries as the server appends them (`XREAD BLOCK`) and applies them, until ``stop()``.
     /// After a failure (the server unreachable), it tries again every 50 ms from the last entry
-    /// it applied (its client backs off its connection attempts by itself, from 10 ms to 1 s). When the dictionary is gone from the server, it removes
-    /// the replica's names, which ends the handles' change sequences, and stops.
+    /// it applied (its client backs off its connection attempts by itself, from 10 ms to 1 s).
+    /// When the dictionary is gone from the server, it removes the replica's names, which ends
+    /// the handles' change sequences, and stops.
     func startFollowing(url: RedisURL, options: RedisOptions) {
         let follower = RedisClient(url: url, options: options)
         let thread = Thread { [self] in
@@ -28,10 +29,11 @@ extension Replica {
             var lastBatch = ContinuousClock.now - Self.busyInterval
             while !isStopped {
                 do {
-                    let entries = try StreamEntry.read(follower.command([
-                        Array("XREAD".utf8), Array("COUNT".utf8), Array("1000".utf8), Array("BLOCK".utf8), Array(String(Self.slice.milliseconds).utf8),
-                        Array("STREAMS".utf8), keys.log, appliedID.bytes,
-                    ], timeout: options.commandTimeout + Self.slice))
+                    let after = appliedID
+                    let entries = try LogPage(read: follower.command([
+                        Array("XREAD".utf8), Array("COUNT".utf8), Array(String(LogPage.size).utf8), Array("BLOCK".utf8), Array(String(Self.slice.milliseconds).utf8),
+                        Array("STREAMS".utf8), keys.log, after.bytes,
+                    ], timeout: options.commandTimeout + Self.slice), after: after).entries
                     if failing { followingError = nil }
                     failing = false
                     if entries.isEmpty {

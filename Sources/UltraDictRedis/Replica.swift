@@ -94,14 +94,16 @@ final class Replica: @unchecked Sendable {
     }
 
     /// Reads the server's log after what was applied, to its end, and applies it: one round
-    /// trip per 1,000 entries (and one per full dump in it).
+    /// trip per page of entries (and one per full dump in it).
     func catchUp() throws {
         while true {
             let after = appliedID
-            let page = try client.command([Array("XRANGE".utf8), keys.log, Array("(\(after)".utf8), Array("+".utf8), Array("COUNT".utf8), Array("1000".utf8)])
-            let entries = try StreamEntry.list(page)
-            try apply(entries)
-            if entries.count < 1000 { return }
+            let reply = try client.command([
+                Array("XRANGE".utf8), keys.log, Array("(\(after)".utf8), Array("+".utf8), Array("COUNT".utf8), Array(String(LogPage.size).utf8),
+            ])
+            let page = try LogPage(reply, after: after)
+            try apply(page.entries)
+            if !page.isFull { return }
         }
     }
 
@@ -137,19 +139,13 @@ final class Replica: @unchecked Sendable {
 
     /// Loads the server's full dump, which the entry `id` published (or a later one replaced).
     private func loadDump(publishedAt id: StreamID) throws {
-        let fields = try client.command([Array("HMGET".utf8), keys.dump, Array("id".utf8), Array("snapshot".utf8)]).array("the full dump")
-        guard fields.count == 2, let dumpID = try fields[0].optionalBytes("the full dump's ID").map(StreamID.init),
-              let snapshot = try fields[1].optionalBytes("the full dump's snapshot") else {
-            throw UltraDictError(.corruptData, "'\(name)': the log has a full dump entry \(id), but \(String(decoding: keys.dump, as: UTF8.self)) has no snapshot")
-        }
-        guard dumpID >= id else {
-            throw UltraDictError(.corruptData, "'\(name)': the log's full dump entry is \(id), but the full dump is that of \(dumpID), an earlier entry")
-        }
+        let reply = try client.command([Array("HMGET".utf8), keys.dump, Array("id".utf8), Array("snapshot".utf8)])
+        let dump = try StoredDump(reply, publishedAt: id, name: name, key: keys.dump)
         var loaded: [UltraValue: UltraValue] = [:]
-        try snapshot.withUnsafeBytes { bytes in try serializer.decodeSnapshot(bytes) { key, value in loaded[key] = value } }
+        try dump.snapshot.withUnsafeBytes { bytes in try serializer.decodeSnapshot(bytes) { key, value in loaded[key] = value } }
         entries = loaded
-        applied = dumpID
-        try log.publishFullDump(snapshot, cursor: &cursor)
+        applied = dump.id
+        try log.publishFullDump(dump.snapshot, cursor: &cursor)
     }
 
     /// Starts the replica's update log over with a full dump of ``entries`` (``mutex`` held).

@@ -7,7 +7,7 @@ import PackageDescription
 
 /// The surfaces, as `FuzzSurface.name` spells them: `Fuzz<surface>` is an executable, and
 /// `Corpus/<surface>` its corpus.
-let surfaces = ["Framing", "ControlBlock", "UpdateLog", "MessagePack", "JSON", "PropertyList", "Pickle"]
+let surfaces = ["Framing", "ControlBlock", "UpdateLog", "MessagePack", "JSON", "PropertyList", "Pickle", "Redis"]
 
 let fuzzing = Target.Dependency.product(name: "_UltraDictFuzzing", package: "UltraDict")
 

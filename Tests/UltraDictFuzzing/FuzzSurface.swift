@@ -27,6 +27,9 @@ public enum FuzzSurface: CaseIterable, Sendable {
     case propertyList
     /// `PickleSerializer`'s decoders.
     case pickle
+    /// What a Redis server answers: `RedisReply.parse` and `RedisReplyReader` over the input as
+    /// the server's bytes, then every decoder of the Redis module's answers on each reply.
+    case redis
 
     /// The case's name in file names: `Fuzz<name>` is its executable, `Corpus/<name>` its corpus.
     public var name: String {
@@ -38,6 +41,7 @@ public enum FuzzSurface: CaseIterable, Sendable {
         case .json: "JSON"
         case .propertyList: "PropertyList"
         case .pickle: "Pickle"
+        case .redis: "Redis"
         }
     }
 
@@ -55,6 +59,7 @@ public enum FuzzSurface: CaseIterable, Sendable {
         case .json: try SerializerSurfaces.json(bytes)
         case .propertyList: try SerializerSurfaces.propertyList(bytes)
         case .pickle: try SerializerSurfaces.pickle(bytes)
+        case .redis: try RedisSurfaces.redis(bytes)
         }
     }
 

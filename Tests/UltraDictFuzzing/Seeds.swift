@@ -29,6 +29,7 @@ extension FuzzSurface {
         case .json: try SerializerSeeds.json()
         case .propertyList: try SerializerSeeds.propertyList()
         case .pickle: try SerializerSeeds.pickle()
+        case .redis: try RedisSeeds.seeds()
         }
     }
 }

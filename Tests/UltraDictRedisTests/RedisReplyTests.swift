@@ -1,80 +1,69 @@
-import CHiredis
 import Testing
 import UltraDictCore
 import _UltraDictTestSupport
 import UltraDictRedis
 
-/// Replies built by hand as hiredis would, some of them impossible: copying checks every length,
-/// pointer, type and depth.
+/// The RESP2 reader and writer: every kind, replies that arrive in pieces, and bytes that break
+/// the protocol or a limit, which throw `corruptData` before anything is allocated for them.
 @Suite struct RedisReplyTests {
-    @Test func copiesEveryKind() throws {
-        var text: [CChar] = Array("OK".utf8CString)
-        let copied = try text.withUnsafeMutableBufferPointer { text in
-            var status = redisReply(type: REDIS_REPLY_STATUS, integer: 0, len: 2, str: text.baseAddress, elements: 0, element: nil)
-            var error = redisReply(type: REDIS_REPLY_ERROR, integer: 0, len: 2, str: text.baseAddress, elements: 0, element: nil)
-            var bulk = redisReply(type: REDIS_REPLY_STRING, integer: 0, len: 1, str: text.baseAddress, elements: 0, element: nil)
-            var empty = redisReply(type: REDIS_REPLY_STRING, integer: 0, len: 0, str: nil, elements: 0, element: nil)
-            var integer = redisReply(type: REDIS_REPLY_INTEGER, integer: -7, len: 0, str: nil, elements: 0, element: nil)
-            var null = redisReply(type: REDIS_REPLY_NIL, integer: 0, len: 0, str: nil, elements: 0, element: nil)
-            return try withUnsafeMutablePointer(to: &status) { status in
-                try withUnsafeMutablePointer(to: &error) { error in
-                    try withUnsafeMutablePointer(to: &bulk) { bulk in
-                        try withUnsafeMutablePointer(to: &empty) { empty in
-                            try withUnsafeMutablePointer(to: &integer) { integer in
-                                try withUnsafeMutablePointer(to: &null) { null in
-                                    try array(of: [status, error, bulk, empty, integer, null]) { try RedisReply(copying: $0) }
-                                }
-                            }
-                        }
-                    }
-                }
+    /// `text` with `\n` as CRLF.
+    private func resp(_ text: String) -> [UInt8] { Array(text.replacingOccurrences(of: "\n", with: "\r\n").utf8) }
+
+    @Test func parsesEveryKindAndWritesItBack() throws {
+        let bytes = resp("*7\n+OK\n-ERR no\n:-7\n$3\nabc\n$0\n\n$-1\n*2\n*0\n*-1\n")
+        let expected = RedisReply.array([.status("OK"), .error("ERR no"), .integer(-7), .bulk(Array("abc".utf8)), .bulk([]), .null, .array([.array([]), .null])])
+        let parsed = try #require(try RedisReply.parse(bytes + resp(":1\n")))
+        #expect(parsed.reply == expected)
+        #expect(parsed.length == bytes.count)
+        // The same, with bytes that a line could not hold: a bulk string is binary-safe.
+        let binary = RedisReply.array([.bulk([13, 10, 0, 255]), expected])
+        #expect(try RedisReply.parse(binary.serialized)?.reply == binary)
+        #expect(try RedisReply.parse(resp(":-9223372036854775808\n"))?.reply == .integer(.min))
+    }
+
+    @Test func waitsForTheWholeReplyWhateverThePieces() throws {
+        let replies: [RedisReply] = [.array([.bulk(Array("abc".utf8)), .array([.integer(1), .null])]), .status("PONG"), .bulk([])]
+        let bytes = replies.flatMap(\.serialized)
+        for size in [1, 2, 5, bytes.count] {
+            var reader = RedisReplyReader()
+            var read: [RedisReply] = []
+            for start in stride(from: 0, to: bytes.count, by: size) {
+                reader.append(bytes[start..<min(start + size, bytes.count)])
+                while let reply = try reader.next() { read.append(reply) }
             }
+            #expect(read == replies, "pieces of \(size) bytes")
+            #expect(reader.unreadCount == 0)
         }
-        #expect(copied == .array([.status("OK"), .error("OK"), .bulk([UInt8(ascii: "O")]), .bulk([]), .integer(-7), .null]))
+        #expect(try RedisReply.parse(resp("$5\nabc")) == nil)
+        #expect(try RedisReply.parse(resp("*2\n:1\n")) == nil)
+        #expect(try RedisReply.parse(Array("+OK\r".utf8)) == nil)
     }
 
-    @Test func refusesALengthThatIsNegativeOrHuge() {
-        for length in [-1, Int.min, RedisReply.maximumLength + 1] {
-            var reply = redisReply(type: REDIS_REPLY_STRING, integer: 0, len: length, str: nil, elements: 0, element: nil)
-            expectError(.corruptData) { try RedisReply(copying: &reply) }
+    @Test func refusesAHugeCountOrLengthBeforeAllocating() {
+        // hiredis 0.14 answers the first with a 16 GiB calloc.
+        for hostile in ["*2147483647\n", "$2147483647\n", "*\(RedisReply.maximumElements)\n", "$\(RedisReply.maximumLength + 1)\n", "*2\n*1048575\n"] {
+            expectError(.corruptData) { try RedisReply.parse(resp(hostile)) }
         }
+        // Within the limits, a count costs nothing until its elements arrive.
+        #expect(throws: Never.self) { try RedisReply.parse(resp("*1048575\n")) }
+        expectError(.corruptData) { try RedisReply.parse([UInt8](repeating: 43, count: RedisReply.maximumLineLength + 1)) }
+        #expect(throws: Never.self) { try RedisReply.parse([UInt8](repeating: 43, count: RedisReply.maximumLineLength)) }
     }
 
-    @Test func refusesALengthWithoutBytes() {
-        var reply = redisReply(type: REDIS_REPLY_STATUS, integer: 0, len: 5, str: nil, elements: 0, element: nil)
-        expectError(.corruptData) { try RedisReply(copying: &reply) }
-    }
-
-    @Test func refusesAnUnknownType() {
-        var reply = redisReply(type: 99, integer: 0, len: 0, str: nil, elements: 0, element: nil)
-        expectError(.corruptData) { try RedisReply(copying: &reply) }
-    }
-
-    @Test func refusesABadElementCountOrAMissingElement() {
-        for count in [-1, RedisReply.maximumElements + 1, 3] {
-            var reply = redisReply(type: REDIS_REPLY_ARRAY, integer: 0, len: 0, str: nil, elements: count, element: nil)
-            expectError(.corruptData) { try RedisReply(copying: &reply) }
+    @Test func refusesWhatIsNotRESP2() {
+        for hostile in ["$-2\n", "*-2\n", ":+1\n", ":01\n", ":-0\n", ":9223372036854775808\n", ":1 \n", ":\n", "\n", "?x\n", "%1\n", "$1\nab\n"] {
+            expectError(.corruptData) { try RedisReply.parse(resp(hostile)) }
         }
-        var elements: [UnsafeMutablePointer<redisReply>?] = [nil]
-        elements.withUnsafeMutableBufferPointer { elements in
-            var reply = redisReply(type: REDIS_REPLY_ARRAY, integer: 0, len: 0, str: nil, elements: 1, element: elements.baseAddress)
-            expectError(.corruptData) { try RedisReply(copying: &reply) }
-        }
+        expectError(.corruptData) { try RedisReply.parse(Array("+O\rK\r\n".utf8)) }
+        expectError(.corruptData) { try RedisReply.parse(Array("+O\nK\r\n".utf8)) }
     }
 
     @Test func refusesNestingDeeperThanTheLimit() throws {
-        func nested(_ depth: Int) throws -> RedisReply {
-            var leaf = redisReply(type: REDIS_REPLY_INTEGER, integer: 1, len: 0, str: nil, elements: 0, element: nil)
-            return try withUnsafeMutablePointer(to: &leaf) { leaf in try wrap(leaf, times: depth) }
-        }
-        func wrap(_ reply: UnsafeMutablePointer<redisReply>, times: Int) throws -> RedisReply {
-            guard times > 0 else { return try RedisReply(copying: reply) }
-            return try array(of: [reply]) { outer in try wrap(UnsafeMutablePointer(mutating: outer), times: times - 1) }
-        }
+        let nested = { (depth: Int) in String(repeating: "*1\n", count: depth) + ":1\n" }
         var expected = RedisReply.integer(1)
         for _ in 0..<(RedisReply.maximumDepth - 1) { expected = .array([expected]) }
-        #expect(try nested(RedisReply.maximumDepth - 1) == expected)
-        expectError(.corruptData) { try nested(RedisReply.maximumDepth) }
+        #expect(try RedisReply.parse(resp(nested(RedisReply.maximumDepth - 1)))?.reply == expected)
+        expectError(.corruptData) { try RedisReply.parse(resp(nested(RedisReply.maximumDepth))) }
     }
 
     @Test func accessorsNameWhatTheyExpected() throws {
@@ -98,14 +87,5 @@ import UltraDictRedis
         expectError(.corruptData) { try RedisReply.bulk([0xff]).string() }
         expectError(.corruptData) { try RedisReply.integer(1).optionalBytes() }
         expectError(.corruptData) { try RedisReply.null.array() }
-    }
-}
-
-/// Calls `body` with a hiredis array reply whose elements are `elements`.
-private func array<T>(of elements: [UnsafeMutablePointer<redisReply>], _ body: (UnsafePointer<redisReply>) throws -> T) rethrows -> T {
-    var pointers: [UnsafeMutablePointer<redisReply>?] = elements
-    return try pointers.withUnsafeMutableBufferPointer { pointers in
-        var reply = redisReply(type: REDIS_REPLY_ARRAY, integer: 0, len: 0, str: nil, elements: pointers.count, element: pointers.baseAddress)
-        return try withUnsafePointer(to: &reply) { try body($0) }
     }
 }
