@@ -51,6 +51,7 @@ class Hosts:
 
     @property
     def namespaces(self):
+        """Every namespace: the hosts' and the server's."""
         return [host.namespace for host in self.hosts] + [self.server_namespace]
 
 
@@ -77,6 +78,8 @@ def prefix(namespace):
 
 
 def _raise_exit(signum, _frame):
+    """A signal's handler while the hosts exist: ends the program as SIGINT does, so that the
+    hosts are removed."""
     raise SystemExit(128 + signum)
 
 
@@ -114,14 +117,21 @@ def network_hosts(labels=("a", "b")):
             signal.signal(signum, handler)
 
 
-def remove(hosts):
-    """Kills every process still in the namespaces (SIGKILL) and deletes them, with their links.
-    Errors are ignored: what cannot be deleted was not made."""
-    for namespace in hosts.namespaces:
+def kill_processes(namespaces):
+    """Kills every process in `namespaces` (SIGKILL; `ip netns pids` lists only those that the
+    benchmark started there). A namespace that does not exist has none."""
+    for namespace in namespaces:
         with contextlib.suppress(Failure):
             for pid in ip("netns", "pids", namespace).split():
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(int(pid), signal.SIGKILL)
+
+
+def remove(hosts):
+    """Kills every process still in the namespaces and deletes them, with their links. Errors
+    are ignored: what cannot be deleted was not made."""
+    kill_processes(hosts.namespaces)
+    for namespace in hosts.namespaces:
         with contextlib.suppress(Failure):
             ip("netns", "delete", namespace)
 

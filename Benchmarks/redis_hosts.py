@@ -23,7 +23,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from network_hosts import network_hosts, prefix
+from network_hosts import kill_processes, network_hosts, prefix
 from redis_server import own_server
 
 WRITES = 2_000
@@ -31,24 +31,32 @@ INTERVAL_US = 2_000
 # Seconds that one measurement may take (it needs WRITES × INTERVAL_US, 4 s) before it is
 # stopped: a writer that cannot reach the server would leave its reader waiting for ever.
 TIMEOUT = 120
+PACE = ["--writes", str(WRITES), "--interval-us", str(INTERVAL_US)]
 
 
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: redis_hosts.py BENCHMARK_WORKER")
     worker = os.path.abspath(sys.argv[1])
-    pace = ["--writes", str(WRITES), "--interval-us", str(INTERVAL_US)]
     with network_hosts(["a", "b"]) as hosts:
         a, b = hosts["a"], hosts["b"]
         with own_server(namespace=hosts.server_namespace, addresses=[a.server_address, b.server_address]) as port:
-            in_b = prefix(b.namespace)
-            subprocess.run(in_b + [worker, "redis-change-latency", f"redis://{b.server_address}:{port}",
-                                   "--writer-url", f"redis://{a.server_address}:{port}", "--writer-namespace", a.namespace,
-                                   "--name", "redis_hosts_changes", *pace], check=True, timeout=TIMEOUT)
-            subprocess.run(in_b + [sys.executable, str(Path(__file__).with_name("redis_pubsub_latency.py")),
-                                   "--host", b.server_address, "--port", str(port), "--publisher-host", a.server_address,
-                                   "--publisher-namespace", a.namespace, "--name", "redis_hosts_pubsub", *pace],
-                           check=True, timeout=TIMEOUT)
+            try:
+                measure(worker, a, b, port)
+            finally:  # before the server stops: a writer whose server is gone would trap
+                kill_processes([a.namespace, b.namespace])
+
+
+def measure(worker, a, b, port):
+    """Runs both measurements in host b, with their writers in host a, and lets them print their figures."""
+    in_b = prefix(b.namespace)
+    subprocess.run(in_b + [worker, "redis-change-latency", f"redis://{b.server_address}:{port}",
+                           "--writer-url", f"redis://{a.server_address}:{port}", "--writer-namespace", a.namespace,
+                           "--name", "redis_hosts_changes", *PACE], check=True, timeout=TIMEOUT)
+    subprocess.run(in_b + [sys.executable, str(Path(__file__).with_name("redis_pubsub_latency.py")),
+                           "--host", b.server_address, "--port", str(port), "--publisher-host", a.server_address,
+                           "--publisher-namespace", a.namespace, "--name", "redis_hosts_pubsub", *PACE],
+                   check=True, timeout=TIMEOUT)
 
 
 if __name__ == "__main__":
