@@ -75,43 +75,67 @@ enum ChangeLatency {
     }
 
     /// The latencies of the changes that `writer` makes, received by `consumer`, of a dictionary
-    /// that this process makes in `store`.
+    /// that this process makes in `store`. Throws ``BenchmarkFailure`` when the writer exits and,
+    /// a second later, not all its changes have arrived (it failed: nothing more will come).
     static func measure(_ consumer: Consumer, store: UltraDictStore = .sharedMemory, writer options: Writer = Writer()) async throws -> Histogram<UInt64> {
         let d = try UltraDict<String, Int>(name: "bench_latency_\(getpid())", configuration: UltraDictConfiguration(store: store))
         defer { d.unlink() }
-        var latencies = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
         let changes = d.changes()
+        let receiving = Task { try await receive(options.writes, by: consumer, of: d, changes: changes) }
         let writer = try Process.worker(["latency-writer", d.name, String(options.writes), String(options.interval)] + options.storeArguments,
                                         inNamespace: options.namespace)
-        try writer.run()
-        var received = 0
+        writer.terminationHandler = { _ in
+            Task {
+                try? await Task.sleep(for: .seconds(1))
+                receiving.cancel()
+            }
+        }
+        do {
+            try writer.run()
+        } catch {
+            receiving.cancel()
+            throw error
+        }
+        let latencies = try await receiving.value
+        writer.waitForExit()
+        guard latencies.totalCount == options.writes else {
+            throw BenchmarkFailure("latency-writer exited with status \(writer.terminationStatus) after \(latencies.totalCount) of \(options.writes) changes")
+        }
+        return latencies
+    }
+
+    /// The latency of each change that `consumer` receives, until `count` have arrived or the
+    /// task is cancelled.
+    private static func receive(
+        _ count: Int, by consumer: Consumer, of d: UltraDict<String, Int>, changes: UltraDictChanges<String, Int>
+    ) async throws -> Histogram<UInt64> {
+        var latencies = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
         var last = 0
         /// Records the value of "t" if it is new.
         func receive(_ written: Int?) {
             guard let written, written != last else { return }
             latencies.record(MonotonicClock.now() - UInt64(written))
             last = written
-            received += 1
         }
         switch consumer {
         case .changes:
+            // Cancelling the task ends the sequence.
             for try await change in changes {
                 guard case .set(_, let written) = change else { continue }
                 receive(written)
-                if received == options.writes { break }
+                if latencies.totalCount == count { break }
             }
         case .wait:
-            while received < options.writes {
+            while latencies.totalCount < count, !Task.isCancelled {
                 _ = try d.waitForChanges(timeout: .seconds(1))
                 receive(d["t"])
             }
         case .polling:
-            while received < options.writes {
+            while latencies.totalCount < count, !Task.isCancelled {
                 usleep(10_000)
                 receive(d["t"])
             }
         }
-        writer.waitForExit()
         return latencies
     }
 
