@@ -2,7 +2,8 @@
 # Runs the same operations with Python UltraDict 0.0.6 and with UltraDict for Swift, three times
 # each, and prints one table with the median of both columns and their ratio; then the Swift-only
 # benchmarks of reads under a busy writer, of applying against writing, of writes to each store,
-# of change notifications (against Redis pub/sub) and of the dictionary on Redis (one run each); then one
+# of change notifications (against Redis pub/sub), of the dictionary on Redis and, as root, of change
+# notifications across hosts in network namespaces (redis_hosts.py) (one run each); then one
 # line per performance target: the target, the baseline it is measured against, what was
 # measured, the goal, and `met` or `missed` (compare_report.py).
 #
@@ -35,5 +36,18 @@ echo "Change notifications: changes() against polling and Redis pub/sub, then an
 { "$worker" change-latency; "$python" redis_pubsub_latency.py; } >"$results/changes"
 echo "The dictionary on Redis against shared memory, raw hiredis and redis-py..." >&2
 { "$python" redis_server.py "$worker" redis "{url}"; "$python" redis_locked_counter.py; } >"$results/redis"
+echo "Change notifications across hosts (network namespaces): changes() over Redis against Redis pub/sub..." >&2
+skipped=""
+if [ "$(id -u)" -ne 0 ]; then
+    skipped="not running as root, which network namespaces need"
+elif ! why=$("$python" network_hosts.py --check 2>&1); then
+    skipped="ip netns does not work here: $why"
+fi
+if [ -n "$skipped" ]; then
+    echo "Skipped changes() across hosts: $skipped" >&2
+    echo "# skipped: $skipped" >"$results/redis-hosts"
+else
+    "$python" redis_hosts.py "$worker" >"$results/redis-hosts"
+fi
 
 "$python" compare_report.py "$results"

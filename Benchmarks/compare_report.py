@@ -1,6 +1,7 @@
 """The report of compare-python.sh: reads the results directory it fills (python.1..3 and
 swift.1..3 as `operation<TAB>value` lines, busy-writer, apply-vs-write, store-writes and
-sendable-reads as the tables BenchmarkWorker prints, changes and redis as `operation<TAB>value` lines) and prints the comparison table,
+sendable-reads as the tables BenchmarkWorker prints, changes, redis and redis-hosts as `operation<TAB>value` lines, redis-hosts
+only `# skipped: WHY` when compare-python.sh skipped it) and prints the comparison table,
 the Swift-only tables, and one line per target: `<target> against <baseline>: measured X (goal Y)
 met|missed`.
 
@@ -170,3 +171,17 @@ target("4-process locked counter on Redis speed-up", "redis-py Lock with GET and
        redis_figures["redis_py_locked_counter_4x2500"] / redis_figures["redis_locked_counter_4x2500"], 4, unit="x")
 print(f"changes() notification over Redis, another process (loopback): p50 {redis_figures['redis_change_latency_p50_us']:,.1f} µs, "
       f"p99 {redis_figures['redis_change_latency_p99_us']:,.1f} µs")
+
+hosts_file = results / "redis-hosts"
+hosts = load(hosts_file)
+print()
+print("Change notifications across hosts (one run; from a write on host a to the consumer on host b, the Redis server on a third;")
+print("network namespaces linked by veth pairs, redis_hosts.py; µs)")
+if not hosts:
+    print(hosts_file.read_text().strip().lstrip("# "))
+for operation in sorted(hosts):
+    print(f"{operation:<40} {hosts[operation]:>10,.1f}")
+for percentile in ("p50", "p99") if hosts else ():
+    ours, pubsub = hosts[f"redis_hosts_changes_{percentile}_us"], hosts[f"redis_hosts_pubsub_{percentile}_us"]
+    print(f"changes() across hosts {percentile} against Redis pub/sub (redis-py) across the same hosts: {ours:,.1f} µs against "
+          f"{pubsub:,.1f} µs, {ours / pubsub:.2f}x")

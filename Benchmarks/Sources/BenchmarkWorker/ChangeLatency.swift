@@ -25,9 +25,7 @@ enum ChangeLatency {
     static func run(_ arguments: ArraySlice<String>) async throws {
         let idleSeconds = arguments.first.flatMap(Double.init) ?? 10
         for consumer in Consumer.allCases {
-            let latencies = try await measure(consumer)
-            print("change_latency_\(consumer.rawValue)_p50_us\t\(micro(latencies.valueAtPercentile(50)))")
-            print("change_latency_\(consumer.rawValue)_p99_us\t\(micro(latencies.valueAtPercentile(99)))")
+            report("change_latency_\(consumer.rawValue)", try await measure(consumer))
         }
         print("idle_cpu_changes_percent\t\(try await idleCPU(seconds: idleSeconds, polling: false))")
         print("idle_cpu_polling_10ms_percent\t\(try await idleCPU(seconds: idleSeconds, polling: true))")
@@ -44,6 +42,28 @@ enum ChangeLatency {
         }
     }
 
+    /// Prints the p50 and p99 of `latencies` in µs, as `NAME_p50_us<TAB>X` and `NAME_p99_us<TAB>X`
+    /// lines: the figures of every change-latency measurement (here, `redis`, `redis-change-latency`).
+    static func report(_ name: String, _ latencies: Histogram<UInt64>) {
+        for percentile in [50, 99] {
+            print("\(name)_p\(percentile)_us\t\(micro(latencies.valueAtPercentile(Double(percentile))))")
+        }
+    }
+
+    /// How ``measure(_:store:writer:)`` runs its writer process, `latency-writer`.
+    struct Writer {
+        /// How many writes it makes.
+        var writes = ChangeLatency.writes
+        /// The pause before each write, in µs: long enough that a change arrives before the
+        /// next is written, so that changes do not queue.
+        var interval = ChangeLatency.interval
+        /// How it opens the dictionary, as `latency-writer` arguments: none for shared memory,
+        /// `["--redis", URL]` for a Redis server (the URL by which the writer reaches it).
+        var storeArguments: [String] = []
+        /// The network namespace it runs in (`ip netns exec`), or nil for this process's.
+        var namespace: String?
+    }
+
     /// How the consumer learns of a change; the raw value names its figures.
     enum Consumer: String, CaseIterable {
         /// `for try await change in d.changes()`.
@@ -54,43 +74,68 @@ enum ChangeLatency {
         case polling = "polling_10ms"
     }
 
-    /// The latencies of `writes` changes, received by `consumer`, of a dictionary in `store`
-    /// (the writer gets `writerArguments` to open it there).
-    static func measure(_ consumer: Consumer, store: UltraDictStore = .sharedMemory, writerArguments: [String] = []) async throws -> Histogram<UInt64> {
+    /// The latencies of the changes that `writer` makes, received by `consumer`, of a dictionary
+    /// that this process makes in `store`. Throws ``BenchmarkFailure`` when the writer exits and,
+    /// a second later, not all its changes have arrived (it failed: nothing more will come).
+    static func measure(_ consumer: Consumer, store: UltraDictStore = .sharedMemory, writer options: Writer = Writer()) async throws -> Histogram<UInt64> {
         let d = try UltraDict<String, Int>(name: "bench_latency_\(getpid())", configuration: UltraDictConfiguration(store: store))
         defer { d.unlink() }
-        var latencies = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
         let changes = d.changes()
-        let writer = Process.worker(["latency-writer", d.name, String(writes), String(interval)] + writerArguments)
-        try writer.run()
-        var received = 0
+        let receiving = Task { try await receive(options.writes, by: consumer, of: d, changes: changes) }
+        let writer = try Process.worker(["latency-writer", d.name, String(options.writes), String(options.interval)] + options.storeArguments,
+                                        inNamespace: options.namespace)
+        writer.terminationHandler = { _ in
+            Task {
+                try? await Task.sleep(for: .seconds(1))
+                receiving.cancel()
+            }
+        }
+        do {
+            try writer.run()
+        } catch {
+            receiving.cancel()
+            throw error
+        }
+        let latencies = try await receiving.value
+        writer.waitForExit()
+        guard latencies.totalCount == options.writes else {
+            throw BenchmarkFailure("latency-writer exited with status \(writer.terminationStatus) after \(latencies.totalCount) of \(options.writes) changes")
+        }
+        return latencies
+    }
+
+    /// The latency of each change that `consumer` receives, until `count` have arrived or the
+    /// task is cancelled.
+    private static func receive(
+        _ count: Int, by consumer: Consumer, of d: UltraDict<String, Int>, changes: UltraDictChanges<String, Int>
+    ) async throws -> Histogram<UInt64> {
+        var latencies = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
         var last = 0
         /// Records the value of "t" if it is new.
         func receive(_ written: Int?) {
             guard let written, written != last else { return }
             latencies.record(MonotonicClock.now() - UInt64(written))
             last = written
-            received += 1
         }
         switch consumer {
         case .changes:
+            // Cancelling the task ends the sequence.
             for try await change in changes {
                 guard case .set(_, let written) = change else { continue }
                 receive(written)
-                if received == writes { break }
+                if latencies.totalCount == count { break }
             }
         case .wait:
-            while received < writes {
+            while latencies.totalCount < count, !Task.isCancelled {
                 _ = try d.waitForChanges(timeout: .seconds(1))
                 receive(d["t"])
             }
         case .polling:
-            while received < writes {
+            while latencies.totalCount < count, !Task.isCancelled {
                 usleep(10_000)
                 receive(d["t"])
             }
         }
-        writer.waitForExit()
         return latencies
     }
 

@@ -18,7 +18,7 @@ enum LockedCounter {
         defer { counter.unlink() }
         let cpuBefore = childrenCPU()
         let start = ContinuousClock.now
-        let workers = (0..<processes).map { _ in Process.worker(["increment", counter.name, String(increments)]) }
+        let workers = try (0..<processes).map { _ in try Process.worker(["increment", counter.name, String(increments)]) }
         for worker in workers { try worker.run() }
         for worker in workers { worker.waitForExit() }
         let elapsed = ContinuousClock.now - start

@@ -27,9 +27,7 @@ enum RedisComparison {
         try compareReads(store)
         try compareWrites(store, url: try RedisURL(url))
         try lockedCounter(store, url: url)
-        let latencies = try await ChangeLatency.measure(.changes, store: store, writerArguments: ["--redis", url])
-        print("redis_change_latency_p50_us\t\(String(format: "%.1f", Double(latencies.valueAtPercentile(50)) / 1000))")
-        print("redis_change_latency_p99_us\t\(String(format: "%.1f", Double(latencies.valueAtPercentile(99)) / 1000))")
+        ChangeLatency.report("redis_change_latency", try await ChangeLatency.measure(.changes, store: store, writer: .init(storeArguments: ["--redis", url])))
     }
 
     /// `d[1]` on 1,000 keys, a million times, in shared memory and on Redis.
@@ -99,7 +97,7 @@ enum RedisComparison {
         let counter = try UltraDict<String, Int>(name: PythonComparison.uniqueName(), configuration: UltraDictConfiguration(store: store))
         defer { counter.unlink() }
         let start = ContinuousClock.now
-        let workers = (0..<4).map { _ in Process.worker(["redis-increment", url, counter.name, "2500"]) }
+        let workers = try (0..<4).map { _ in try Process.worker(["redis-increment", url, counter.name, "2500"]) }
         for worker in workers { try worker.run() }
         for worker in workers { worker.waitForExit() }
         let elapsed = ContinuousClock.now - start

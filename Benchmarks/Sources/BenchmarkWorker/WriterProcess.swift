@@ -18,7 +18,7 @@ final class WriterProcess {
     /// Launches a writer of the dictionary `name` at `rate` for `seconds`, pinned to `cpu` when
     /// given, and returns once it has attached the dictionary.
     init(dictionary name: String, rate: WriteRate, seconds: Double, cpu: Int?) throws {
-        process = .worker(["paced-writer", name, rate.argument, String(seconds)] + (cpu.map { [String($0)] } ?? []))
+        process = try .worker(["paced-writer", name, rate.argument, String(seconds)] + (cpu.map { [String($0)] } ?? []))
         process.standardInput = input
         process.standardOutput = output
         try process.run()

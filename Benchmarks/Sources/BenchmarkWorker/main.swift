@@ -18,6 +18,8 @@
 //   BenchmarkWorker redis URL                 the dictionary on Redis against shared memory and raw hiredis (RedisComparison)
 //   BenchmarkWorker redis-increment URL NAME TIMES
 //                                             one of its 4 counting processes (RedisComparison)
+//   BenchmarkWorker redis-change-latency URL [--writer-url URL] [--writer-namespace NS] [--name NAME] [--writes N] [--interval-us U]
+//                                             write-to-changes() latency over Redis, the writer maybe on another host (RedisChangeLatency)
 //   BenchmarkWorker sendable-reads            one handle read by one thread and by two (SendableReads)
 import Foundation
 import UltraDict
@@ -55,10 +57,12 @@ do {
         try await RedisComparison.run(arguments.dropFirst(2))
     case "redis-increment":
         try RedisComparison.increment(arguments.dropFirst(2))
+    case "redis-change-latency":
+        try await RedisChangeLatency.run(arguments.dropFirst(2))
     case "sendable-reads":
         try SendableReads.run()
     default:
-        throw BenchmarkFailure("usage: BenchmarkWorker compare | bulk | increment NAME TIMES | busy-writer [--seconds S] [--pin] | paced-writer NAME RATE|full SECONDS [CPU] | apply-vs-write | store-writes [DIRECTORY] | serializers | change-latency [IDLE_SECONDS] | latency-writer NAME COUNT INTERVAL_US | sendable-reads")
+        throw BenchmarkFailure("usage: BenchmarkWorker compare | bulk | increment NAME TIMES | busy-writer [--seconds S] [--pin] | paced-writer NAME RATE|full SECONDS [CPU] | apply-vs-write | store-writes [DIRECTORY] | serializers | change-latency [IDLE_SECONDS] | latency-writer NAME COUNT INTERVAL_US | redis URL | redis-increment URL NAME TIMES | redis-change-latency URL [--writer-url URL] [--writer-namespace NS] [--name NAME] [--writes N] [--interval-us U] | sendable-reads")
     }
 } catch {
     FileHandle.standardError.write(Data("BenchmarkWorker: \(error)\n".utf8))
