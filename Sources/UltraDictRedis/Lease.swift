@@ -30,7 +30,7 @@ final class Lease: @unchecked Sendable {
     /// the lease, and how long it keeps it.
     static let reuseWindow = Duration.milliseconds(1)
     /// The longest a lease is kept through reuses before a release gives it up.
-    static let longestHold = Duration.milliseconds(20)
+    static let longestHold = Duration.milliseconds(40)
     /// How long this process waits before asking for the lease again after ``longestHold``:
     /// longer than a waiter's longest pause between its requests.
     static let yieldPause = longestPause * 2

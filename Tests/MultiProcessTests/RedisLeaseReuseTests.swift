@@ -10,7 +10,7 @@ import _UltraDictTestSupport
 @Suite("Lease reuse over Redis")
 struct RedisLeaseReuseTests {
     /// 200 turns in a row take far fewer leases than 200: the fence, which counts the leases
-    /// the server granted, grows by less than 50 (by the loop's length over 20 ms, plus one).
+    /// the server granted, grows by less than 50 (by the loop's length over 40 ms, plus one).
     @Test func turnsInARowShareALease() throws {
         let fixture = try RedisFixture()
         let name = uniqueName()
@@ -24,7 +24,7 @@ struct RedisLeaseReuseTests {
     }
 
     /// While this process takes the lock in a loop, another process's 50 locked increments get
-    /// through, and soon: the loop gives the lease up after 20 ms of holding it.
+    /// through, and soon: the loop gives the lease up after 40 ms of holding it.
     @Test func anotherProcessTakesTheLockWhileOneLoops() throws {
         let fixture = try RedisFixture()
         let name = uniqueName()
