@@ -15,6 +15,10 @@ extension Replica {
     /// quiet spell shows at once.
     static let busyInterval = Duration.milliseconds(1)
     static let batchingPause = Duration.microseconds(500)
+    /// How long the subscriber waits before its next read when a read brought only entries
+    /// that this process's writers had applied already: while they write, their scripts bring
+    /// the replica what others wrote too, so the subscriber has less to do.
+    static let ownWritesPause = Duration.milliseconds(2)
 
     /// Starts the subscriber: a thread of its own, on a connection of its own, that reads new
     /// entries as the server appends them (`XREAD BLOCK`) and applies them, until ``stop()``.
@@ -44,9 +48,14 @@ extension Replica {
                         }
                     } else {
                         quietSlices = 0
+                        let broughtNews = entries[entries.count - 1].id > appliedID
                         try apply(entries)
                         let now = ContinuousClock.now
-                        if now - lastBatch < Self.busyInterval { Thread.sleep(forTimeInterval: Self.batchingPause.seconds) }
+                        if !broughtNews {
+                            Thread.sleep(forTimeInterval: Self.ownWritesPause.seconds)
+                        } else if now - lastBatch < Self.busyInterval {
+                            Thread.sleep(forTimeInterval: Self.batchingPause.seconds)
+                        }
                         lastBatch = now
                     }
                 } catch {
