@@ -20,23 +20,36 @@ extension RedisBackend {
     }
 
     func names() throws -> [String] {
+        var names: Set<String> = []
+        // SCAN may return a key twice; the pattern matches keys of other shapes too.
+        try scan(matching: RedisKeys.metaPattern) { key in
+            if let name = RedisKeys.name(ofMetaKey: key) { names.insert(name) }
+        }
+        return names.sorted()
+    }
+
+    func keys(ofTree root: String) throws -> [String] {
+        let keys = try RedisKeys(name: root)
+        var found: Set<[UInt8]> = []
+        try scan(matching: RedisKeys.globEscaped(Array("{\(keys.tag)}".utf8)) + Array("*".utf8)) { found.insert($0) }
+        return found.map { String(decoding: $0, as: UTF8.self) }.sorted()
+    }
+
+    /// Walks the server's keys that match the glob `pattern` with `SCAN`, 1,000 a round trip,
+    /// calling `body` with each (some twice: SCAN may return a key again), each reply checked.
+    private func scan(matching pattern: [UInt8], _ body: ([UInt8]) throws -> Void) throws {
         let client = Replicas.shared.client(for: self)
         var cursor = Array("0".utf8)
-        var names: Set<String> = []
         repeat {
-            let reply = try client.command([Array("SCAN".utf8), cursor, Array("MATCH".utf8), RedisKeys.metaPattern, Array("COUNT".utf8), Array("1000".utf8)])
+            let reply = try client.command([Array("SCAN".utf8), cursor, Array("MATCH".utf8), pattern, Array("COUNT".utf8), Array("1000".utf8)])
                 .array("SCAN's reply")
             guard reply.count == 2 else { throw UltraDictError(.corruptData, "\(description): SCAN answered with \(reply.count) elements, not a cursor and keys") }
             cursor = try reply[0].bytes("SCAN's cursor")
             guard (1...20).contains(cursor.count), cursor.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else {
                 throw UltraDictError(.corruptData, "\(description): SCAN's cursor is \(cursor.count) bytes that are not a decimal number")
             }
-            // SCAN may return a key twice; the pattern matches keys of other shapes too.
-            for key in try reply[1].array("SCAN's keys") {
-                if let name = RedisKeys.name(ofMetaKey: try key.bytes("a key SCAN found")) { names.insert(name) }
-            }
+            for key in try reply[1].array("SCAN's keys") { try body(try key.bytes("a key SCAN found")) }
         } while cursor != Array("0".utf8)
-        return names.sorted()
     }
 
     /// What the server holds of `name`; a lease this process keeps for reuse is given up first

@@ -139,7 +139,7 @@ struct UnlinkCommand: ParsableCommand {
             Processes that have the dictionary open keep their mappings; nobody can attach it any \
             more. A dictionary created with recursion goes with its register NAME_register and the \
             nested dictionaries the register lists, as UltraDict.unlink(name:) does. On a Redis \
-            server (--redis), the dictionary's keys go at once and their names are printed; the \
+            server (--redis), the keys go at once (a root's with those of its tree) and their names are printed; the \
             processes that have it open notice within about a second (their change sequences and \
             'watch' end).
             """
@@ -150,10 +150,7 @@ struct UnlinkCommand: ParsableCommand {
 
     func run() throws {
         if let server = try location.server {
-            try SegmentName.validate(name)
-            let removed = try server.remove(name: name, onlyIfRecursive: false)
-            guard !removed.isEmpty else { throw ServerDictionary.notFound(name, on: server) }
-            return printJSON(.array(removed.map(JSON.string)))
+            return printJSON(.array(try ServerDictionary.unlink(name, on: server, in: location.store).map(JSON.string)))
         }
         printJSON(.array(try DictionaryTree(root: InspectedDictionary(name: name, in: location.store)).unlink().map(JSON.string)))
     }

@@ -1,5 +1,6 @@
 import UltraDict
 import UltraDictTransport
+import _UltraDictSerializerRegistry
 
 /// A dictionary on a server (`--redis`), read without opening it: what `list` and `status`
 /// show, and what the other commands read before choosing how to open it. The server's
@@ -18,6 +19,30 @@ struct ServerDictionary {
         try SegmentName.validate(name)
         guard let facts = try server.facts(of: name) else { throw Self.notFound(name, on: server) }
         (self.name, self.facts, self.server) = (name, facts, server)
+    }
+
+    /// Removes the dictionary `name` from `server` (whose store is `store`) and returns the
+    /// keys removed; throws ``notFound(_:on:)`` when there were none. A recursive root goes with
+    /// its register and the nested dictionaries it lists, as `UltraDict.unlink(name:store:serializer:)`
+    /// does, the register read with the serializer the root records; when the tool has no such
+    /// serializer, nothing is removed.
+    static func unlink(_ name: String, on server: any RemoteBackend, in store: UltraDictStore) throws -> [String] {
+        try SegmentName.validate(name)
+        let facts = try server.facts(of: name)
+        var removed: [String]
+        if let facts, facts.recurse == true {
+            guard let identifier = facts.serializer, let serializer = SerializerRegistry.serializer(identifier) else {
+                throw ToolError.failure("'\(name)' on \(server.description) is the root of nested dictionaries with serializer \(facts.serializer ?? "none"), which this tool cannot read; nothing was removed")
+            }
+            let before = try server.keys(ofTree: name)
+            try UltraDict<String, Int>.unlink(name: name, store: store, serializer: serializer)
+            let remaining = Set(try server.keys(ofTree: name))
+            removed = before.filter { !remaining.contains($0) }
+        } else {
+            removed = try server.remove(name: name, onlyIfRecursive: false)
+        }
+        guard !removed.isEmpty else { throw notFound(name, on: server) }
+        return removed
     }
 
     /// The failure of a command that found no dictionary `name` on `server`.

@@ -206,6 +206,29 @@ struct CommandLineRedisTests {
         #expect(again.errors == "error: no dictionary '\(name)' on Redis \(try RedisURL(fixture.server.url))\n")
     }
 
+    /// `unlink` of a recursive root removes the whole tree, as `UltraDict.unlink(name:)` does:
+    /// the root, its register and every nested dictionary, per serializer; a name with a glob
+    /// character finds only its own keys.
+    @Test(arguments: serializerNames)
+    func unlinkOfARootRemovesItsTree(serializer: String) throws {
+        let fixture = try RedisFixture()
+        let base = uniqueName("tree")
+        let name = base + "*"
+        let root: UltraDict<UltraValue, UltraValue> = try fixture.create(name, serializer: serializer, recurse: true)
+        defer { root.close() }
+        root["nested"] = ["deeper": ["counter": 1]]
+        // An unescaped pattern, {NAME*}:*, would match this dictionary's keys too.
+        let other: UltraDict<String, Int> = try fixture.create(base + "x")
+        defer { other.unlink() }
+        try other.updateValue(1, forKey: "a")
+        let tree = try fixture.keys().filter { $0.hasPrefix("{\(name)}") }.sorted()
+        #expect(tree.filter { $0.hasSuffix(":meta") }.count == 4, "root, register and two nested dictionaries: \(tree)")
+
+        let removed = try fixture.json("unlink", name) as? [String]
+        #expect(removed == tree)
+        #expect(try fixture.keys().sorted() == Self.keys(of: other.name).filter { $0.hasSuffix(":meta") || $0.hasSuffix(":log") }.sorted())
+    }
+
     @Test func cleanSaysThereIsNothingToCleanAndTouchesNothing() throws {
         let fixture = try RedisFixture()
         let name = uniqueName()

@@ -56,6 +56,10 @@ package protocol RemoteBackend: Sendable {
     /// Names that this package could not open (empty, too long, with `/` or NUL, not UTF-8) are
     /// left out. Costs a walk over the server's names (for Redis, `SCAN`, 1,000 keys per round trip).
     func names() throws -> [String]
+    /// The names of the server's objects (for Redis, the keys) of the tree whose root is
+    /// `root`: the root's and those of its nested dictionaries, sorted. Costs a walk over the
+    /// server's names, as ``names()`` does.
+    func keys(ofTree root: String) throws -> [String]
     /// What the server holds of the dictionary `name`, read at one moment without opening it,
     /// or `nil` when the server records no settings for it (it does not exist). One round trip.
     func facts(of name: String) throws -> RemoteDictionaryFacts?
