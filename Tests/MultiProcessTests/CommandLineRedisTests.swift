@@ -229,6 +229,21 @@ struct CommandLineRedisTests {
         #expect(try fixture.keys().sorted() == Self.keys(of: other.name).filter { $0.hasSuffix(":meta") || $0.hasSuffix(":log") }.sorted())
     }
 
+    /// A write that reached the server after its dictionary was unlinked leaves a log without
+    /// settings (Docs/REDIS.md): `list` does not show it, and `unlink` removes it.
+    @Test func unlinkRemovesALogLeftWithoutSettings() throws {
+        let fixture = try RedisFixture()
+        let name = uniqueName()
+        let d: UltraDict<String, Int> = try fixture.create(name)
+        defer { d.close() }
+        #expect(try UltraDict<String, Int>.unlink(name: name, store: fixture.store))
+        try d.updateValue(1, forKey: "late")
+        #expect(try fixture.keys() == ["{\(name)}:log"])
+        #expect((try fixture.json("list") as? [Any])?.isEmpty == true)
+        #expect(try fixture.json("unlink", name) as? [String] == ["{\(name)}:log"])
+        #expect(try fixture.keys().isEmpty)
+    }
+
     @Test func cleanSaysThereIsNothingToCleanAndTouchesNothing() throws {
         let fixture = try RedisFixture()
         let name = uniqueName()
