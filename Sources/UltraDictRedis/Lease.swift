@@ -22,17 +22,19 @@ import UltraDictTransport
 /// for ``reuseWindow`` more, and a turn that starts meanwhile uses it without asking the server
 /// (a round trip less per turn; nobody else wrote meanwhile, so the replica is current). After
 /// ``longestHold`` of one lease, the release gives it up, and this process asks again only
-/// after ``yieldPause``, so that the processes waiting for it get their turn. A kept lease is
-/// given up when the window passes (by the renewing thread), before a write outside the lock
-/// from this process, when the tree's last handle closes, and when the process exits normally.
+/// after ``yieldPause`` and a round trip, so that the processes waiting for it get their turn.
+/// A kept lease is given up when the window passes (by the renewing thread), before a write
+/// outside the lock from this process, when the tree's last handle closes, and when the process
+/// exits normally; it is not used again once a renewal or a write found it gone (``forget(_:)``).
 final class Lease: @unchecked Sendable {
     /// How soon after a release the lock must be taken again for the release after it to keep
     /// the lease, and how long it keeps it.
     static let reuseWindow = Duration.milliseconds(1)
     /// The longest a lease is kept through reuses before a release gives it up.
     static let longestHold = Duration.milliseconds(40)
-    /// How long this process waits before asking for the lease again after ``longestHold``:
-    /// longer than a waiter's longest pause between its requests.
+    /// How long this process waits before asking for the lease again after ``longestHold``, plus
+    /// the round trip of its last lease request: longer than a waiter's longest pause between
+    /// its requests and the request itself.
     static let yieldPause = longestPause * 2
     /// A waiter's first pause between its requests while another client holds the lease; it
     /// doubles each time up to ``longestPause``. The same for a write outside the lock.
@@ -61,6 +63,8 @@ final class Lease: @unchecked Sendable {
     private var grantedAt = ContinuousClock.now, confirmedAt = ContinuousClock.now
     /// When the renewing thread renews next.
     private var renewAt = ContinuousClock.now
+    /// How long the request that granted the lease held or kept took.
+    private var roundTrip = Duration.zero
     /// Until when a released lease is kept for reuse; `nil` while a thread holds it, or none is held.
     private var keptUntil: ContinuousClock.Instant?
     /// When the last release happened, whether the hold that followed started within
@@ -101,11 +105,11 @@ final class Lease: @unchecked Sendable {
         do {
             if try !reuseKeptLease() {
                 try yieldIfAsked(before: deadline)
-                let sentAt = ContinuousClock.now
-                let (token, fence) = try takeLease(before: deadline, catchingUp: replica)
+                let (token, fence, sentAt) = try takeLease(before: deadline, catchingUp: replica)
+                let answeredAt = ContinuousClock.now
                 renewal.withLock {
                     held = (token, fence)
-                    (grantedAt, confirmedAt, renewAt) = (sentAt, sentAt, sentAt + lease / 3)
+                    (grantedAt, confirmedAt, renewAt, roundTrip) = (sentAt, sentAt, sentAt + lease / 3, answeredAt - sentAt)
                     takenAgainSoon = lastRelease.map { sentAt - $0 < Self.reuseWindow } ?? false
                     if renewer == nil { startRenewing() }
                     renewal.broadcast()
@@ -132,8 +136,8 @@ final class Lease: @unchecked Sendable {
             lastRelease = now
             guard let token = held?.token else { return nil }
             if now - grantedAt >= Self.longestHold {
-                yieldUntil = now + Self.yieldPause
-            } else if takenAgainSoon, isValid(at: now + Self.reuseWindow) {
+                yieldUntil = now + Self.yieldPause + roundTrip
+            } else if takenAgainSoon, !stopped, isValid(at: now + Self.reuseWindow) {
                 keptUntil = now + Self.reuseWindow
                 isKept.store(true, ordering: .releasing)
                 renewal.broadcast()
@@ -153,8 +157,17 @@ final class Lease: @unchecked Sendable {
         giveUp(token)
     }
 
+    /// Notes that the server no longer holds the lease of `token` (a renewal or a write found it
+    /// gone: it expired during a pause, or its key was removed), so that it is neither kept nor
+    /// used again.
+    func forget(_ token: [UInt8]) {
+        renewal.withLock {
+            if held?.token == token { confirmedAt = grantedAt - lease }
+        }
+    }
+
     /// Ends the renewing thread, giving a kept lease up; for the close of the tree's last
-    /// replica in this process.
+    /// replica in this process. A lease a thread holds meanwhile is given up at its release.
     func stop() {
         let token = renewal.withLock {
             stopped = true
@@ -203,8 +216,8 @@ final class Lease: @unchecked Sendable {
         try? client.send(DictionaryScripts.release, keys: [keys.lock], arguments: [token])
     }
 
-    /// Sleeps until ``yieldPause`` after a release of a lease held ``longestHold`` has passed,
-    /// or `deadline`, whichever comes first.
+    /// Sleeps until ``yieldPause`` and a round trip after a release of a lease held
+    /// ``longestHold`` have passed, or `deadline`, whichever comes first.
     private func yieldIfAsked(before deadline: ContinuousClock.Instant?) throws {
         guard let until = renewal.withLock({ yieldUntil }) else { return }
         let wake = deadline.map { min($0, until) } ?? until
@@ -214,24 +227,32 @@ final class Lease: @unchecked Sendable {
 
     /// Asks the server for the lease until it grants it or `deadline` passes, sleeping between
     /// attempts from ``firstPause`` doubling to ``longestPause``, never past the lease's
-    /// remaining time. With the lease come the log's entries that the replica lacks: the holder
-    /// starts current.
-    private func takeLease(before deadline: ContinuousClock.Instant?, catchingUp replica: Replica) throws -> (token: [UInt8], fence: Int64) {
+    /// remaining time; returns when the granting request was sent. With the lease come the
+    /// log's entries that the replica lacks: the holder starts current. When they cannot be
+    /// applied (a bad answer, a failed catch-up), the lease is given up before the error goes on.
+    private func takeLease(before deadline: ContinuousClock.Instant?, catchingUp replica: Replica) throws -> (token: [UInt8], fence: Int64, sentAt: ContinuousClock.Instant) {
         let token = Array((0..<16).map { _ in String(UInt8.random(in: 0...255), radix: 16) }.joined().utf8)
         let milliseconds = Array(String(lease.milliseconds).utf8)
         var pause = Self.firstPause
         while true {
-            let after = replica.appliedID
-            let answer = try LeaseAnswer(client.script(
+            let (after, sentAt) = (replica.appliedID, ContinuousClock.now)
+            let reply = try client.script(
                 DictionaryScripts.acquire, keys: [keys.lock, keys.fence, replica.keys.log],
                 arguments: [token, milliseconds, after.bytes, Array(String(RedisSession.page).utf8)]
-            ), after: after)
-            if let fence = answer.fence {
-                let entries = answer.entries
-                try replica.apply(entries)
-                if entries.count == RedisSession.page { try replica.catchUp() }
-                replica.markCaughtUp(atFence: fence)
-                return (token, fence)
+            )
+            let answer: LeaseAnswer
+            do {
+                answer = try LeaseAnswer(reply, after: after)
+                if let fence = answer.fence {
+                    let entries = answer.entries
+                    try replica.apply(entries)
+                    if entries.count == RedisSession.page { try replica.catchUp() }
+                    replica.markCaughtUp(atFence: fence)
+                    return (token, fence, sentAt)
+                }
+            } catch {
+                giveUp(token)
+                throw error
             }
             let remaining = answer.remaining
             if let deadline, ContinuousClock.now >= deadline {
@@ -261,7 +282,11 @@ final class Lease: @unchecked Sendable {
                 case .renew(let token):
                     let sentAt = ContinuousClock.now
                     let renewed = try? client.script(DictionaryScripts.renew, keys: [keys.lock], arguments: [token, Array(String(lease.milliseconds).utf8)])
-                    if renewed == .integer(1) { renewal.withLock { if held?.token == token { confirmedAt = sentAt } } }
+                    if renewed == .integer(1) {
+                        renewal.withLock { if held?.token == token { confirmedAt = sentAt } }
+                    } else if renewed == .integer(0) {
+                        forget(token)
+                    }
                 }
             }
         }

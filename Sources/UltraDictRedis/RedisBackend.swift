@@ -80,10 +80,17 @@ final class Replicas: @unchecked Sendable {
     /// The lease of each tree (a dictionary without nesting is a tree of one), with its replicas.
     private var leases: [String: (lease: Lease, replicas: Int)] = [:]
 
+    /// The process that made the replicas: a forked child shares their connections, and must
+    /// not give their leases up.
+    private let processID = getpid()
+
     private init() {
         // A lease kept for reuse is given up when the process exits normally, so that the
         // other processes need not wait for its window to pass.
-        atexit { Replicas.shared.giveUpKeptLeases() }
+        atexit {
+            let replicas = Replicas.shared
+            if getpid() == replicas.processID { replicas.giveUpKeptLeases() }
+        }
     }
 
     /// Gives up the leases that this process keeps for reuse (``Lease/giveUpKeptLease()``).

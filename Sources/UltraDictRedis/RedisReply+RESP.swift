@@ -97,7 +97,11 @@ package struct RedisReplyReader {
 
     /// Adds bytes received from the server.
     package mutating func append(_ bytes: some Collection<UInt8>) {
-        if replyStart > 0 {
+        if replyStart == buffer.count {
+            // Everything was taken: a large reply's storage goes, unless it is small.
+            buffer.removeAll(keepingCapacity: buffer.capacity <= 1 << 20)
+            (position, replyStart) = (0, 0)
+        } else if replyStart > 0 {
             buffer.removeSubrange(..<replyStart)
             position -= replyStart
             replyStart = 0
@@ -190,7 +194,10 @@ package struct RedisReplyReader {
             let count = try Self.number(text, "the length of an array")
             position = next
             if count == -1 { return .value(.null) }
-            guard count >= 0, count <= Int64(RedisReply.maximumElements - values - 1) else {
+            // Every element that the open arrays still expect is a value to come (this array
+            // is one of them), and so are this array's elements.
+            let expected = open.reduce(0) { $0 + $1.count - $1.elements.count }
+            guard count >= 0, count <= Int64(RedisReply.maximumElements - values - 1 - max(0, expected - 1)) else {
                 throw Self.corrupt("a Redis reply announces an array of \(count) elements (at most \(RedisReply.maximumElements) values in all are accepted)")
             }
             if count == 0 { return .value(.array([])) }

@@ -34,7 +34,7 @@ final class RedisSession: RemoteSession, @unchecked Sendable {
             let reply = try run(DictionaryScripts.append, keys: [keys.log, keys.lock], [record, after.bytes, Array(String(Self.page).utf8)])
             switch try AppendAnswer(reply, after: after) {
             case let .leaseHeld(remaining):
-                Self.wait(remaining, pause: &pause)
+                Self.wait(remaining, pause: &pause, sending: record.count)
             case let .written(id, missed) where missed.count < Self.page:
                 try replica.apply(missed + [StreamEntry(id: id, content: .record(record))])
                 return
@@ -54,7 +54,7 @@ final class RedisSession: RemoteSession, @unchecked Sendable {
             let reply = try run(DictionaryScripts.publishDump, keys: [keys.log, keys.lock, keys.dump], [snapshot, after.bytes])
             switch try DumpAnswer(reply, after: after) {
             case .outdated: return false
-            case let .leaseHeld(remaining): Self.wait(remaining, pause: &pause)
+            case let .leaseHeld(remaining): Self.wait(remaining, pause: &pause, sending: snapshot.count)
             case .published:
                 try replica.catchUp()
                 return true
@@ -95,16 +95,17 @@ final class RedisSession: RemoteSession, @unchecked Sendable {
         do {
             return try replica.client.script(script, keys: keys, arguments: [token] + arguments)
         } catch let error as UltraDictError where (error.underlying as? RedisErrorReply)?.kind == "LEASELOST" {
+            lease.forget(token)
             throw UltraDictError(.lockStolen, "lock of '\(replica.name)': its lease expired while this process held it and another client took it; the write was refused", underlying: error)
         }
     }
 
-    /// Waits `pause` (doubled for the next time, up to ``Lease/longestPause``, never past the
-    /// `remaining` time that the script answered) before a write outside the lock tries again,
-    /// while another client holds the lease: as a waiter for the lock does, and as it waits
-    /// for the shared spinlock.
-    private static func wait(_ remaining: Duration, pause: inout Duration) {
+    /// Waits `pause` (never past the `remaining` time that the script answered) before a write
+    /// outside the lock tries again, while another client holds the lease, as it waits for the
+    /// shared spinlock; doubles `pause` for the next time, up to a lock waiter's longest
+    /// (``Lease/longestPause``) when each attempt sends at most 64 KiB again, else 10 ms.
+    private static func wait(_ remaining: Duration, pause: inout Duration, sending bytes: Int) {
         Thread.sleep(forTimeInterval: min(remaining, pause).seconds)
-        pause = min(pause * 2, Lease.longestPause)
+        pause = min(pause * 2, bytes <= 64 << 10 ? Lease.longestPause : .milliseconds(10))
     }
 }

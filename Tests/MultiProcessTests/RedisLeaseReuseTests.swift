@@ -71,6 +71,27 @@ struct RedisLeaseReuseTests {
         #expect(d["n"] == 101)
     }
 
+    /// A kept lease that a write found gone (its key removed here) is not used again: at most
+    /// one turn throws `lockStolen`, and the next ones take a new lease.
+    @Test func aLeaseFoundGoneIsNotUsedAgain() throws {
+        let fixture = try RedisFixture()
+        let name = uniqueName()
+        let d: UltraDict<String, Int> = try fixture.create(name)
+        defer { d.unlink() }
+        for _ in 0..<5 { try d.withLock { d in d["n", default: 0] += 1 } }
+        _ = try fixture.client.command("DEL", "{\(name)}:lock")
+        var stolen = 0
+        for _ in 0..<5 {
+            do {
+                _ = try d.withLock { d in try d.updateValue((d["n"] ?? 0) + 1, forKey: "n") }
+            } catch let error as UltraDictError where error.code == .lockStolen {
+                stolen += 1
+            }
+        }
+        #expect(stolen <= 1, "\(stolen) turns used a lease whose key was gone")
+        #expect(d["n"] == 10 - stolen)
+    }
+
     /// Runs `body` while another thread increments `key` under `d`'s lock in a loop; returns how
     /// long `body` took, and expects the loop to have run all along.
     private func whileLooping<Key: Hashable & Sendable>(over d: UltraDict<Key, Int>, key: Key, _ body: () throws -> Void) throws -> Duration {
