@@ -63,7 +63,7 @@ final class Lease: @unchecked Sendable {
     private var grantedAt = ContinuousClock.now, confirmedAt = ContinuousClock.now
     /// When the renewing thread renews next.
     private var renewAt = ContinuousClock.now
-    /// How long the request that granted the lease held or kept took.
+    /// How long the answer to the request that granted the lease held or kept took.
     private var roundTrip = Duration.zero
     /// Until when a released lease is kept for reuse; `nil` while a thread holds it, or none is held.
     private var keptUntil: ContinuousClock.Instant?
@@ -105,11 +105,11 @@ final class Lease: @unchecked Sendable {
         do {
             if try !reuseKeptLease() {
                 try yieldIfAsked(before: deadline)
-                let (token, fence, sentAt) = try takeLease(before: deadline, catchingUp: replica)
-                let answeredAt = ContinuousClock.now
+                let grant = try takeLease(before: deadline, catchingUp: replica)
+                let sentAt = grant.sentAt
                 renewal.withLock {
-                    held = (token, fence)
-                    (grantedAt, confirmedAt, renewAt, roundTrip) = (sentAt, sentAt, sentAt + lease / 3, answeredAt - sentAt)
+                    held = (grant.token, grant.fence)
+                    (grantedAt, confirmedAt, renewAt, roundTrip) = (sentAt, sentAt, sentAt + lease / 3, grant.roundTrip)
                     takenAgainSoon = lastRelease.map { sentAt - $0 < Self.reuseWindow } ?? false
                     if renewer == nil { startRenewing() }
                     renewal.broadcast()
@@ -227,10 +227,13 @@ final class Lease: @unchecked Sendable {
 
     /// Asks the server for the lease until it grants it or `deadline` passes, sleeping between
     /// attempts from ``firstPause`` doubling to ``longestPause``, never past the lease's
-    /// remaining time; returns when the granting request was sent. With the lease come the
-    /// log's entries that the replica lacks: the holder starts current. When they cannot be
-    /// applied (a bad answer, a failed catch-up), the lease is given up before the error goes on.
-    private func takeLease(before deadline: ContinuousClock.Instant?, catchingUp replica: Replica) throws -> (token: [UInt8], fence: Int64, sentAt: ContinuousClock.Instant) {
+    /// remaining time; returns when the granting request was sent and how long its answer took.
+    /// With the lease come the log's entries that the replica lacks: the holder starts current.
+    /// When they cannot be applied (a bad answer, a failed catch-up), the lease is given up
+    /// before the error goes on.
+    private func takeLease(
+        before deadline: ContinuousClock.Instant?, catchingUp replica: Replica
+    ) throws -> (token: [UInt8], fence: Int64, sentAt: ContinuousClock.Instant, roundTrip: Duration) {
         let token = Array((0..<16).map { _ in String(UInt8.random(in: 0...255), radix: 16) }.joined().utf8)
         let milliseconds = Array(String(lease.milliseconds).utf8)
         var pause = Self.firstPause
@@ -240,6 +243,7 @@ final class Lease: @unchecked Sendable {
                 DictionaryScripts.acquire, keys: [keys.lock, keys.fence, replica.keys.log],
                 arguments: [token, milliseconds, after.bytes, Array(String(RedisSession.page).utf8)]
             )
+            let roundTrip = ContinuousClock.now - sentAt
             let answer: LeaseAnswer
             do {
                 answer = try LeaseAnswer(reply, after: after)
@@ -248,7 +252,7 @@ final class Lease: @unchecked Sendable {
                     try replica.apply(entries)
                     if entries.count == RedisSession.page { try replica.catchUp() }
                     replica.markCaughtUp(atFence: fence)
-                    return (token, fence, sentAt)
+                    return (token, fence, sentAt, roundTrip)
                 }
             } catch {
                 giveUp(token)
