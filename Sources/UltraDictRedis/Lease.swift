@@ -241,7 +241,7 @@ final class Lease: @unchecked Sendable {
             let (after, sentAt) = (replica.appliedID, ContinuousClock.now)
             let reply = try client.script(
                 DictionaryScripts.acquire, keys: [keys.lock, keys.fence, replica.keys.log],
-                arguments: [token, milliseconds, after.bytes, Array(String(RedisSession.page).utf8)]
+                arguments: [token, milliseconds, after.bytes, Array(String(LogPage.size).utf8)]
             )
             let roundTrip = ContinuousClock.now - sentAt
             let answer: LeaseAnswer
@@ -250,7 +250,7 @@ final class Lease: @unchecked Sendable {
                 if let fence = answer.fence {
                     let entries = answer.entries
                     try replica.apply(entries)
-                    if entries.count == RedisSession.page { try replica.catchUp() }
+                    if entries.count == LogPage.size { try replica.catchUp() }
                     replica.markCaughtUp(atFence: fence)
                     return (token, fence, sentAt, roundTrip)
                 }

@@ -54,8 +54,11 @@ struct RedisKeys: Sendable {
     /// `bytes` as a `SCAN` pattern that matches exactly them: `*`, `?`, `[`, `]` and `\`
     /// escaped with a backslash.
     static func globEscaped(_ bytes: [UInt8]) -> [UInt8] {
-        bytes.flatMap { Array("*?[]\\".utf8).contains($0) ? [UInt8(ascii: "\\"), $0] : [$0] }
+        bytes.flatMap { globSpecial.contains($0) ? [UInt8(ascii: "\\"), $0] : [$0] }
     }
+
+    /// The bytes that `SCAN`'s glob reads as more than themselves.
+    private static let globSpecial = Set("*?[]\\".utf8)
 
     /// The dictionary name of `key` when it is exactly `{NAME}:meta` for a name that this package
     /// opens (`SegmentName.validate`: 1 to 240 UTF-8 bytes, no `/` or NUL); `nil` for any other key.

@@ -17,9 +17,6 @@ final class RedisSession: RemoteSession, @unchecked Sendable {
     private let closing = NSLock()
     private var closed = false
 
-    /// The most entries a write or a lease brings back for the replica; past them, it catches up.
-    static let page = LogPage.size
-
     init(replica: Replica, isCreator: Bool, readsCatchUp: Bool, catchesUpOnRead: Bool, release: @escaping () -> Void) {
         (self.replica, self.isCreator, self.readsCatchUp, self.catchesUpOnRead, self.release) = (replica, isCreator, readsCatchUp, catchesUpOnRead, release)
     }
@@ -31,11 +28,11 @@ final class RedisSession: RemoteSession, @unchecked Sendable {
         var pause = Lease.firstPause
         while true {
             let after = replica.appliedID
-            let reply = try run(DictionaryScripts.append, keys: [keys.log, keys.lock], [record, after.bytes, Array(String(Self.page).utf8)])
+            let reply = try run(DictionaryScripts.append, keys: [keys.log, keys.lock], [record, after.bytes, Array(String(LogPage.size).utf8)])
             switch try AppendAnswer(reply, after: after) {
             case let .leaseHeld(remaining):
                 Self.wait(remaining, pause: &pause, sending: record.count)
-            case let .written(id, missed) where missed.count < Self.page:
+            case let .written(id, missed) where missed.count < LogPage.size:
                 try replica.apply(missed + [StreamEntry(id: id, content: .record(record))])
                 return
             case let .written(_, missed):

@@ -50,7 +50,7 @@ package struct StreamEntry: Sendable, Equatable {
 /// The entries that the server returned for "the log's entries after `after`": a page of an
 /// `XRANGE`, of an `XREAD`, or of a script that runs `XRANGE`.
 ///
-/// Checked whole before any entry is applied: at most `limit` entries, each well formed, in
+/// Checked whole before any entry is applied: at most ``size`` entries, each well formed, in
 /// strictly increasing ID order, every one after `after` (the ID the request named) and before
 /// `before` when the request set an end. A page that breaks this would make the replica skip
 /// or reorder changes: it throws `corruptData`.
@@ -62,10 +62,10 @@ package struct LogPage: Sendable, Equatable {
     package let entries: [StreamEntry]
 
     /// Reads an `XRANGE` reply: an array of entries.
-    package init(_ reply: RedisReply, after: StreamID, before: StreamID? = nil, limit: Int = LogPage.size) throws {
+    package init(_ reply: RedisReply, after: StreamID, before: StreamID? = nil) throws {
         let elements = try reply.array("a page of the log")
-        guard elements.count <= limit else {
-            throw UltraDictError(.corruptData, "a page of the log has \(elements.count) entries; \(limit) at most were asked for")
+        guard elements.count <= Self.size else {
+            throw UltraDictError(.corruptData, "a page of the log has \(elements.count) entries; \(Self.size) at most were asked for")
         }
         entries = try elements.map(StreamEntry.init)
         var previous = after
@@ -82,7 +82,7 @@ package struct LogPage: Sendable, Equatable {
     }
 
     /// Reads an `XREAD` reply on one stream: `[[key, entries]]`, or null when it timed out (no entries).
-    package init(read reply: RedisReply, after: StreamID, limit: Int = LogPage.size) throws {
+    package init(read reply: RedisReply, after: StreamID) throws {
         if case .null = reply {
             entries = []
             return
@@ -91,7 +91,7 @@ package struct LogPage: Sendable, Equatable {
         guard streams.count == 1, case let stream = try streams[0].array("an XREAD stream"), stream.count == 2 else {
             throw UltraDictError(.corruptData, "an XREAD reply on one stream has \(streams.count) streams or a malformed one")
         }
-        self = try LogPage(stream[1], after: after, limit: limit)
+        self = try LogPage(stream[1], after: after)
     }
 
     /// Whether the page holds ``size`` entries: the log may have more after them.

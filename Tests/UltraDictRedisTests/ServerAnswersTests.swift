@@ -48,7 +48,8 @@ import _UltraDictTestSupport
             .bulk([]),
         ]
         for reply in refused { expectError(.corruptData) { try LogPage(reply, after: after) } }
-        expectError(.corruptData) { try LogPage(.array([entry("6-0"), entry("7-0")]), after: after, limit: 1) }
+        let tooMany = try (0...LogPage.size).map { try entry("6-\($0)") }
+        expectError(.corruptData) { try LogPage(.array(tooMany), after: after) }
         expectError(.corruptData) { try LogPage(.array([entry("6-0"), entry("7-0")]), after: after, before: id("7-0")) }
         expectError(.corruptData) { try LogPage(read: .array([]), after: after) }
     }
