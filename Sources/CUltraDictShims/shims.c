@@ -29,15 +29,26 @@ int cud_memfd_create(const char *name) {
 #endif
 }
 
-int cud_futex_wait(uint32_t *word, uint32_t expected, int64_t timeout_ns) {
+int cud_futex_wait(uint32_t *word, uint32_t expected, int64_t timeout_ns, uint32_t bitset) {
     if (timeout_ns < 0) timeout_ns = 0;
 #if defined(__linux__)
-    struct timespec timeout = { .tv_sec = timeout_ns / 1000000000, .tv_nsec = timeout_ns % 1000000000 };
-    long result = syscall(SYS_futex, word, FUTEX_WAIT, expected, &timeout, NULL, 0);
+    // FUTEX_WAIT_BITSET takes an absolute time on CLOCK_MONOTONIC.
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    int64_t seconds = timeout_ns / 1000000000;
+    if (seconds > INT32_MAX) seconds = INT32_MAX;
+    deadline.tv_sec += (time_t)seconds;
+    deadline.tv_nsec += (long)(timeout_ns % 1000000000);
+    if (deadline.tv_nsec >= 1000000000) {
+        deadline.tv_sec += 1;
+        deadline.tv_nsec -= 1000000000;
+    }
+    long result = syscall(SYS_futex, word, FUTEX_WAIT_BITSET, expected, &deadline, NULL, bitset);
     return result == 0 ? 0 : errno;
 #else
     (void)word;
     (void)expected;
+    (void)bitset;
     if (timeout_ns > 1000000) timeout_ns = 1000000;
     struct timespec timeout = { .tv_sec = 0, .tv_nsec = (long)timeout_ns };
     nanosleep(&timeout, NULL);
@@ -45,12 +56,14 @@ int cud_futex_wait(uint32_t *word, uint32_t expected, int64_t timeout_ns) {
 #endif
 }
 
-int cud_futex_wake(uint32_t *word) {
+int cud_futex_wake(uint32_t *word, int count, uint32_t bitset) {
 #if defined(__linux__)
-    long result = syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+    long result = syscall(SYS_futex, word, FUTEX_WAKE_BITSET, count, NULL, NULL, bitset);
     return result >= 0 ? (int)result : -errno;
 #else
     (void)word;
+    (void)count;
+    (void)bitset;
     return 0;
 #endif
 }

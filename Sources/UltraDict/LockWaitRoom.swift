@@ -89,6 +89,9 @@ final class LockWaitRoom: @unchecked Sendable {
     /// leaves the registry and ends once there are none.
     private func serve() {
         var attempt = 0
+        // Whether the last sleep may have been the one a release woke (see `SharedSpinLock`).
+        var slept = false
+        defer { if slept { words.wake.lockWaiterSettled() } }
         while true {
             let leaving: Bool = Self.registry.withLock {
                 condition.withLock {
@@ -98,7 +101,8 @@ final class LockWaitRoom: @unchecked Sendable {
                 }
             }
             if leaving { return }
-            sleepUntilReleased(attempt: attempt)
+            if slept { words.wake.lockWaiterSettled() }
+            slept = sleepUntilReleased(attempt: attempt)
             attempt += 1
             let resumed = condition.withLock {
                 if released { attempt = 0 }
@@ -112,12 +116,13 @@ final class LockWaitRoom: @unchecked Sendable {
 
     /// One sleep on the wake word: until a release wakes it (a shared lock's, or
     /// ``lockMayBeFree()``), or for one slice, or for the backoff of a process-local lock.
-    private func sleepUntilReleased(attempt: Int) {
+    /// Returns whether it slept.
+    private func sleepUntilReleased(attempt: Int) -> Bool {
         let wake = words.wake
         let value = wake.register(.lock)
         defer { wake.unregister(.lock) }
         let slice = shared ? WakeWord.slice : min(.microseconds(50 << min(attempt, 8)), .milliseconds(10))
         let mayBeFree = condition.withLock { released } || (shared && words.lockByte.load(ordering: .relaxed) == 0)
-        if !mayBeFree { wake.sleep(expecting: value, for: slice) }
+        return !mayBeFree && wake.sleep(.lock, expecting: value, for: slice) != .wordChanged
     }
 }

@@ -17,8 +17,11 @@ import UltraDictTransport
 /// - Waiting spins briefly and yields, then sleeps in the kernel on the control block's wake word
 ///   (`WakeWord`, internal) until a release wakes it: in slices of up to 100 ms while the owner is a
 ///   process of this package, whose release wakes it; of 10 µs growing to 1 ms while it is a
-///   Python process (or not yet known), whose release wakes nobody. So a waiter does not burn a
-///   core, and a release costs one more load (and a `futex` call only when someone sleeps).
+///   Python process (or not yet known), whose release wakes nobody. A release wakes one sleeper,
+///   which tries a few more times (``wokenAttempts``) before it sleeps again; meanwhile releases
+///   wake nobody, so a holder that takes the lock again at once pays no system call. So a waiter
+///   does not burn a core, and a release costs one more load (and a `futex` call only when
+///   someone sleeps and nobody it woke is still trying).
 /// - A timeout throws `lockTimeout` naming the owner's pid. With `stealAfterTimeout`, a waiter
 ///   past its timeout takes the lock over when the owner is dead: no process has its pid, or that
 ///   process is a zombie, or it started at another time than the owner did (a reused pid). The
@@ -90,11 +93,22 @@ public final class SharedSpinLock: SharedMemoryLock {
         return claimOwnerPID(from: 0, for: me)
     }
 
-    /// Waits for the lock words, spinning then sleeping; the calling thread holds the thread mutex.
+    /// How many more times a waiter that a release woke tries for the lock, after pauses of
+    /// 10 µs growing by 10 µs, before it sleeps again: the holder may have taken the lock again
+    /// at once, and while this waiter tries, releases wake nobody (`WakeWord`).
+    static let wokenAttempts = 16
+
+    /// Waits for the lock words, spinning, then sleeping until a release wakes it, then trying a
+    /// few times before it sleeps again; the calling thread holds the thread mutex.
     private func wait(for me: LockOwner, timeout: Duration?, stealAfterTimeout: Bool) throws {
         let deadline = timeout.map { ContinuousClock.now + $0 }
         var ownerlessSince: ContinuousClock.Instant?
         var attempt = 0
+        // Tries left since a wake: while there are, this waiter may be the one a release woke,
+        // and settles (so that the next release wakes another) before it sleeps again or ends.
+        var wokenAttempts = 0
+        var woken = false
+        defer { if woken { wake.lockWaiterSettled() } }
         while true {
             if let deadline, ContinuousClock.now >= deadline,
                try takeOverAfterTimeout(for: me, stealAfterTimeout: stealAfterTimeout, ownerlessSince: &ownerlessSince) {
@@ -102,8 +116,13 @@ public final class SharedSpinLock: SharedMemoryLock {
             }
             if attempt < Backoff.sleepingAttempt {
                 Backoff.pause(attempt)
+            } else if wokenAttempts > 0 {
+                Backoff.pause(Backoff.sleepingAttempt + Self.wokenAttempts - wokenAttempts)
+                wokenAttempts -= 1
             } else {
-                sleepUntilReleased(attempt: attempt, deadline: deadline)
+                if woken { wake.lockWaiterSettled() }
+                woken = sleepUntilReleased(attempt: attempt, deadline: deadline)
+                if woken { wokenAttempts = Self.wokenAttempts }
             }
             attempt += 1
             if tryTake(for: me) { return }
@@ -114,14 +133,25 @@ public final class SharedSpinLock: SharedMemoryLock {
     /// byte is free once this process counts as a lock waiter (the release then either saw the
     /// waiter or made the byte visible first: `Docs/FORMAT.md`, "Wake protocol"). The slice is
     /// ``WakeWord/slice`` while the recorded owner is a process of this package, else the
-    /// backoff's short sleep, and never runs past `deadline`.
-    private func sleepUntilReleased(attempt: Int, deadline: ContinuousClock.Instant?) {
+    /// backoff's short sleep, and never runs past `deadline`. Returns whether a wake ended the
+    /// sleep: this waiter may be the one a release woke. After a whole slice it settles at once,
+    /// in case the waiter a release woke died before it settled.
+    private func sleepUntilReleased(attempt: Int, deadline: ContinuousClock.Instant?) -> Bool {
         let value = wake.register(.lock)
         defer { wake.unregister(.lock) }
-        guard words.lockByte.load(ordering: .relaxed) != 0 else { return }
+        guard words.lockByte.load(ordering: .relaxed) != 0 else { return false }
         var slice = words.recordedOwner().startTime != 0 ? WakeWord.slice : Backoff.sleepTime(attempt)
         if let deadline { slice = min(slice, ContinuousClock.now.duration(to: deadline)) }
-        if slice > .zero { wake.sleep(expecting: value, for: slice) }
+        guard slice > .zero else { return false }
+        switch wake.sleep(.lock, expecting: value, for: slice) {
+        case .woken:
+            return true
+        case .timedOut:
+            if slice == WakeWord.slice { wake.lockWaiterSettled() }
+            return false
+        case .wordChanged:
+            return false
+        }
     }
 
     /// Compare-exchanges the owner pid from `previous` to `me`'s and records `me`'s identity;
@@ -191,6 +221,6 @@ public final class SharedSpinLock: SharedMemoryLock {
         words.ownerIdentity.store(0, ordering: .relaxed)
         words.ownerPID.store(0, ordering: .relaxed)
         words.lockByte.store(0, ordering: .releasing)
-        wake.wakeWaiters(.lock)
+        wake.wakeLockWaiter()
     }
 }

@@ -70,6 +70,9 @@ package enum ControlLayout {
     /// u32 at 396: the waiter count, change waiters in the low 16 bits and lock waiters in the
     /// high 16 (``WakeWord``); 0 when nobody waits.
     package static let waiterCount = 396
+    /// u32 at 400: 1 while a lock waiter that a release woke is awake and trying for the lock,
+    /// so that further releases wake nobody meanwhile (``WakeWord``); 0 otherwise.
+    package static let wokenLockWaiter = 400
 
     /// `"UDSW"` read as a little-endian u32.
     package static let magicValue: UInt32 = 0x5753_4455

@@ -68,7 +68,7 @@ extension UpdateLog {
     }
 
     /// Frames the `length` payload bytes written after `start`, publishes the new position, and
-    /// wakes the waiters for changes if there are any (``WakeWord/wakeWaiters(_:)``).
+    /// wakes the waiters for changes if there are any (``WakeWord/wakeChangeWaiters()``).
     ///
     /// On a durable store the record reaches the disk before the position that publishes it, and
     /// the position before this returns. A failed `msync` throws `systemCall`: before the
@@ -80,7 +80,7 @@ extension UpdateLog {
         Frame.writeHeader(length: UInt32(length), at: stream.base + start)
         if synchronizesWrites { try stream.synchronize(start..<end) }
         control.publishStreamPosition(UInt32(end))
-        control.wake.wakeWaiters(.changes)
+        control.wake.wakeChangeWaiters()
         if synchronizesWrites { try control.synchronize() }
         if cursor.position == UInt32(start) { cursor.position = UInt32(end) }
     }

@@ -65,7 +65,7 @@ extension UpdateLog {
         control.publishFullDumpCounter(counter)
         control.lastSnapshotSize = length
         control.endPublication()
-        control.wake.wakeWaiters(.changes)
+        control.wake.wakeChangeWaiters()
         try control.synchronize()
         if staticDump != nil {
             control.unlinkDump(dump.name)  // It was only the static dump's shadow.

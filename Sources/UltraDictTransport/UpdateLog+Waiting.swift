@@ -11,7 +11,7 @@ package enum WaitOutcome: Sendable, Equatable {
 }
 
 // Waiting for changes without polling: the wake protocol's waiter (`Docs/FORMAT.md`, "Wake
-// protocol"). The writer's side is `WakeWord.wakeWaiters(.changes)` after each publication.
+// protocol"). The writer's side is `WakeWord.wakeChangeWaiters()` after each publication.
 extension UpdateLog {
     /// Blocks the calling thread until something is published after `cursor`, `timeout` passes,
     /// or `shouldStop` returns true; takes no lock.
@@ -43,7 +43,7 @@ extension UpdateLog {
             if !isCurrent(cursor) { return .changed }
             let remaining = deadline.map { clock.now.duration(to: $0) } ?? WakeWord.slice
             if remaining <= .zero { return .timedOut }
-            wake.sleep(expecting: value, for: remaining)
+            wake.sleep(.changes, expecting: value, for: remaining)
         }
     }
 

@@ -11,17 +11,19 @@ int cud_shm_open(const char *name, int flags, mode_t mode);
 /// -1 with errno ENOSYS. Returns the descriptor, or -1 with errno set.
 int cud_memfd_create(const char *name);
 
-/// Sleeps while the 32-bit word at `word` holds `expected`, at most `timeout_ns` nanoseconds:
-/// futex(word, FUTEX_WAIT, expected, relative timeout), shared between processes (no
-/// FUTEX_PRIVATE_FLAG: the word is in a MAP_SHARED page). Returns 0 when woken, else the errno:
-/// EAGAIN (the word did not hold `expected`), ETIMEDOUT and EINTR are normal outcomes. `syscall`
-/// is variadic, which Swift cannot call. Without futexes (Darwin) it sleeps min(timeout, 1 ms)
-/// and returns ETIMEDOUT: a waiter then polls.
-int cud_futex_wait(uint32_t *word, uint32_t expected, int64_t timeout_ns);
+/// Sleeps while the 32-bit word at `word` holds `expected`, at most `timeout_ns` nanoseconds, as
+/// a sleeper of the kinds in `bitset`: futex(word, FUTEX_WAIT_BITSET, expected, now + timeout on
+/// CLOCK_MONOTONIC, bitset), shared between processes (no FUTEX_PRIVATE_FLAG: the word is in a
+/// MAP_SHARED page). Returns 0 when woken, else the errno: EAGAIN (the word did not hold
+/// `expected`), ETIMEDOUT and EINTR are normal outcomes. `syscall` is variadic, which Swift cannot
+/// call. Without futexes (Darwin) it sleeps min(timeout, 1 ms) and returns ETIMEDOUT: a waiter
+/// then polls.
+int cud_futex_wait(uint32_t *word, uint32_t expected, int64_t timeout_ns, uint32_t bitset);
 
-/// Wakes every process and thread sleeping in cud_futex_wait on `word`: futex(word, FUTEX_WAKE,
-/// INT_MAX), shared. Returns how many it woke, or -errno. Without futexes it returns 0.
-int cud_futex_wake(uint32_t *word);
+/// Wakes at most `count` of the processes and threads sleeping in cud_futex_wait on `word` whose
+/// bitset shares a bit with `bitset`: futex(word, FUTEX_WAKE_BITSET, count, bitset), shared.
+/// Returns how many it woke, or -errno. Without futexes it returns 0.
+int cud_futex_wake(uint32_t *word, int count, uint32_t bitset);
 
 /// The calling thread's number plus one, 0 until cud_thread_slot() first asks for it (and again
 /// once the thread's exit gave the number back). Swift cannot read a thread-local variable; the

@@ -161,22 +161,34 @@ func system_process_exists(_ pid: Int32) -> Bool {
     kill(pid, 0) == 0 || errno == EPERM
 }
 
-/// Calls `futex(word, FUTEX_WAIT, expected, timeout)` (shared) through the C shim: sleeps while
-/// `word` holds `expected`, at most `timeout`. Returns 0 when woken, else the errno: `EAGAIN`
-/// (the word had changed), `ETIMEDOUT` and `EINTR` are normal outcomes, so nothing is thrown or
-/// retried. Without futexes (Darwin) it sleeps at most 1 ms and returns `ETIMEDOUT`.
-func system_futex_wait(_ word: UnsafeMutableRawPointer, _ expected: UInt32, _ timeout: Duration) -> Int32 {
-    if let forced = SystemCallFault.forcedErrno(for: "futex") { return forced }
-    let (seconds, attoseconds) = max(timeout, .zero).components
-    let nanoseconds = seconds >= Int64.max / 1_000_000_000 ? Int64.max : seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-    return cud_futex_wait(word.assumingMemoryBound(to: UInt32.self), expected, nanoseconds)
+/// Calls `futex(word, FUTEX_WAIT_BITSET, expected, timeout, bitset)` (shared) through the C
+/// shim: sleeps while `word` holds `expected`, at most `timeout`, as a sleeper of the kinds in
+/// `bitset`, and says how the sleep ended. Every end is normal (a signal counts as the timeout),
+/// so nothing is thrown or retried. Without futexes (Darwin) it sleeps at most 1 ms.
+func system_futex_wait(_ word: UnsafeMutableRawPointer, _ expected: UInt32, _ timeout: Duration, bitset: UInt32) -> WakeWord.SleepEnd {
+    let result: Int32
+    if let forced = SystemCallFault.forcedErrno(for: "futex") {
+        result = forced
+    } else {
+        let (seconds, attoseconds) = max(timeout, .zero).components
+        let nanoseconds = seconds >= Int64.max / 1_000_000_000 ? Int64.max : seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        result = cud_futex_wait(word.assumingMemoryBound(to: UInt32.self), expected, nanoseconds, bitset)
+    }
+    switch result {
+    case 0: return .woken
+    case EAGAIN: return .wordChanged
+    default: return .timedOut
+    }
 }
 
-/// Calls `futex(word, FUTEX_WAKE, INT_MAX)` (shared) through the C shim: wakes every sleeper on
-/// `word`. A failure (only `EFAULT`/`EINVAL`, which mean a bug) is ignored after an assertion:
-/// waiters wake within their slice anyway.
-func system_futex_wake(_ word: UnsafeMutableRawPointer) {
-    if SystemCallFault.forcedErrno(for: "futex") != nil { return }
-    let result = cud_futex_wake(word.assumingMemoryBound(to: UInt32.self))
+/// Calls `futex(word, FUTEX_WAKE_BITSET, count, bitset)` (shared) through the C shim: wakes at
+/// most `count` sleepers on `word` whose bitset shares a bit with `bitset`, and returns how many
+/// it woke. A failure (only `EFAULT`/`EINVAL`, which mean a bug) counts as none woken, after an
+/// assertion: waiters wake within their slice anyway.
+@discardableResult
+func system_futex_wake(_ word: UnsafeMutableRawPointer, count: Int32, bitset: UInt32) -> Int32 {
+    if SystemCallFault.forcedErrno(for: "futex") != nil { return 0 }
+    let result = cud_futex_wake(word.assumingMemoryBound(to: UInt32.self), count, bitset)
     assert(result >= 0, "futex wake failed: errno \(-result)")
+    return max(result, 0)
 }
