@@ -124,3 +124,24 @@ import _UltraDictTestSupport
         expectError(.connection) { try client.command("PING") }
     }
 }
+
+/// The children that the test servers run in.
+@Suite struct SpawnedProcessTests {
+    /// A child that another waiter reaped has exited: its pid, maybe another process's by now,
+    /// gets no signal, and its status is unknown.
+    @Test func aChildReapedElsewhereIsNotRunning() throws {
+        let child = try SpawnedProcess("/bin/sh", ["-c", "exit 3"], standardError: "/dev/null")
+        var status: Int32 = 0
+        #expect(waitpid(child.pid, &status, 0) == child.pid)
+        #expect(!child.isRunning)
+        #expect(child.exitCode == -1)
+        #expect(child.wait(upTo: .zero))
+    }
+
+    /// A child that ``SpawnedProcess/wait(upTo:)`` reaped keeps its exit status.
+    @Test func aChildReapedHereHasItsStatus() throws {
+        let child = try SpawnedProcess("/bin/sh", ["-c", "exit 3"], standardError: "/dev/null")
+        #expect(child.wait(upTo: .seconds(10)))
+        #expect(child.exitCode == 3)
+    }
+}

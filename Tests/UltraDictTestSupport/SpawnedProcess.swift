@@ -14,8 +14,15 @@ import Darwin
 package final class SpawnedProcess {
     /// The child's pid.
     package let pid: pid_t
-    /// The child's wait status, once reaped.
-    private var status: Int32?
+    /// How the child ended, once it is known to have.
+    private var ending: Ending?
+
+    /// How a child ended: reaped here with its wait status, or by another waiter (`waitpid`
+    /// answered `ECHILD`), its status unknown.
+    private enum Ending {
+        case status(Int32)
+        case reapedElsewhere
+    }
 
     /// Starts `path` with `arguments`, standard input and output on `/dev/null` and standard
     /// error appended to `standardError`.
@@ -56,21 +63,31 @@ package final class SpawnedProcess {
     }
 
     /// Whether the child still runs (`waitpid` with `WNOHANG`, which reaps it if it exited).
+    ///
+    /// A child that `waitpid` does not know (`ECHILD`: another waiter reaped it) has exited too:
+    /// its pid may already be another process's, which must never get this child's signals.
     package var isRunning: Bool {
-        guard status == nil else { return false }
+        guard ending == nil else { return false }
         var raw: Int32 = 0
-        guard waitpid(pid, &raw, WNOHANG) == pid else { return true }
-        status = raw
-        return false
+        var result: pid_t
+        repeat { result = waitpid(pid, &raw, WNOHANG) } while result == -1 && errno == EINTR
+        if result == pid {
+            ending = .status(raw)
+        } else if result == -1 && errno == ECHILD {
+            ending = .reapedElsewhere
+        }
+        return ending == nil
     }
 
-    /// The exit status, or 128 + the signal that killed it; `nil` while it runs.
+    /// The exit status, or 128 + the signal that killed it; -1 when another waiter reaped it
+    /// (its status is unknown); `nil` while it runs.
     package var exitCode: Int32? {
-        guard !isRunning, let status else { return nil }
+        guard !isRunning, let ending else { return nil }
+        guard case let .status(status) = ending else { return -1 }
         return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + status & 0x7f
     }
 
-    /// Sends `signal` unless the child was reaped.
+    /// Sends `signal` unless the child was reaped (by ``isRunning``, or by another waiter).
     package func send(_ signal: Int32) {
         if isRunning { kill(pid, signal) }
     }
