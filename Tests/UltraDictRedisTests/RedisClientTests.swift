@@ -123,6 +123,20 @@ import _UltraDictTestSupport
         server.kill()
         expectError(.connection) { try client.command("PING") }
     }
+
+    /// A server that exits without the test asking fails the test, with the end of its log.
+    @Test func aServerThatExitsByItselfIsReported() throws {
+        try withKnownIssue {
+            let server = try RedisServer()
+            _ = try? RedisClient(url: try RedisURL(server.url)).command("SHUTDOWN", "NOSAVE")
+            let deadline = ContinuousClock.now + .seconds(10)
+            while server.unaskedExit == nil, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.005) }
+            #expect(server.unaskedExit?.contains("bye bye") == true)
+        } matching: { issue in
+            let text = "\(issue)"
+            return text.contains("exited by itself with status 0") && text.contains("bye bye")
+        }
+    }
 }
 
 /// The children that the test servers run in.

@@ -1,10 +1,12 @@
 import Foundation
+import Testing
 
 /// A `redis-server` of one test's own: on a random free loopback port (or only a Unix socket), in
 /// a fresh scratch directory, without RDB snapshots; or inside a network namespace of
 /// ``NetworkHosts``, on its addresses there. ``stop()``, ``kill()`` and ``restart()``
 /// let a test take it away and bring it back; `deinit` kills it and deletes its directory, so
-/// that nothing is left running or on disk even when the test fails.
+/// that nothing is left running or on disk even when the test fails, and records an issue with
+/// the log's tail when the server had exited without being asked to.
 package final class RedisServer {
     /// Why the server could not be started or stopped; the description ends with the log's tail.
     package struct Failure: Error, CustomStringConvertible {
@@ -27,6 +29,12 @@ package final class RedisServer {
     package var url: String { socketPath.map { "unix://\($0)" } ?? url(at: bindAddresses[0]) }
     /// The server's log of its current run.
     package var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+    /// When the server exited without ``stop()`` or ``kill()``: its pid, status and log's tail,
+    /// which `deinit` records as an issue; `nil` while it runs.
+    package var unaskedExit: String? {
+        guard let process, let code = process.exitCode else { return nil }
+        return "redis-server on port \(port) (pid \(process.pid)) exited by itself with status \(code) while the test used it: \(logTail)"
+    }
 
     private let arguments: [String]
     private var process: SpawnedProcess?
@@ -62,7 +70,7 @@ package final class RedisServer {
             + arguments
         do {
             for attempt in 1...20 {
-                port = listensOnTCP ? Int.random(in: 20000..<60000) : 0
+                port = listensOnTCP ? Self.unusedPort() : 0
                 do {
                     try start()
                     return
@@ -77,6 +85,10 @@ package final class RedisServer {
     }
 
     deinit {
+        if let report = unaskedExit {
+            FileHandle.standardError.write(Data((report + "\n").utf8))
+            Issue.record(Comment(rawValue: report))
+        }
         kill()
         directory.remove()
     }
@@ -141,6 +153,25 @@ package final class RedisServer {
         let errors = (try? String(contentsOfFile: errorsPath, encoding: .utf8)) ?? ""
         let lines = (log + errors).split(separator: "\n").suffix(10)
         return lines.isEmpty ? "(nothing in its log)" : "its log ends with:\n" + lines.joined(separator: "\n")
+    }
+
+    /// The ports that this process's servers were given, each once.
+    private nonisolated(unsafe) static var givenPorts: Set<Int> = []
+    private static let givenPortsLock = NSLock()
+
+    /// A random port from 20000 to 59999 that no server of this process was given before.
+    ///
+    /// A port is never given twice: this process keeps one client per server URL for its whole
+    /// life (`Replicas.shared`), so a test whose server got an earlier test's port would find
+    /// that client's connection to the dead server, and its first command would fail with
+    /// "the server closed the connection".
+    private static func unusedPort() -> Int {
+        givenPortsLock.withLock {
+            var port: Int
+            repeat { port = Int.random(in: 20000..<60000) } while givenPorts.contains(port)
+            givenPorts.insert(port)
+            return port
+        }
     }
 
     /// The path of `redis-server`: the first on `PATH`, else `/usr/bin/redis-server`.
