@@ -5,7 +5,8 @@ import UltraDictCore
 ///
 /// A lock lets one call at a time use the ``RedisConnection``; the others wait for it, so a slow
 /// command delays them (a blocking read belongs on a client of its own). The client connects on
-/// its first call. When a call finds the connection broken, it connects again at once; when that
+/// its first call. When a call finds the connection broken, or closed by the server while it was
+/// idle (a restart: one `recv` per call looks), it connects again at once; when that
 /// fails, the attempts back off, from ``firstBackoff`` doubling to ``longestBackoff``, and a call
 /// before the next attempt is due throws `connection` at once, without trying, so that a dead
 /// server does not cost a connect timeout per call.
@@ -87,8 +88,10 @@ package final class RedisClient: @unchecked Sendable {
         return try body(try liveConnection())
     }
 
-    /// The open connection, or a new one; while backing off, `connection` without trying.
+    /// The open connection, or a new one when it broke or the server closed it while it was
+    /// idle; while backing off, `connection` without trying.
     private func liveConnection() throws -> RedisConnection {
+        connection?.closeIfClosedByServer()
         if let connection, !connection.isBroken { return connection }
         connection = nil
         let now = ContinuousClock.now

@@ -83,6 +83,29 @@ package final class RedisConnection {
     /// Whether a failed I/O closed the connection; every command then throws `connection`.
     package var isBroken: Bool { failure != nil }
 
+    /// Closes the connection if the server closed its end since the last reply: `recv` with
+    /// `MSG_DONTWAIT` takes what already arrived (the replies of commands that ``send(_:)`` sent,
+    /// kept for the next command to drop) until it would wait, or finds the stream's end or a
+    /// reset; one system call when nothing came. Nothing was sent since the server closed it (a
+    /// restart, a test's server that is gone), so a new connection may run the next command
+    /// instead of it failing unsent.
+    package func closeIfClosedByServer() {
+        guard let context else { return }
+        while true {
+            let count = chunk.withUnsafeMutableBytes { recv(context.pointee.fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            if count > 0 {
+                replies.append(chunk[..<count])
+            } else if count < 0, [EAGAIN, EWOULDBLOCK].contains(errno) {
+                return
+            } else if count < 0, errno == EINTR {
+                continue
+            } else {
+                _ = broken("Redis at \(url.serverName): the server closed the connection while it was idle")
+                return
+            }
+        }
+    }
+
     /// Sends one command and waits for its reply, binary-safe. A command that ``send(_:)`` sent
     /// before goes out in the same write: their replies are read, and dropped, on the way to
     /// this one's.

@@ -21,7 +21,8 @@ import _UltraDictTestSupport
         let client = RedisClient(url: try RedisURL(server.url), options: RedisOptions(connectTimeout: .milliseconds(500)))
         _ = try client.command("SET", "kept", "yes")
         server.kill()
-        // The broken connection, then a refused connect; neither applied anything.
+        // A refused connect (the connection the server closed is dropped unsent), then the
+        // backoff or another refused connect; neither applied anything.
         expectError(.connection) { try client.command("PING") }
         expectError(.connection) { try client.command("PING") }
 
@@ -44,7 +45,8 @@ import _UltraDictTestSupport
         let client = RedisClient(url: try RedisURL(server.url))
         _ = try client.command("PING")
         server.stop()
-        expectError(.connection) { try client.command("PING") }   // the broken connection
+        // The connection the server closed is dropped unsent; the first connect is refused.
+        expectError(.connection) { try client.command("PING") }
 
         var attempts = 0
         var backoffs = 0
@@ -96,9 +98,23 @@ import _UltraDictTestSupport
         let echo = RedisScript("return ARGV[1]")
         #expect(try client.script(echo, keys: [], arguments: [[0, 1, 2]]) == .bulk([0, 1, 2]))
         try server.restart()
-        expectError(.connection) { try client.command("PING") }
         // A new server without the script: NOSCRIPT, then EVAL.
         #expect(try client.script(echo, keys: [], arguments: [[3]]) == .bulk([3]))
+    }
+
+    /// A connection that the server closed while it was idle is replaced before the next call,
+    /// which nothing was sent for: a restart fails no call.
+    @Test func aConnectionClosedWhileIdleIsReplacedUnsent() throws {
+        let server = try RedisServer()
+        let client = RedisClient(url: try RedisURL(server.url))
+        #expect(try client.command("INCR", "n") == .integer(1))
+        try server.restart()
+        #expect(try client.command("INCR", "n") == .integer(1))
+        // Also when the reply of a command sent without waiting came before the stream's end.
+        try client.send(RedisScript("return 1"), keys: [], arguments: [])
+        Thread.sleep(forTimeInterval: 0.05)
+        try server.restart()
+        #expect(try client.command("INCR", "n") == .integer(1))
     }
 }
 
@@ -119,6 +135,8 @@ import _UltraDictTestSupport
         server.stop()
         expectError(.connection) { try client.command("PING") }
         try server.restart()
+        // The PING's refused connect put the next attempt off by `RedisClient.firstBackoff` (10 ms).
+        Thread.sleep(forTimeInterval: 0.02)
         #expect(try client.command("GET", "k") == .bulk([118]))
         server.kill()
         expectError(.connection) { try client.command("PING") }
