@@ -33,6 +33,8 @@ package final class RedisConnection {
     private var replies = RedisReplyReader()
     /// Where `recv` puts what it reads, 64 KiB, before it goes into ``replies``.
     private var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    /// The most chunks ``closeIfClosedByServer()`` reads before a command.
+    static let idleReadLimit = 4
 
     /// Connects (`redisConnectWithTimeout` or `redisConnectUnixWithTimeout`, within
     /// ``RedisOptions/connectTimeout``), turns on TCP keep-alive (`redisEnableKeepAlive`), sets the
@@ -88,14 +90,15 @@ package final class RedisConnection {
     /// kept for the next command to drop) until it would wait, or finds the stream's end or a
     /// reset; one system call when nothing came. Nothing was sent since the server closed it (a
     /// restart, a test's server that is gone), so a new connection may run the next command
-    /// instead of it failing unsent.
+    /// instead of it failing unsent. It reads at most ``idleReadLimit`` chunks: a server that
+    /// keeps sending unasked is left to the next command's reply reader and its limits.
     package func closeIfClosedByServer() {
         guard let context else { return }
-        while true {
+        for _ in 0..<Self.idleReadLimit {
             let count = chunk.withUnsafeMutableBytes { recv(context.pointee.fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
             if count > 0 {
                 replies.append(chunk[..<count])
-            } else if count < 0, [EAGAIN, EWOULDBLOCK].contains(errno) {
+            } else if count < 0, errno == EAGAIN || errno == EWOULDBLOCK {
                 return
             } else if count < 0, errno == EINTR {
                 continue
