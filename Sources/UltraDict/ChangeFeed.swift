@@ -42,14 +42,33 @@ package struct ChangeFeed {
         log.waitForChanges(since: cursor, timeout: timeout, shouldStop: shouldStop)
     }
 
+    /// How many slices in a row may end quietly (at their timeout) before a waiter looks for the
+    /// dictionary's control segment: a look costs a path lookup, about as much CPU as the slice's
+    /// wake itself on a virtual machine, and only an unlink by a process that is not of this
+    /// package (Python, or by hand) needs it; an unlink by this package wakes every waiter.
+    static let quietSlicesPerLook = 5
+
     /// ``waitForChanges(timeout:shouldStop:)`` until something is published, `shouldStop` holds, or
-    /// the dictionary is unlinked (checked after each quiet slice: one system call per 100 ms);
-    /// returns whether something was published.
+    /// the dictionary is unlinked; returns whether something was published. The unlink is looked
+    /// for after a slice that a wake cut short with nothing new (an unlink or a close by a
+    /// process of this package wakes every waiter), and after every ``quietSlicesPerLook``-th
+    /// quiet slice (an unlink by anyone else is seen within half a second).
     package func waitForChangesUntilUnlinked(shouldStop: () -> Bool = { false }) -> Bool {
-        var slices = 0
+        let clock = ContinuousClock()
+        var sliceStart: ContinuousClock.Instant?
+        var quietSlices = 0
         return waitForChanges {
-            slices += 1
-            return shouldStop() || (slices > 1 && !dictionaryExists)
+            let now = clock.now
+            defer { sliceStart = now }
+            guard !shouldStop() else { return true }
+            guard let sliceStart else { return false }
+            if now - sliceStart < WakeWord.slice {
+                quietSlices = 0
+            } else {
+                quietSlices += 1
+                guard quietSlices.isMultiple(of: Self.quietSlicesPerLook) else { return false }
+            }
+            return !dictionaryExists
         } == .changed
     }
 

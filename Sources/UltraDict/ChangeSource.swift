@@ -12,7 +12,8 @@ import UltraDictTransport
 /// The consumer asks for the next batch (``nextBatch()``); the thread waits until something is
 /// published after the feed's cursor, reads it, and hands it over. Nothing is read ahead: changes
 /// nobody asked for stay in shared memory, not in this process. The sequence ends (an empty
-/// batch) when the dictionary is unlinked (checked after each quiet slice of at most 100 ms),
+/// batch) when the dictionary is unlinked (at once by a process of this package, else within
+/// five quiet slices of 100 ms: `ChangeFeed.waitForChangesUntilUnlinked`),
 /// when the handle that made it closes, or when the consuming task is cancelled; the last two
 /// wake the thread at once.
 final class ChangeSource: @unchecked Sendable {
@@ -98,7 +99,8 @@ final class ChangeSource: @unchecked Sendable {
         return true
     }
 
-    /// The next changes anyone publishes; empty when the sequence ends first. A quiet slice checks that the dictionary still exists.
+    /// The next changes anyone publishes; empty when the sequence ends first (its stop, or the
+    /// dictionary's unlink).
     private func waitForBatch() throws -> Batch {
         while true {
             let changed = feed.waitForChangesUntilUnlinked {

@@ -51,8 +51,9 @@ extension UpdateLog {
     }
 
     /// Unlinks `segments`: the dictionary's own names as they are, dumps only when they belong
-    /// to the control segment's owner (as it is now, else as it was mapped). Returns whether the
-    /// control segment existed.
+    /// to the control segment's owner (as it is now, else as it was mapped), then wakes every
+    /// waiter on the mapped control block, so that change sequences in any process see the
+    /// unlink now. Returns whether the control segment existed.
     private static func unlink(
         _ segments: [(role: SegmentRole, name: String)], control: ControlBlock?, in store: any SegmentStore
     ) throws -> Bool {
@@ -67,6 +68,7 @@ extension UpdateLog {
                 if let owner { _ = try? store.unlink(name: name, ifOwnedBy: owner) }
             }
         }
+        control?.wake.wakeAll()
         return existed
     }
 

@@ -79,8 +79,8 @@ struct WatchCommand: ParsableCommand {
                 usleep(10_000)
             }
             // Sleeps in the kernel until a writer of this package wakes it (a Python writer's
-            // change shows within a slice of 100 ms); after each quiet slice, checks that the
-            // dictionary still exists.
+            // change shows within a slice of 100 ms); looks for the dictionary after an unlink's
+            // wake, and every few quiet slices.
             if !feed.waitForChangesUntilUnlinked() {
                 warn("'\(name)' was unlinked; nothing more can change")
                 return

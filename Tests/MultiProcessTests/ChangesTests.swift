@@ -126,6 +126,28 @@ struct ChangesTests {
         }
     }
 
+    /// An unlink that wakes nobody (Python's, or a hand's `rm`) is seen within five quiet
+    /// slices: half a second, here given more for a busy machine.
+    @Test func aSequenceEndsWhenItsDictionaryIsRemovedByHand() async throws {
+        guard #available(macOS 15, *) else { Issue.record("task executors need macOS 15"); return }
+        try await onThreadsOfItsOwn { executor in
+            let name = uniqueName()
+            let d = try UltraDict<String, Int>(name: name)
+            defer { d.close() }
+            let changes = d.changes()
+            let consumer = Task(executorPreference: executor) {
+                var count = 0
+                for try await _ in changes { count += 1 }
+                return count
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            let start = ContinuousClock.now
+            for segment in [name, name + "_memory"] { try FileManager.default.removeItem(atPath: "/dev/shm/" + segment) }
+            #expect(try await consumer.value == 0)
+            #expect(ContinuousClock.now - start < .seconds(2), "noticed \(ContinuousClock.now - start) after the unlink")
+        }
+    }
+
     @Test func closingTheHandleEndsItsSequencesAtOnce() async throws {
         guard #available(macOS 15, *) else { Issue.record("task executors need macOS 15"); return }
         try await onThreadsOfItsOwn { executor in
