@@ -27,8 +27,9 @@ enum ChangeLatency {
         for consumer in Consumer.allCases {
             report("change_latency_\(consumer.rawValue)", try await measure(consumer))
         }
-        print("idle_cpu_changes_percent\t\(try await idleCPU(seconds: idleSeconds, polling: false))")
-        print("idle_cpu_polling_10ms_percent\t\(try await idleCPU(seconds: idleSeconds, polling: true))")
+        for idler in Idler.allCases {
+            print("idle_cpu_\(idler.rawValue)_percent\t\(try await idleCPU(seconds: idleSeconds, idler))")
+        }
     }
 
     /// `latency-writer NAME COUNT INTERVAL_US [--redis URL]`: the writer.
@@ -139,28 +140,41 @@ enum ChangeLatency {
         return latencies
     }
 
+    /// What waits while nothing is written, for ``idleCPU(seconds:_:)``.
+    enum Idler: String, CaseIterable {
+        /// A `changes()` consumer.
+        case changes
+        /// A loop that reads every 10 ms.
+        case polling10ms = "polling_10ms"
+        /// A thread that only sleeps, 100 ms at a time, with no dictionary: the floor of any
+        /// waiter that looks again every slice, set by what a wake costs on this machine.
+        case bareSlices = "bare_slices"
+    }
+
     /// The process's CPU time over `seconds` of waiting with nothing written, in percent.
-    private static func idleCPU(seconds: Double, polling: Bool) async throws -> String {
+    private static func idleCPU(seconds: Double, _ idler: Idler) async throws -> String {
         let d = try UltraDict<String, Int>(name: "bench_idle_\(getpid())")
         defer { d.unlink() }
-        if polling {
+        let wall = ContinuousClock.now
+        switch idler {
+        case .polling10ms, .bareSlices:
             let start = processCPU()
-            let wall = ContinuousClock.now
             while ContinuousClock.now - wall < .seconds(seconds) {
-                usleep(10_000)
-                blackHole(d["t"])
+                usleep(idler == .bareSlices ? 100_000 : 10_000)
+                if idler == .polling10ms { blackHole(d["t"]) }
             }
             return percent(processCPU() - start, of: seconds)
+        case .changes:
+            let changes = d.changes()
+            let consumer = Task { for try await _ in changes {} }
+            try await Task.sleep(for: .milliseconds(200))  // the sequence's thread is asleep by now
+            let start = processCPU()
+            try await Task.sleep(for: .seconds(seconds))
+            let cpu = processCPU() - start
+            consumer.cancel()
+            _ = await consumer.result
+            return percent(cpu, of: seconds)
         }
-        let changes = d.changes()
-        let consumer = Task { for try await _ in changes {} }
-        try await Task.sleep(for: .milliseconds(200))  // the sequence's thread is asleep by now
-        let start = processCPU()
-        try await Task.sleep(for: .seconds(seconds))
-        let cpu = processCPU() - start
-        consumer.cancel()
-        _ = await consumer.result
-        return percent(cpu, of: seconds)
     }
 
     /// `cpu` seconds as a percentage of `seconds`, for the table.
