@@ -86,11 +86,7 @@ struct ChangesTests {
             let d = try UltraDict<String, Int>(name: uniqueName())
             defer { d.unlink() }
             let changes = d.changes()
-            let consumer = Task(executorPreference: executor) {
-                var count = 0
-                for try await _ in changes { count += 1 }
-                return count
-            }
+            let consumer = counting(changes, on: executor)
             try await Task.sleep(for: .milliseconds(200))  // the consumer is asleep in the kernel by now
             let start = ContinuousClock.now
             consumer.cancel()
@@ -108,13 +104,7 @@ struct ChangesTests {
             let name = uniqueName()
             let d: UltraDict<Int, Int> = try fixture.createDictionary(name, serializer: "msgpack")
             let other: UltraDict<Int, Int> = try UltraDict(name: name, create: false, configuration: UltraDictConfiguration(store: fixture.store))
-            let consumers = [d.changes(), other.changes()].map { changes in
-                Task(executorPreference: executor) {
-                    var count = 0
-                    for try await _ in changes { count += 1 }
-                    return count
-                }
-            }
+            let consumers = [d.changes(), other.changes()].map { counting($0, on: executor) }
             d[1] = 1
             try await Task.sleep(for: .milliseconds(200))
             let start = ContinuousClock.now
@@ -135,11 +125,7 @@ struct ChangesTests {
             let d = try UltraDict<String, Int>(name: name)
             defer { d.close() }
             let changes = d.changes()
-            let consumer = Task(executorPreference: executor) {
-                var count = 0
-                for try await _ in changes { count += 1 }
-                return count
-            }
+            let consumer = counting(changes, on: executor)
             try await Task.sleep(for: .milliseconds(200))
             let start = ContinuousClock.now
             for segment in [name, name + "_memory"] { try FileManager.default.removeItem(atPath: "/dev/shm/" + segment) }
@@ -153,11 +139,7 @@ struct ChangesTests {
         try await onThreadsOfItsOwn { executor in
             let d = try UltraDict<String, Int>(name: uniqueName())
             let changes = d.changes()
-            let consumer = Task(executorPreference: executor) {
-                var count = 0
-                for try await _ in changes { count += 1 }
-                return count
-            }
+            let consumer = counting(changes, on: executor)
             try await Task.sleep(for: .milliseconds(200))
             let start = ContinuousClock.now
             d.unlink()
@@ -178,5 +160,17 @@ struct ChangesTests {
         #expect(try d.waitForChanges(timeout: .seconds(30)) == true)
         #expect(writer.finish().status == 0)
         #expect(d[0] == 0)
+    }
+
+    /// A task on `executor` that counts the changes `changes` yields until it ends.
+    @available(macOS 15, *)
+    private func counting<Changes: AsyncSequence & Sendable & SendableMetatype>(
+        _ changes: Changes, on executor: ThreadPoolExecutor
+    ) -> Task<Int, any Error> {
+        Task(executorPreference: executor) {
+            var count = 0
+            for try await _ in changes { count += 1 }
+            return count
+        }
     }
 }
