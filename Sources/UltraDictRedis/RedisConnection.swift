@@ -182,14 +182,20 @@ package final class RedisConnection {
     /// Writes out what is appended, then reads the next reply (call it with `SIGPIPE`
     /// suppressed): `recv` on the socket until ``replies`` holds a whole one. A failure,
     /// `timeout` passing among them, closes the connection; so does a malformed reply, which
-    /// throws `corruptData` (the replies after it cannot be told apart).
+    /// throws `corruptData` (the replies after it cannot be told apart). A server that keeps the
+    /// reply trickling in is cut off once `timeout` has passed since the call began: the whole
+    /// call takes at most twice `timeout` (the socket's timeout bounds each `recv`).
     private func nextReply(of context: UnsafeMutablePointer<redisContext>, answering arguments: [[UInt8]], timeout: Duration) throws -> RedisReply {
-        try flush(context, during: arguments, timeout: timeout)
+        let deadline = ContinuousClock.now + timeout
+        try flush(context, during: arguments, timeout: timeout, deadline: deadline)
         while true {
             do {
                 if let reply = try replies.next() { return reply }
             } catch let error as UltraDictError {
                 throw broken(UltraDictError(.corruptData, "Redis at \(url.serverName), \(Self.commandName(arguments)): \(error.message); the connection is dropped"))
+            }
+            guard ContinuousClock.now < deadline else {
+                throw broken("Redis at \(url.serverName), \(Self.commandName(arguments)): no whole reply within \(timeout)")
             }
             let count = chunk.withUnsafeMutableBytes { recv(context.pointee.fd, $0.baseAddress, $0.count, 0) }
             if count > 0 {
@@ -203,11 +209,20 @@ package final class RedisConnection {
         }
     }
 
-    /// Writes out what is appended (`redisBufferWrite` until done); a failure closes the connection.
-    private func flush(_ context: UnsafeMutablePointer<redisContext>, during arguments: [[UInt8]], timeout: Duration) throws {
+    /// Writes out what is appended (`redisBufferWrite` until done); a failure closes the
+    /// connection, and so does `deadline` passing while a server that reads slowly keeps the
+    /// write going.
+    private func flush(
+        _ context: UnsafeMutablePointer<redisContext>, during arguments: [[UInt8]], timeout: Duration,
+        deadline: ContinuousClock.Instant? = nil
+    ) throws {
+        let deadline = deadline ?? ContinuousClock.now + timeout
         var done: Int32 = 0
         repeat {
             guard redisBufferWrite(context, &done) == REDIS_OK else { throw ioFailure(of: context, during: arguments, timeout: timeout) }
+            if done == 0, ContinuousClock.now >= deadline {
+                throw broken("Redis at \(url.serverName), \(Self.commandName(arguments)): the server did not take the command within \(timeout)")
+            }
         } while done == 0
     }
 

@@ -143,17 +143,34 @@ import _UltraDictTestSupport
         #expect(connection.isBroken)
         expectError(.connection) { try connection.command("PING") }
     }
+
+    /// A reply that keeps trickling in, a byte every 20 ms, is cut off once the command's timeout
+    /// has passed (within twice the timeout), though no single `recv` waits that long.
+    @Test func aServerTricklingItsReplyIsCutOffAfterTheTimeout() throws {
+        let server = try HostileServer(answer: Array(("+" + String(repeating: "O", count: 200) + "\r\n").utf8), bytePause: .milliseconds(20))
+        let connection = try RedisConnection(url: RedisURL("redis://127.0.0.1:\(server.port)"))
+        let start = ContinuousClock.now
+        #expect {
+            try connection.command([Array("PING".utf8)], timeout: .milliseconds(200))
+        } throws: { error in
+            guard let error = error as? UltraDictError else { return false }
+            return error.code == .connection && error.message.contains("no whole reply within")
+        }
+        #expect(ContinuousClock.now - start < .seconds(1), "cut off after \(ContinuousClock.now - start)")
+        #expect(connection.isBroken)
+    }
 }
 
 /// A TCP server on 127.0.0.1 that accepts one connection, waits for a command, answers it with
-/// fixed bytes whatever it was, and keeps the connection open until it goes.
+/// fixed bytes whatever it was (one at a time, `bytePause` apart, when given), and keeps the
+/// connection open until it goes.
 private final class HostileServer {
     /// The port it listens on.
     let port: Int
     private let listener: Int32
     private let done = DispatchSemaphore(value: 0)
 
-    init(answer: [UInt8]) throws {
+    init(answer: [UInt8], bytePause: Duration? = nil) throws {
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         self.listener = listener
         var address = sockaddr_in()
@@ -170,7 +187,11 @@ private final class HostileServer {
             let client = accept(listener, nil, nil)
             var request = [UInt8](repeating: 0, count: 4096)
             if client >= 0, request.withUnsafeMutableBytes({ recv(client, $0.baseAddress, $0.count, 0) }) > 0 {
-                _ = answer.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                let pieces = bytePause == nil ? [answer[...]] : answer.indices.map { answer[$0...$0] }
+                for piece in pieces where done.wait(timeout: .now()) == .timedOut {
+                    guard piece.withUnsafeBytes({ send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) > 0 else { break }
+                    if let bytePause { Thread.sleep(forTimeInterval: bytePause / .seconds(1)) }
+                }
             }
             done.wait()
             if client >= 0 { close(client) }
