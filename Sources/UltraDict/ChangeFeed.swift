@@ -24,6 +24,8 @@ package struct ChangeFeed {
     private var cursor = LogCursor(counter: 0, position: 0)
     /// Where each read copies the new records, kept rather than allocated per poll.
     private let records = RecordBuffer()
+    /// When ``waitForChangesUntilUnlinked(shouldStop:)`` last looked for the control segment.
+    private var lastUnlinkLook: ContinuousClock.Instant?
     /// The entries after the changes returned so far.
     package private(set) var entries: [UltraValue: UltraValue] = [:]
 
@@ -42,32 +44,30 @@ package struct ChangeFeed {
         log.waitForChanges(since: cursor, timeout: timeout, shouldStop: shouldStop)
     }
 
-    /// How many slices in a row may end quietly (at their timeout) before a waiter looks for the
-    /// dictionary's control segment: a look costs a path lookup, about as much CPU as the slice's
-    /// wake itself on a virtual machine, and only an unlink by a process that is not of this
-    /// package (Python, or by hand) needs it; an unlink by this package wakes every waiter.
-    static let quietSlicesPerLook = 5
+    /// The longest a waiter goes without looking for the dictionary's control segment, unless a
+    /// wake cut a slice short: a look costs a path lookup, about as much CPU as a slice's wake on
+    /// a virtual machine, and only an unlink by a process that is not of this package (Python,
+    /// or by hand) needs it; an unlink by this package wakes every waiter.
+    static let unlinkLookInterval = Duration.milliseconds(500)
 
     /// ``waitForChanges(timeout:shouldStop:)`` until something is published, `shouldStop` holds, or
     /// the dictionary is unlinked; returns whether something was published. The unlink is looked
-    /// for after a slice that a wake cut short with nothing new (an unlink or a close by a
-    /// process of this package wakes every waiter), and after every ``quietSlicesPerLook``-th
-    /// quiet slice (an unlink by anyone else is seen within half a second).
-    package func waitForChangesUntilUnlinked(shouldStop: () -> Bool = { false }) -> Bool {
+    /// for at a slice boundary after a slice that a wake cut short with nothing new (an unlink or
+    /// a close by a process of this package wakes every waiter), and whenever
+    /// ``unlinkLookInterval`` has passed since the last look, across calls: an unlink by anyone
+    /// else is seen within about half a second, also while changes keep coming.
+    package mutating func waitForChangesUntilUnlinked(shouldStop: () -> Bool = { false }) -> Bool {
         let clock = ContinuousClock()
         var sliceStart: ContinuousClock.Instant?
-        var quietSlices = 0
-        return waitForChanges {
+        var lastLook = lastUnlinkLook ?? clock.now
+        defer { lastUnlinkLook = lastLook }
+        return log.waitForChanges(since: cursor) {
             let now = clock.now
             defer { sliceStart = now }
             guard !shouldStop() else { return true }
-            guard let sliceStart else { return false }
-            if now - sliceStart < WakeWord.slice {
-                quietSlices = 0
-            } else {
-                quietSlices += 1
-                guard quietSlices.isMultiple(of: Self.quietSlicesPerLook) else { return false }
-            }
+            let cutShort = sliceStart.map { now - $0 < WakeWord.slice } ?? false
+            guard cutShort || now - lastLook >= Self.unlinkLookInterval else { return false }
+            lastLook = now
             return !dictionaryExists
         } == .changed
     }

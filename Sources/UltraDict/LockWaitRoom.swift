@@ -89,9 +89,10 @@ final class LockWaitRoom: @unchecked Sendable {
     /// leaves the registry and ends once there are none.
     private func serve() {
         var attempt = 0
-        // Whether the last sleep may have been the one a release woke (see `SharedSpinLock`).
+        // Whether the last sleep may have been the one a release woke (see `SharedSpinLock`): it
+        // slept, woken or until its timeout; the room ends without the lock.
         var slept = false
-        defer { if slept { words.wake.lockWaiterSettled() } }
+        defer { if slept { words.wake.lockWaiterGaveUp() } }
         while true {
             let leaving: Bool = Self.registry.withLock {
                 condition.withLock {

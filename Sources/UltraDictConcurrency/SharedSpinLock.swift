@@ -18,7 +18,7 @@ import UltraDictTransport
 ///   (`WakeWord`, internal) until a release wakes it: in slices of up to 100 ms while the owner is a
 ///   process of this package, whose release wakes it; of 10 µs growing to 1 ms while it is a
 ///   Python process (or not yet known), whose release wakes nobody. A release wakes one sleeper,
-///   which tries a few more times (``wokenAttempts``) before it sleeps again; meanwhile releases
+///   which tries up to 16 more times before it sleeps again; meanwhile releases
 ///   wake nobody, so a holder that takes the lock again at once pays no system call. So a waiter
 ///   does not burn a core, and a release costs one more load (and a `futex` call only when
 ///   someone sleeps and nobody it woke is still trying).
@@ -105,13 +105,16 @@ public final class SharedSpinLock: SharedMemoryLock {
         var ownerlessSince: ContinuousClock.Instant?
         var attempt = 0
         // Tries left since a wake: while there are, this waiter may be the one a release woke,
-        // and settles (so that the next release wakes another) before it sleeps again or ends.
+        // and settles (so that the next release wakes another) before it sleeps again or ends;
+        // when it ends without the lock, it passes on a wake that a release skipped for it.
         var wokenAttempts = 0
         var woken = false
-        defer { if woken { wake.lockWaiterSettled() } }
+        var holds = false
+        defer { if woken { holds ? wake.lockWaiterSettled() : wake.lockWaiterGaveUp() } }
         while true {
             if let deadline, ContinuousClock.now >= deadline,
                try takeOverAfterTimeout(for: me, stealAfterTimeout: stealAfterTimeout, ownerlessSince: &ownerlessSince) {
+                holds = true
                 return
             }
             if attempt < Backoff.sleepingAttempt {
@@ -125,7 +128,10 @@ public final class SharedSpinLock: SharedMemoryLock {
                 if woken { wokenAttempts = Self.wokenAttempts }
             }
             attempt += 1
-            if tryTake(for: me) { return }
+            if tryTake(for: me) {
+                holds = true
+                return
+            }
         }
     }
 
@@ -134,8 +140,9 @@ public final class SharedSpinLock: SharedMemoryLock {
     /// waiter or made the byte visible first: `Docs/FORMAT.md`, "Wake protocol"). The slice is
     /// ``WakeWord/slice`` while the recorded owner is a process of this package, else the
     /// backoff's short sleep, and never runs past `deadline`. Returns whether a wake ended the
-    /// sleep: this waiter may be the one a release woke. After a whole slice it settles at once,
-    /// in case the waiter a release woke died before it settled.
+    /// sleep: this waiter may be the one a release woke. A sleep that ended at its timeout (or on
+    /// a signal) settles at once, in case the flag was left set: by a woken waiter that died
+    /// awake, by garbage, or by a process of an older build that took a release's wake.
     private func sleepUntilReleased(attempt: Int, deadline: ContinuousClock.Instant?) -> Bool {
         let value = wake.register(.lock)
         defer { wake.unregister(.lock) }
@@ -147,7 +154,7 @@ public final class SharedSpinLock: SharedMemoryLock {
         case .woken:
             return true
         case .timedOut:
-            if slice == WakeWord.slice { wake.lockWaiterSettled() }
+            wake.lockWaiterSettled()
             return false
         case .wordChanged:
             return false

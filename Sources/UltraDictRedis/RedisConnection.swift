@@ -90,11 +90,13 @@ package final class RedisConnection {
     /// kept for the next command to drop) until it would wait, or finds the stream's end or a
     /// reset; one system call when nothing came. Nothing was sent since the server closed it (a
     /// restart, a test's server that is gone), so a new connection may run the next command
-    /// instead of it failing unsent. It reads at most ``idleReadLimit`` chunks: a server that
-    /// keeps sending unasked is left to the next command's reply reader and its limits.
+    /// instead of it failing unsent. It reads at most ``idleReadLimit`` chunks, and nothing
+    /// while a chunk's worth is already unread: a server that keeps sending unasked is left to
+    /// the next command's reply reader and its limits, and cannot grow the buffer call by call.
     package func closeIfClosedByServer() {
         guard let context else { return }
         for _ in 0..<Self.idleReadLimit {
+            guard replies.unreadCount < chunk.count else { return }
             let count = chunk.withUnsafeMutableBytes { recv(context.pointee.fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
             if count > 0 {
                 replies.append(chunk[..<count])

@@ -70,8 +70,9 @@ package enum ControlLayout {
     /// u32 at 396: the waiter count, change waiters in the low 16 bits and lock waiters in the
     /// high 16 (``WakeWord``); 0 when nobody waits.
     package static let waiterCount = 396
-    /// u32 at 400: 1 while a lock waiter that a release woke is awake and trying for the lock,
-    /// so that further releases wake nobody meanwhile (``WakeWord``); 0 otherwise.
+    /// u32 at 400: 0 when no lock waiter that a release woke is awake; 1 while one is awake and
+    /// trying for the lock, so that further releases wake nobody meanwhile; 2 once a release
+    /// skipped its wake so; any other value counts as 1 (``WakeWord``).
     package static let wokenLockWaiter = 400
 
     /// `"UDSW"` read as a little-endian u32.

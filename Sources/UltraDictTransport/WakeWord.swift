@@ -25,8 +25,9 @@ import Atomics
 /// The three words are untrusted: any value is harmless. The count is changed with wrapping
 /// arithmetic, so a garbage count (or one left high by a waiter killed while registered) only
 /// costs publishers a wake that finds nobody; a garbage wake word is just a value to compare; a
-/// flag left set (garbage, or a woken waiter killed) delays the next lock wake by one slice at
-/// most, since a lock waiter that wakes at its slice's end clears it.
+/// flag left set (garbage, a woken waiter killed, a process of an older build that took a
+/// release's wake) lets releases skip their wake only until a lock waiter's sleep ends at its
+/// timeout (one slice at most), since such a waiter clears it.
 @usableFromInline
 package struct WakeWord: @unchecked Sendable {
     /// What a waiter waits for; each kind has its half of the waiter count, so that a publisher
@@ -188,6 +189,16 @@ package struct WakeWord: @unchecked Sendable {
     @usableFromInline
     package func lockWaiterSettled() {
         wokenLockWaiter.store(WokenLockWaiter.none, ordering: .sequentiallyConsistent)
+    }
+
+    /// ``lockWaiterSettled()`` for a woken lock waiter that stops trying without the lock (its
+    /// timeout passed, its task was cancelled): when a release skipped its wake for it meanwhile,
+    /// that wake is passed on (``wakeLockWaiter()``), since the lock may be free with sleepers
+    /// that nobody else will wake before their slice ends.
+    package func lockWaiterGaveUp() {
+        if wokenLockWaiter.exchange(WokenLockWaiter.none, ordering: .sequentiallyConsistent) == WokenLockWaiter.awakeAndSkipped {
+            wakeLockWaiter()
+        }
     }
 
     /// The waiter count as it is now, both kinds (diagnostics and tests).
