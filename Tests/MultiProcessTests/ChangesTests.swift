@@ -134,6 +134,36 @@ struct ChangesTests {
         }
     }
 
+    /// The same while changes keep coming: a writer that still maps the removed dictionary
+    /// writes every 100 ms, and the sequence still ends.
+    @Test func aSequenceEndsWhenItsDictionaryIsRemovedByHandWhileWritten() async throws {
+        guard #available(macOS 15, *) else { Issue.record("task executors need macOS 15"); return }
+        try await onThreadsOfItsOwn { executor in
+            let name = uniqueName()
+            let d = try UltraDict<String, Int>(name: name)
+            defer { d.close() }
+            let consumer = counting(d.changes(), on: executor)
+            try await Task.sleep(for: .milliseconds(200))
+            let start = ContinuousClock.now
+            for segment in [name, name + "_memory"] { try FileManager.default.removeItem(atPath: "/dev/shm/" + segment) }
+            let writer = Task(executorPreference: executor) {
+                var writes = 0
+                while !Task.isCancelled, ContinuousClock.now - start < .seconds(5) {
+                    d["n"] = writes
+                    writes += 1
+                    try? await Task.sleep(for: .milliseconds(100))
+                }
+                d.close()  // ends the sequence, had it missed the unlink
+                return writes
+            }
+            _ = try await consumer.value
+            let took = ContinuousClock.now - start
+            writer.cancel()
+            let writes = await writer.value
+            #expect(took < .seconds(3), "noticed \(took) after the unlink, \(writes) writes later")
+        }
+    }
+
     @Test func closingTheHandleEndsItsSequencesAtOnce() async throws {
         guard #available(macOS 15, *) else { Issue.record("task executors need macOS 15"); return }
         try await onThreadsOfItsOwn { executor in

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UltraDictConcurrency
+import UltraDictCore
 import UltraDictTransport
 import _UltraDictTestSupport
 
@@ -89,5 +90,33 @@ struct LockWakeTests {
         block.recordOwner(pid: 0, byte: 0)  // the simulated owner releases without a wake
         #expect(throws: Never.self) { try waiter.finish().result.get() }
         #expect(block.recorded == (0, 0, 0))
+    }
+
+    /// So does a waiter whose timeout is shorter than a slice: its sleep ends at its timeout.
+    @Test func aShortTimeoutClearsAFlagLeftSetToo() throws {
+        let block = try ScratchControlBlock()
+        let lock = SharedSpinLock(name: block.name, words: block.words)
+        let me = ProcessIdentity.current
+        block.recordOwner(pid: me.pid, identity: identity(pid: me.pid, startTime: me.startTime))
+        defer { block.recordOwner(pid: 0, byte: 0) }
+        block.control.segment.base.storeBytes(of: 1, toByteOffset: ControlLayout.wokenLockWaiter, as: UInt32.self)
+        let waiter = BackgroundCall { Result { try lock.acquire(timeout: .milliseconds(50), stealAfterTimeout: false) } }
+        #expect(throws: UltraDictError.self) { try waiter.finish().result.get() }
+        #expect(flag(of: block) == 0)
+    }
+
+    /// A woken waiter that gives up while a release skipped its wake for it passes the wake on:
+    /// a sleeper wakes, and the flag marks it awake.
+    @Test func aWaiterThatGivesUpPassesOnASkippedWake() throws {
+        let block = try ScratchControlBlock()
+        let wake = block.control.wake
+        block.control.segment.base.storeBytes(of: 2, toByteOffset: ControlLayout.wokenLockWaiter, as: UInt32.self)
+        let sleeper = sleepAsLockWaiter(wake)
+        while wake.waiterCount != 1 << 16 { usleep(1_000) }
+        Thread.sleep(forTimeInterval: 0.03)
+        wake.lockWaiterGaveUp()
+        #expect(sleeper.finish().result == .woken)
+        #expect(flag(of: block) == 1)
+        wake.lockWaiterSettled()
     }
 }
