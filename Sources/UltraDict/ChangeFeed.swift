@@ -48,14 +48,14 @@ package struct ChangeFeed {
     /// wake cut a slice short: a look costs a path lookup, about as much CPU as a slice's wake on
     /// a virtual machine, and only an unlink by a process that is not of this package (Python,
     /// or by hand) needs it; an unlink by this package wakes every waiter.
-    static let unlinkLookInterval = Duration.milliseconds(500)
+    static let unlinkLookInterval = Duration.seconds(1)
 
     /// ``waitForChanges(timeout:shouldStop:)`` until something is published, `shouldStop` holds, or
     /// the dictionary is unlinked; returns whether something was published. The unlink is looked
     /// for at a slice boundary after a slice that a wake cut short with nothing new (an unlink or
     /// a close by a process of this package wakes every waiter), and whenever
     /// ``unlinkLookInterval`` has passed since the last look, across calls: an unlink by anyone
-    /// else is seen within about half a second, also while changes keep coming.
+    /// else is seen within about a second, also while changes keep coming.
     package mutating func waitForChangesUntilUnlinked(shouldStop: () -> Bool = { false }) -> Bool {
         let clock = ContinuousClock()
         var sliceStart: ContinuousClock.Instant?

@@ -13,7 +13,7 @@ import UltraDictTransport
 /// published after the feed's cursor, reads it, and hands it over. Nothing is read ahead: changes
 /// nobody asked for stay in shared memory, not in this process. The sequence ends (an empty
 /// batch) when the dictionary is unlinked (woken by the unlink of a process of this package, else
-/// within about half a second: `ChangeFeed.waitForChangesUntilUnlinked`),
+/// within about a second: `ChangeFeed.waitForChangesUntilUnlinked`),
 /// when the handle that made it closes, or when the consuming task is cancelled; the last two
 /// wake the thread at once.
 final class ChangeSource: @unchecked Sendable {

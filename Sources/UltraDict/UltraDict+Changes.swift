@@ -27,7 +27,7 @@ extension UltraDictChange: Equatable where Key: Equatable, Value: Equatable {}
 /// waits in the kernel until a writer of this package wakes it (a Python writer's change shows
 /// within 100 ms), so that no cooperative thread blocks and an idle sequence costs no CPU. It
 /// ends when the dictionary is unlinked (within microseconds when a process of this package
-/// unlinks it, since the unlink wakes it; within about half a second otherwise, or when that wake
+/// unlinks it, since the unlink wakes it; within about a second otherwise, or when that wake
 /// came between two of its sleeps), when the handle that made it closes, and when the iterating
 /// task is cancelled. Iterate it once.
 public struct UltraDictChanges<Key: Hashable & Codable, Value: Codable>: AsyncSequence {
