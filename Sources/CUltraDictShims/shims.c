@@ -98,9 +98,14 @@ static void release_thread_slot(void *value) {
     pthread_mutex_unlock(&slots_mutex);
 }
 
+unsigned cud_fork_generation = 0;
+
 // In a child after fork only the forking thread lives: the others' numbers stay taken, and the
-// mutex, which one of them may have held, starts unlocked.
-static void reset_after_fork(void) { pthread_mutex_init(&slots_mutex, NULL); }
+// mutex, which one of them may have held, starts unlocked. The fork generation counts the fork.
+static void reset_after_fork(void) {
+    pthread_mutex_init(&slots_mutex, NULL);
+    cud_fork_generation++;
+}
 
 static void make_slot_key(void) {
     pthread_key_create(&slot_key, release_thread_slot);

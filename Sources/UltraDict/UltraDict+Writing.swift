@@ -1,3 +1,4 @@
+import CUltraDictShims
 import UltraDictConcurrency
 import UltraDictCore
 import UltraDictTransport
@@ -88,20 +89,27 @@ extension UltraDict {
     }
 
     /// Runs `body` holding the dictionary's lock; throws `alreadyClosed` without taking it after
-    /// ``close(unlink:)``. `UltraDictLock.withLock` written out: through the existential lock its
-    /// closure is not inlined, which costs a write about 8% more instructions
-    /// (Benchmarks/instruction-counts.sh).
+    /// ``close(unlink:)``. A call nested in another on the same thread through this handle (a
+    /// write inside `withLock`) runs `body` at once, the lock being held already: taking a
+    /// re-entrant lock again cost a locked write about 10% more instructions. `UltraDictLock.withLock`
+    /// written out: through the existential lock its closure is not inlined, which costs a write
+    /// about 8% more instructions (Benchmarks/instruction-counts.sh).
     @inlinable
     func holdingLock<Result>(timeout: Duration?, stealAfterTimeout: Bool, _ body: () throws -> Result) throws -> Result {
+        let me = cud_thread_token()
+        if lockHolder.load(ordering: .relaxed) == me { return try body() }
         try ensureOpen()
         try lock.acquire(timeout: timeout, stealAfterTimeout: stealAfterTimeout)
+        lockHolder.store(me, ordering: .relaxed)
         let result: Result
         do {
             result = try body()
         } catch {
+            lockHolder.store(0, ordering: .relaxed)
             try? lock.release()
             throw error
         }
+        lockHolder.store(0, ordering: .relaxed)
         try lock.release()
         return result
     }

@@ -87,6 +87,12 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     /// Whether ``close(unlink:)`` was called: an atomic, so that checking it takes no access;
     /// set with exclusive access, and every change that exclusive access makes checks it first.
     @usableFromInline let closedFlag = UnsafeAtomic<Bool>.create(false)
+    /// The thread that holds the dictionary's lock through this handle (``holdingLock(timeout:stealAfterTimeout:_:)``),
+    /// as its `cud_thread_token()`, 0 when none: a write inside `withLock` on this handle then
+    /// skips taking the lock again. Only the holder stores its token and clears it, so a thread
+    /// that finds its own token there holds the lock; a forked child's tokens differ from its
+    /// parent's, so it never does.
+    @usableFromInline let lockHolder = UnsafeAtomic<UInt64>.create(0)
     @usableFromInline let log: UpdateLog
     @usableFromInline let serializer: any UltraDictSerializer
     @usableFromInline let keyConverter = UltraValueConverter<Key>()
@@ -278,6 +284,7 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     deinit {
         close()
         closedFlag.destroy()
+        lockHolder.destroy()
     }
 }
 

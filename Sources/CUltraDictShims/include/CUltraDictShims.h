@@ -43,4 +43,16 @@ static inline unsigned cud_thread_slot(void) {
     return slot != 0 ? slot - 1 : cud_assign_thread_slot();
 }
 
+/// How many forks this process is from the first process of its line that gave a thread a
+/// number: a child's count is its parent's plus one (from the moment it starts).
+extern unsigned cud_fork_generation;
+
+/// The calling thread's number plus one in the low 32 bits, and the process's fork generation in
+/// the high ones: no other live thread of this process has it, and neither does the copy of
+/// this thread in a forked child. Costs two loads once the number is assigned.
+static inline uint64_t cud_thread_token(void) {
+    unsigned slot = cud_thread_slot();
+    return (uint64_t)cud_fork_generation << 32 | (uint64_t)(slot + 1);
+}
+
 #endif
