@@ -91,7 +91,7 @@ extension UltraDict {
     /// Runs `body` holding the dictionary's lock; throws `alreadyClosed` without taking it after
     /// ``close(unlink:)``. A call nested in another on the same thread through this handle (a
     /// write inside `withLock`) runs `body` at once, the lock being held already: taking a
-    /// re-entrant lock again cost a locked write about 10% more instructions. `UltraDictLock.withLock`
+    /// re-entrant lock again cost a locked increment 6% more instructions. `UltraDictLock.withLock`
     /// written out: through the existential lock its closure is not inlined, which costs a write
     /// about 8% more instructions (Benchmarks/instruction-counts.sh).
     @inlinable
