@@ -37,21 +37,16 @@ package struct ChangeFeed {
         self.keyOrder = keyOrder
     }
 
-    /// Blocks until something is published that ``changes()`` has not returned, `timeout`
-    /// passes, or `shouldStop` holds at a slice boundary (`UpdateLog.waitForChanges`): sleeps in
-    /// the kernel, woken by this package's writers, and rechecks at least every 100 ms.
-    package func waitForChanges(timeout: Duration? = nil, shouldStop: () -> Bool = { false }) -> WaitOutcome {
-        log.waitForChanges(since: cursor, timeout: timeout, shouldStop: shouldStop)
-    }
-
     /// The longest a waiter goes without looking for the dictionary's control segment, unless a
     /// wake cut a slice short: a look costs a path lookup, about as much CPU as a slice's wake on
     /// a virtual machine, and only an unlink by a process that is not of this package (Python,
     /// or by hand) needs it; an unlink by this package wakes every waiter.
     static let unlinkLookInterval = Duration.seconds(1)
 
-    /// ``waitForChanges(timeout:shouldStop:)`` until something is published, `shouldStop` holds, or
-    /// the dictionary is unlinked; returns whether something was published. The unlink is looked
+    /// Blocks until something is published that ``changes()`` has not returned, `shouldStop`
+    /// holds, or the dictionary is unlinked; returns whether something was published. It sleeps
+    /// in the kernel, woken by this package's writers, and rechecks at least every 100 ms
+    /// (`UpdateLog.waitForChanges`). The unlink is looked
     /// for at a slice boundary after a slice that a wake cut short with nothing new (an unlink or
     /// a close by a process of this package wakes every waiter), and whenever
     /// ``unlinkLookInterval`` has passed since the last look, across calls: an unlink by anyone
@@ -72,7 +67,7 @@ package struct ChangeFeed {
         } == .changed
     }
 
-    /// Wakes whoever waits on this dictionary (``waitForChanges(timeout:shouldStop:)``), in any
+    /// Wakes whoever waits on this dictionary (``waitForChangesUntilUnlinked(shouldStop:)``), in any
     /// process, so that a waiter whose stop condition now holds returns at once.
     package func interruptWaiters() {
         log.interruptWaiters()

@@ -97,17 +97,11 @@ package final class RedisConnection {
         guard let context else { return }
         for _ in 0..<Self.idleReadLimit {
             guard replies.unreadCount < chunk.count else { return }
-            let count = chunk.withUnsafeMutableBytes { recv(context.pointee.fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
-            if count > 0 {
-                replies.append(chunk[..<count])
-            } else if count < 0, errno == EAGAIN || errno == EWOULDBLOCK {
-                return
-            } else if count < 0, errno == EINTR {
-                continue
-            } else {
-                _ = broken("Redis at \(url.serverName): the server closed the connection while it was idle")
-                return
-            }
+            let count = receive(from: context, flags: Int32(MSG_DONTWAIT))
+            if count > 0 || (count < 0 && errno == EINTR) { continue }
+            if count < 0, errno == EAGAIN || errno == EWOULDBLOCK { return }
+            _ = broken("Redis at \(url.serverName): the server closed the connection while it was idle")
+            return
         }
     }
 
@@ -160,7 +154,9 @@ package final class RedisConnection {
     package func send(_ arguments: [[UInt8]]) throws {
         let context = try openContext()
         try append(arguments, to: context)
-        try BrokenPipeSignal.suppressed { try flush(context, during: arguments, timeout: socketTimeout) }
+        try BrokenPipeSignal.suppressed {
+            try flush(context, during: arguments, timeout: socketTimeout, deadline: ContinuousClock.now + socketTimeout)
+        }
         unreadReplies += 1
     }
 
@@ -199,26 +195,27 @@ package final class RedisConnection {
             guard ContinuousClock.now < deadline else {
                 throw broken("Redis at \(url.serverName), \(Self.commandName(arguments)): no whole reply within \(timeout)")
             }
-            let count = chunk.withUnsafeMutableBytes { recv(context.pointee.fd, $0.baseAddress, $0.count, 0) }
-            if count > 0 {
-                replies.append(chunk[..<count])
-            } else if count < 0, errno == EINTR {
-                continue
-            } else {
-                let reason = count == 0 ? "the server closed the connection" : Self.reason(errno: errno, timeout: timeout)
-                throw broken("Redis at \(url.serverName), \(Self.commandName(arguments)): \(reason)")
-            }
+            let count = receive(from: context, flags: 0)
+            if count > 0 || (count < 0 && errno == EINTR) { continue }
+            let reason = count == 0 ? "the server closed the connection" : Self.reason(errno: errno, timeout: timeout)
+            throw broken("Redis at \(url.serverName), \(Self.commandName(arguments)): \(reason)")
         }
+    }
+
+    /// `recv` into ``chunk`` with `flags`, and what came into ``replies``; returns what `recv`
+    /// returned.
+    private func receive(from context: UnsafeMutablePointer<redisContext>, flags: Int32) -> Int {
+        let count = chunk.withUnsafeMutableBytes { recv(context.pointee.fd, $0.baseAddress, $0.count, flags) }
+        if count > 0 { replies.append(chunk[..<count]) }
+        return count
     }
 
     /// Writes out what is appended (`redisBufferWrite` until done); a failure closes the
     /// connection, and so does `deadline` passing while a server that reads slowly keeps the
-    /// write going.
+    /// write going (each write waits at most `timeout`).
     private func flush(
-        _ context: UnsafeMutablePointer<redisContext>, during arguments: [[UInt8]], timeout: Duration,
-        deadline: ContinuousClock.Instant? = nil
+        _ context: UnsafeMutablePointer<redisContext>, during arguments: [[UInt8]], timeout: Duration, deadline: ContinuousClock.Instant
     ) throws {
-        let deadline = deadline ?? ContinuousClock.now + timeout
         var done: Int32 = 0
         repeat {
             guard redisBufferWrite(context, &done) == REDIS_OK else { throw ioFailure(of: context, during: arguments, timeout: timeout) }

@@ -10,12 +10,13 @@ import _UltraDictTestSupport
 /// are simulated by threads sleeping on the words and by writing the lock words.
 @Suite("Waking lock waiters", .serialized)
 struct LockWakeTests {
-    /// A lock waiter's sleep on `wake`: registers, sleeps (one slice at most), unregisters.
-    private func sleepAsLockWaiter(_ wake: WakeWord) -> BackgroundCall<WakeWord.SleepEnd> {
+    /// A waiter's sleep on `wake`, on a thread of its own: registers as a waiter of `kind`
+    /// (a lock waiter by default), sleeps (one slice at most), unregisters.
+    private func sleepAsWaiter(_ wake: WakeWord, of kind: WakeWord.Waiter = .lock) -> BackgroundCall<WakeWord.SleepEnd> {
         BackgroundCall {
-            let value = wake.register(.lock)
-            defer { wake.unregister(.lock) }
-            return wake.sleep(.lock, expecting: value, for: WakeWord.slice)
+            let value = wake.register(kind)
+            defer { wake.unregister(kind) }
+            return wake.sleep(kind, expecting: value, for: WakeWord.slice)
         }
     }
 
@@ -29,7 +30,7 @@ struct LockWakeTests {
     @Test func aReleaseWakesOneSleeperAndNoneWhileThatOneTries() throws {
         let block = try ScratchControlBlock()
         let wake = block.control.wake
-        let sleepers = [sleepAsLockWaiter(wake), sleepAsLockWaiter(wake)]
+        let sleepers = [sleepAsWaiter(wake), sleepAsWaiter(wake)]
         while wake.waiterCount != 2 << 16 { usleep(1_000) }
         Thread.sleep(forTimeInterval: 0.03)  // both asleep by now
         let released = ContinuousClock.now
@@ -62,12 +63,8 @@ struct LockWakeTests {
     @Test func eachKindOfWakeWakesItsOwnKind() throws {
         let block = try ScratchControlBlock()
         let wake = block.control.wake
-        let lockSleeper = sleepAsLockWaiter(wake)
-        let changeSleeper = BackgroundCall {
-            let value = wake.register(.changes)
-            defer { wake.unregister(.changes) }
-            return wake.sleep(.changes, expecting: value, for: WakeWord.slice)
-        }
+        let lockSleeper = sleepAsWaiter(wake)
+        let changeSleeper = sleepAsWaiter(wake, of: .changes)
         while wake.waiterCount != 1 << 16 | 1 { usleep(1_000) }
         Thread.sleep(forTimeInterval: 0.03)
         wake.wakeChangeWaiters()
@@ -111,7 +108,7 @@ struct LockWakeTests {
         let block = try ScratchControlBlock()
         let wake = block.control.wake
         block.control.segment.base.storeBytes(of: 2, toByteOffset: ControlLayout.wokenLockWaiter, as: UInt32.self)
-        let sleeper = sleepAsLockWaiter(wake)
+        let sleeper = sleepAsWaiter(wake)
         while wake.waiterCount != 1 << 16 { usleep(1_000) }
         Thread.sleep(forTimeInterval: 0.03)
         wake.lockWaiterGaveUp()

@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Atomics
 import Foundation
 import Histogram
 import UltraDict
@@ -153,7 +152,7 @@ enum ChangeLatency {
     }
 
     /// The process's CPU time over `seconds` of waiting with nothing written, in percent. The
-    /// consumer and the bare slices wait on threads of their own while this task sleeps, so that
+    /// consumer and the bare slices wait in tasks of their own while this one sleeps, so that
     /// both figures include what the process costs besides (its runtime's own wake-ups).
     private static func idleCPU(seconds: Double, _ idler: Idler) async throws -> String {
         let d = try UltraDict<String, Int>(name: "bench_idle_\(getpid())")
@@ -167,21 +166,17 @@ enum ChangeLatency {
             }
             return percent(processCPU() - start, of: seconds)
         }
-        let stop = ManagedAtomic(false)
         let waiter: Task<Void, any Error>
         if idler == .changes {
             let changes = d.changes()
             waiter = Task { for try await _ in changes {} }
         } else {
-            let sleeper = Thread { while !stop.load(ordering: .relaxed) { usleep(100_000) } }
-            sleeper.start()
-            waiter = Task {}
+            waiter = Task.detached { while !Task.isCancelled { usleep(100_000) } }  // blocks a pool thread: fine here
         }
         try await Task.sleep(for: .milliseconds(200))  // the waiting thread is asleep by now
         let start = processCPU()
         try await Task.sleep(for: .seconds(seconds))
         let cpu = processCPU() - start
-        stop.store(true, ordering: .relaxed)
         waiter.cancel()
         _ = await waiter.result
         return percent(cpu, of: seconds)
