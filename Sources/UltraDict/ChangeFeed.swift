@@ -60,8 +60,9 @@ package struct ChangeFeed {
             let now = clock.now
             defer { sliceStart = now }
             guard !shouldStop() else { return true }
-            let cutShort = sliceStart.map { now - $0 < WakeWord.slice } ?? false
-            guard cutShort || now - lastLook >= Self.unlinkLookInterval else { return false }
+            // A wake that brought a change needs no look: the wait returns it next.
+            let cutShortWithNothingNew = sliceStart.map { now - $0 < WakeWord.slice } == true && log.isCurrent(cursor)
+            guard cutShortWithNothingNew || now - lastLook >= Self.unlinkLookInterval else { return false }
             lastLook = now
             return !dictionaryExists
         } == .changed

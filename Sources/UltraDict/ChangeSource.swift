@@ -16,11 +16,20 @@ import UltraDictTransport
 /// within about a second: `ChangeFeed.waitForChangesUntilUnlinked`),
 /// when the handle that made it closes, or when the consuming task is cancelled; the last two
 /// wake the thread at once.
+///
+/// The thread also runs jobs (``run(_:)``): as a `TaskExecutor` (``UltraDictChanges/executor``),
+/// it runs the nonisolated code of a task that prefers it between waits, so that a change resumes
+/// the consumer on the thread that the change woke, with no second wake-up of a cooperative
+/// thread. A job that comes while the thread waits interrupts the wait; the request waits again
+/// after the jobs ran.
 final class ChangeSource: @unchecked Sendable {
     /// One batch of changes, in order, as the dictionary stores them; empty when the sequence
     /// has ended. The iterator converts them to its `Key` and `Value`, so that this class (and
     /// its thread) is not generic.
     typealias Batch = [ChangeFeed.Change]
+
+    /// The name of every source's thread, as `top -H` and a debugger show it (at most 15 bytes).
+    static let threadName = "UltraDict feed"
 
     /// Guards everything below, and signals the thread.
     private let condition = NSCondition()
@@ -30,10 +39,18 @@ final class ChangeSource: @unchecked Sendable {
     private let interruptWaiters: () -> Void
     /// The consumer waiting for the next batch.
     private var request: CheckedContinuation<Batch, any Error>?
+    /// The jobs of tasks that prefer this executor, in the order they came.
+    private var jobs: [() -> Void] = []
+    /// Set while the thread waits for changes: a job must interrupt the wait.
+    private var waiting = false
     /// Set when the sequence must end: the consumer was cancelled, or its handle closed.
     private var stopped = false
-    /// Set when the source is dropped: the thread exits.
+    /// Set when the source is dropped: the thread exits once no job is left.
     private var finished = false
+    /// Set once the thread is started: by the first request or the first job.
+    private var threadStarted = false
+    /// Set when the thread has exited: it takes no more jobs.
+    private var threadEnded = false
     /// The entries a sequence that starts with them yields first.
     private var initial: Batch
 
@@ -43,15 +60,23 @@ final class ChangeSource: @unchecked Sendable {
         self.feed = feed
         self.interruptWaiters = feed.interruptWaiters
         self.initial = initial
+    }
+
+    /// Starts the thread unless it runs already (a source nobody iterates never starts one);
+    /// called with `condition` locked.
+    private func startThreadIfNeeded() {
+        guard !threadStarted else { return }
+        threadStarted = true
         let thread = Thread { [self] in
-            while serveOneRequest() {}
+            Thread.current.name = Self.threadName  // set on the thread, it is the system's name too
+            while serveOne() {}
         }
-        thread.name = "UltraDict changes"
         thread.start()
     }
 
-    /// Ends the thread once it has answered the request it may be serving; the source is then
-    /// freed. What the iterator's ``ChangeSubscription`` calls when it is dropped.
+    /// Ends the thread once it has answered the request it may be serving and run the jobs
+    /// queued for it; the source is then freed. What the iterator's ``ChangeSubscription`` calls
+    /// when it is dropped.
     func finish() {
         condition.lock()
         finished = true
@@ -67,6 +92,7 @@ final class ChangeSource: @unchecked Sendable {
             try await withCheckedThrowingContinuation { continuation in
                 condition.lock()
                 request = continuation
+                startThreadIfNeeded()
                 condition.signal()
                 condition.unlock()
             }
@@ -83,32 +109,70 @@ final class ChangeSource: @unchecked Sendable {
         interruptWaiters()
     }
 
-    /// Waits for a request and answers it; returns false once the source is dropped.
-    private func serveOneRequest() -> Bool {
+    /// Runs `job` on the source's thread, after the jobs before it, and returns true; interrupts
+    /// a wait for changes, which resumes after the job. Returns false once the thread has ended.
+    func run(_ job: @escaping () -> Void) -> Bool {
         condition.lock()
-        while request == nil && !finished { condition.wait() }
-        guard !finished, let continuation = request else {
+        guard !threadEnded else {
             condition.unlock()
             return false
         }
-        request = nil
+        jobs.append(job)
+        startThreadIfNeeded()
+        let interrupting = waiting
+        condition.signal()
+        condition.unlock()
+        if interrupting { interruptWaiters() }
+        return true
+    }
+
+    /// Runs the next job, or answers the request; returns false once the source is dropped and
+    /// no job is left.
+    private func serveOne() -> Bool {
+        condition.lock()
+        while jobs.isEmpty && request == nil && !finished { condition.wait() }
+        if !jobs.isEmpty {
+            let job = jobs.removeFirst()
+            condition.unlock()
+            job()
+            return true
+        }
+        guard !finished, let continuation = request else {
+            threadEnded = true
+            condition.unlock()
+            return false
+        }
         let first = initial
         initial = []
+        waiting = first.isEmpty
         condition.unlock()
-        continuation.resume(with: Result { first.isEmpty ? try waitForBatch() : first })
+        let answer = Result { first.isEmpty ? try waitForBatch() : first }
+        condition.lock()
+        waiting = false
+        if case .success(nil) = answer {
+            condition.unlock()  // a job interrupted the wait: run it, then wait again
+            return true
+        }
+        request = nil
+        condition.unlock()
+        continuation.resume(with: answer.map { $0 ?? [] })
         return true
     }
 
     /// The next changes anyone publishes; empty when the sequence ends first (its stop, or the
-    /// dictionary's unlink).
-    private func waitForBatch() throws -> Batch {
+    /// dictionary's unlink); nil when a job came for the thread first.
+    private func waitForBatch() throws -> Batch? {
         while true {
             let changed = feed.waitForChangesUntilUnlinked {
                 condition.lock()
                 defer { condition.unlock() }
-                return stopped || finished
+                return stopped || finished || !jobs.isEmpty
             }
-            guard changed else { return [] }
+            guard changed else {
+                condition.lock()
+                defer { condition.unlock() }
+                return stopped || finished || jobs.isEmpty ? [] : nil
+            }
             let batch: Batch
             do {
                 batch = try feed.changes()
@@ -132,4 +196,17 @@ final class ChangeSubscription: Sendable {
     }
 
     deinit { source.finish() }
+}
+
+@available(macOS 15, iOS 18, tvOS 18, watchOS 11, visionOS 2, *)
+extension ChangeSource: TaskExecutor {
+    /// Runs `job` on the source's thread; once the thread has ended, on the global concurrent
+    /// executor.
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        guard run({ [unowned self] in job.runSynchronously(on: asUnownedTaskExecutor()) }) else {
+            globalConcurrentExecutor.enqueue(job)
+            return
+        }
+    }
 }

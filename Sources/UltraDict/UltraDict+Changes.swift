@@ -37,6 +37,26 @@ public struct UltraDictChanges<Key: Hashable & Codable, Value: Codable>: AsyncSe
     /// The source, or why it could not be opened (thrown by the first `next()`).
     let source: Result<ChangeSource, any Error>
 
+    /// The sequence's thread, as a task executor: a task that prefers it runs its nonisolated
+    /// code on the thread that waits for the changes, so that a change reaches the loop with one
+    /// wake-up instead of two (the thread's, then a cooperative thread's):
+    ///
+    /// ```swift
+    /// let changes = scores.changes()
+    /// let watcher = Task(executorPreference: changes.executor) {
+    ///     for try await change in changes { print(change) }
+    /// }
+    /// ```
+    ///
+    /// The thread serves one task well: work of other tasks that prefer it waits until the
+    /// thread is between two waits (a job that comes during a wait interrupts it, and the wait
+    /// resumes after the job). After the sequence ended, such work runs on the global
+    /// concurrent executor. Without this preference the loop runs where it would anyway.
+    @available(macOS 15, iOS 18, tvOS 18, watchOS 11, visionOS 2, *)
+    public var executor: any TaskExecutor {
+        (try? source.get()) ?? globalConcurrentExecutor
+    }
+
     /// The iterator: each `next()` returns a change, or `nil` once the sequence ended.
     public struct AsyncIterator: AsyncIteratorProtocol {
         let subscription: Result<ChangeSubscription, any Error>
@@ -174,6 +194,11 @@ public struct UltraDictValues<Key: Hashable & Codable, Value: Codable>: AsyncSeq
 
     let key: Key
     let changes: UltraDictChanges<Key, Value>
+
+    /// The thread that waits for the key's changes, as a task executor: see
+    /// ``UltraDictChanges/executor``.
+    @available(macOS 15, iOS 18, tvOS 18, watchOS 11, visionOS 2, *)
+    public var executor: any TaskExecutor { changes.executor }
 
     /// The iterator: the key's values, `nil` once the sequence ended.
     public struct AsyncIterator: AsyncIteratorProtocol {

@@ -69,6 +69,8 @@ enum ChangeLatency {
     enum Consumer: String, CaseIterable {
         /// `for try await change in d.changes()`.
         case changes
+        /// The same loop in a task that prefers the sequence's executor (its waiting thread).
+        case changesOnItsExecutor = "changes_on_its_executor"
         /// `d.waitForChanges(timeout:)`, then a read.
         case wait = "wait_for_changes"
         /// A read every 10 ms, as `ultradict watch` did before.
@@ -82,7 +84,8 @@ enum ChangeLatency {
         let d = try UltraDict<String, Int>(name: "bench_latency_\(getpid())", configuration: UltraDictConfiguration(store: store))
         defer { d.unlink() }
         let changes = d.changes()
-        let receiving = Task { try await receive(options.writes, by: consumer, of: d, changes: changes) }
+        let executor = consumer == .changesOnItsExecutor ? changes.executor : nil
+        let receiving = Task(executorPreference: executor) { try await receive(options.writes, by: consumer, of: d, changes: changes) }
         let writer = try Process.worker(["latency-writer", d.name, String(options.writes), String(options.interval)] + options.storeArguments,
                                         inNamespace: options.namespace)
         writer.terminationHandler = { _ in
@@ -119,7 +122,7 @@ enum ChangeLatency {
             last = written
         }
         switch consumer {
-        case .changes:
+        case .changes, .changesOnItsExecutor:
             // Cancelling the task ends the sequence.
             for try await change in changes {
                 guard case .set(_, let written) = change else { continue }
