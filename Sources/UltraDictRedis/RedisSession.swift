@@ -33,10 +33,10 @@ final class RedisSession: RemoteSession, @unchecked Sendable {
             case let .leaseHeld(remaining):
                 Self.wait(remaining, pause: &pause, sending: record.count)
             case let .written(id, missed) where missed.count < LogPage.size:
-                try replica.apply(missed + [StreamEntry(id: id, content: .record(record))])
+                try replica.apply(missed + [StreamEntry(id: id, content: .record(record))], written: true)
                 return
             case let .written(_, missed):
-                try replica.apply(missed)
+                try replica.apply(missed, written: true)
                 try replica.catchUp()
                 return
             }

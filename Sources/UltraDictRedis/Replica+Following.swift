@@ -15,12 +15,13 @@ extension Replica {
     /// quiet spell shows at once.
     static let busyInterval = Duration.milliseconds(1)
     static let batchingPause = Duration.microseconds(500)
-    /// How long the subscriber waits before its next read when a read brought only entries
-    /// that this process's writers had applied already: while they write, their scripts bring
-    /// the replica what others wrote too, so the subscriber has nothing to do but take CPU from
-    /// them (at 2 ms, a busy writer's p99 doubled: one write in a hundred met the subscriber's
-    /// wake-up). A change another process makes just after this one's last write shows up to
-    /// this pause later.
+    /// How long after this process's last write the subscriber reads nothing: while the process
+    /// writes, its scripts bring the replica what others wrote too, so a read of the subscriber
+    /// would only take CPU from the writer, and a read blocked on the server would make the
+    /// server serve it on the next write (a read after each pause met about one write in a
+    /// hundred, a busy writer's p99). The subscriber sleeps until the pause has passed since the
+    /// last write, then reads. A change another process makes just after this one's last write
+    /// shows up to this pause later.
     static let ownWritesPause = Duration.milliseconds(10)
 
     /// Starts the subscriber: a thread of its own, on a connection of its own, that reads new
@@ -35,6 +36,10 @@ extension Replica {
             var (quietSlices, failing) = (0, false)
             var lastBatch = ContinuousClock.now - Self.busyInterval
             while !isStopped {
+                if let lastWrite, case let quiet = lastWrite + Self.ownWritesPause, quiet > .now {
+                    Thread.sleep(forTimeInterval: (quiet - .now).seconds)
+                    continue
+                }
                 do {
                     let after = appliedID
                     let entries = try LogPage(read: follower.command([
@@ -51,12 +56,9 @@ extension Replica {
                         }
                     } else {
                         quietSlices = 0
-                        let broughtNews = entries[entries.count - 1].id > appliedID
                         try apply(entries)
                         let now = ContinuousClock.now
-                        if !broughtNews {
-                            Thread.sleep(forTimeInterval: Self.ownWritesPause.seconds)
-                        } else if now - lastBatch < Self.busyInterval {
+                        if now - lastBatch < Self.busyInterval {
                             Thread.sleep(forTimeInterval: Self.batchingPause.seconds)
                         }
                         lastBatch = now

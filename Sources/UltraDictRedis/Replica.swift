@@ -27,6 +27,8 @@ final class Replica: @unchecked Sendable {
     private let mutex = NSLock()
     /// The ID of the last server entry applied.
     private var applied = StreamID.zero
+    /// ``lastWrite``.
+    private var lastWriteAt: ContinuousClock.Instant?
     private var cursor = LogCursor(counter: 0, position: 0)
     /// The dictionary's entries as of ``applied``, for the replica's own full dumps.
     private var entries: [UltraValue: UltraValue] = [:]
@@ -57,6 +59,9 @@ final class Replica: @unchecked Sendable {
 
     /// The ID of the last entry applied.
     var appliedID: StreamID { mutex.withLock { applied } }
+
+    /// When a write of this process last brought entries (``apply(_:written:)``), if one did.
+    var lastWrite: ContinuousClock.Instant? { mutex.withLock { lastWriteAt } }
 
     /// Why the replica is not following the server now: the subscriber's last read failed, or
     /// an entry could not be applied (then it stays).
@@ -108,9 +113,11 @@ final class Replica: @unchecked Sendable {
     }
 
     /// Applies `entries` (from a write's reply, a catch-up or the subscriber) in order, skipping
-    /// those applied already; a full dump entry loads the dump.
-    func apply(_ entries: [StreamEntry]) throws {
+    /// those applied already; a full dump entry loads the dump. `written` says that they came
+    /// with a write of this process (``lastWrite``).
+    func apply(_ entries: [StreamEntry], written: Bool = false) throws {
         try mutex.withLock {
+            if written { lastWriteAt = .now }
             if let failure { throw failure }
             do {
                 for entry in entries where entry.id > applied { try applyLocked(entry) }

@@ -205,4 +205,27 @@ struct RedisProcessesTests {
         #expect(end - start < .seconds(2))
         #expect(d[0] == 0)
     }
+
+    /// A handle that reads only its replica (no `readsCatchUp`) sees another process's change
+    /// while it writes (its writes bring it) and after it stopped writing (its subscriber, which
+    /// reads nothing during the 10 ms after a write, brings it then; given 2 s here).
+    @Test func aWritingProcessSeesAnotherProcessesChanges() throws {
+        let fixture = try RedisFixture()
+        let name = uniqueName()
+        let d = try UltraDict<Int, Int>(name: name, configuration: UltraDictConfiguration(autoUnlink: true, store: .redis(fixture.server.url)))
+        defer { d.unlink() }
+        let other = try fixture.helper(["write-range", name, "1000", "1001"])
+        var writes = 0
+        while d[1000] == nil, writes < 10_000 {
+            d[0] = writes
+            writes += 1
+            usleep(500)
+        }
+        #expect(other.finish().status == 0)
+        #expect(d[1000] == 1000, "not seen in \(writes) writes")
+        try fixture.run([["write-range", name, "2000", "2001"]])
+        let start = ContinuousClock.now
+        while d[2000] == nil, ContinuousClock.now - start < .seconds(2) { usleep(1000) }
+        #expect(d[2000] == 2000)
+    }
 }

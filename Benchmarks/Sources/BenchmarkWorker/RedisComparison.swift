@@ -13,7 +13,7 @@ import UltraDictRedis
 ///
 /// - a read from the replica against the same read in shared memory (`redis_read`, `shm_read`);
 /// - a write's p50 and p99 against a raw `XADD` of the same record bytes on one hiredis
-///   connection (`redis_write_p50`, `hiredis_xadd_p50`, …);
+///   connection, in turns (`redis_write_p50`, `hiredis_xadd_p50`, …);
 /// - 4 processes (`redis-increment`) × 2,500 increments under `withLock` (`redis_locked_counter_4x2500`);
 /// - the latency from a write in another process to `changes()` here (`redis_change_latency_p50_us`).
 ///
@@ -41,42 +41,62 @@ enum RedisComparison {
         }
     }
 
-    /// ``writes`` writes of int keys and values, each timed, against raw `XADD`s of the same record.
+    /// ``writes`` writes of int keys and values, each timed, against as many raw `XADD`s of the
+    /// same record on a hiredis connection of their own, in turns of ``turn`` each, so that both
+    /// meet the same moods of the machine.
     private static func compareWrites(_ store: UltraDictStore, url: RedisURL) throws {
         let d = try UltraDict<Int, Int>(name: PythonComparison.uniqueName(), configuration: UltraDictConfiguration(store: store))
         defer { d.unlink() }
-        var ours = histogram()
-        for i in 0..<writes {
-            let start = MonotonicClock.now()
-            d[i % 1000] = i
-            ours.record(MonotonicClock.now() - start)
-        }
         var record: [UInt8] = []
         try d.configuration.serializer.encodeUpdate(.set(.int(999), .int(9999)), into: &record)
-        let raw = try rawXADD(record, url: url, key: "{\(d.name)}:baseline")
-        for (label, figures) in [("redis_write", ours), ("hiredis_xadd", raw)] {
+        let raw = try RawXADD(record, url: url, key: "{\(d.name)}:baseline")
+        var ours = histogram()
+        var theirs = histogram()
+        for start in stride(from: 0, to: writes, by: turn) {
+            for i in start..<start + turn {
+                let begin = MonotonicClock.now()
+                d[i % 1000] = i
+                ours.record(MonotonicClock.now() - begin)
+            }
+            for _ in 0..<turn { theirs.record(try raw.timedRoundTrip()) }
+        }
+        for (label, figures) in [("redis_write", ours), ("hiredis_xadd", theirs)] {
             PythonComparison.report("\(label)_p50", Double(figures.valueAtPercentile(50)))
             PythonComparison.report("\(label)_p99", Double(figures.valueAtPercentile(99)))
         }
     }
 
-    /// ``writes`` `XADD KEY * r RECORD` round trips on one hiredis connection, each timed; then
-    /// the key is deleted.
-    private static func rawXADD(_ record: [UInt8], url: RedisURL, key: String) throws -> Histogram<UInt64> {
-        guard case .tcp(let host, let port) = url.endpoint, let context = redisConnect(host, Int32(port)), context.pointee.err == 0 else {
-            throw BenchmarkFailure("hiredis cannot connect to \(url)")
+    /// How many writes of each kind ``compareWrites(_:url:)`` makes in a row.
+    static let turn = 500
+
+    /// `XADD KEY * r RECORD` round trips on a hiredis connection of their own; the key is
+    /// deleted when this is dropped.
+    private final class RawXADD {
+        let context: UnsafeMutablePointer<redisContext>
+        let arguments: [[UInt8]]
+        let key: String
+
+        init(_ record: [UInt8], url: RedisURL, key: String) throws {
+            guard case .tcp(let host, let port) = url.endpoint, let context = redisConnect(host, Int32(port)), context.pointee.err == 0 else {
+                throw BenchmarkFailure("hiredis cannot connect to \(url)")
+            }
+            self.context = context
+            self.key = key
+            arguments = [Array("XADD".utf8), Array(key.utf8), Array("*".utf8), Array("r".utf8), record]
         }
-        defer { redisFree(context) }
-        var figures = histogram()
-        let arguments: [[UInt8]] = [Array("XADD".utf8), Array(key.utf8), Array("*".utf8), Array("r".utf8), record]
-        for _ in 0..<writes {
+
+        /// One round trip's nanoseconds.
+        func timedRoundTrip() throws -> UInt64 {
             let start = MonotonicClock.now()
             guard let reply = command(context, arguments) else { throw BenchmarkFailure("XADD failed") }
             freeReplyObject(reply)
-            figures.record(MonotonicClock.now() - start)
+            return MonotonicClock.now() - start
         }
-        if let reply = command(context, [Array("DEL".utf8), Array(key.utf8)]) { freeReplyObject(reply) }
-        return figures
+
+        deinit {
+            if let reply = command(context, [Array("DEL".utf8), Array(key.utf8)]) { freeReplyObject(reply) }
+            redisFree(context)
+        }
     }
 
     /// `redisCommandArgv` with binary-safe arguments.

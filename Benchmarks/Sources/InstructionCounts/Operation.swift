@@ -9,6 +9,7 @@ enum Operation: String, CaseIterable {
     case write1KBString = "write_1kb_string"
     case delete
     case withLockUncontended = "with_lock_uncontended"
+    case lockedIncrement = "locked_increment"
     case fullDump10000Keys = "full_dump_10000_keys"
 
     /// Creates the dictionaries (uncounted) and returns the workload; `name` names them.
@@ -40,6 +41,10 @@ enum Operation: String, CaseIterable {
         case .withLockUncontended:
             let d = try filled(name)
             return Workload(operation: { _ in try d.withLock { _ in } }, round: .operations(1_000))
+        case .lockedIncrement:
+            // The locked counter's turn (issue 16), kept below 100 so that records keep one size.
+            let d = try filled(name)
+            return Workload(operation: { _ in try d.withLock { d in d[1] = (d[1, default: 0] + 1) % 100 } }, round: .dumpCycle(status: d.status))
         case .fullDump10000Keys:
             let d = try filled(name)
             return Workload(operation: { _ in try d.dump() }, round: .operations(10))
