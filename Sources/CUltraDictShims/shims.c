@@ -74,7 +74,7 @@ _Thread_local unsigned cud_thread_slot_plus_one = 0;
 static pthread_mutex_t slots_mutex = PTHREAD_MUTEX_INITIALIZER;
 static unsigned *free_slots = NULL;
 static size_t free_count = 0, free_capacity = 0;
-static unsigned next_slot = 0;
+unsigned cud_thread_numbers_given = 0;
 // Its destructor gives a thread's number back when the thread exits.
 static pthread_key_t slot_key;
 static pthread_once_t slot_key_once = PTHREAD_ONCE_INIT;
@@ -124,7 +124,8 @@ unsigned cud_assign_thread_slot(void) {
         slot = free_slots[lowest];
         free_slots[lowest] = free_slots[--free_count];
     } else {
-        slot = next_slot++;
+        slot = cud_thread_numbers_given;
+        __atomic_store_n(&cud_thread_numbers_given, slot + 1, __ATOMIC_SEQ_CST);
     }
     pthread_mutex_unlock(&slots_mutex);
     cud_thread_slot_plus_one = slot + 1;

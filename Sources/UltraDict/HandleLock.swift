@@ -14,21 +14,28 @@ import UltraDictTransport
 ///   itself, which covers shared access). Two threads reading at once thus write different
 ///   lines, and neither waits for the other.
 /// - **Exclusive access** (``lockExclusive()``): the thread takes the owner word (a
-///   compare-exchange from 0 to its number), raises the flag, then waits until every slot is 0.
+///   compare-exchange from 0 to its number), raises the flag, then waits until every slot is 0:
+///   slot 0 and the slots of the thread numbers given so far (`cud_thread_numbers_given`), the
+///   others having never been used. In a process with few threads it thus loads a few lines,
+///   not all 16.
 ///   Re-entrant: the holder's nested calls only count. A thread waiting for another holder spins
 ///   briefly, then yields, then sleeps in steps (`Backoff`): holders hold it for the time of a
 ///   write or of applying what was published.
 ///
 /// The arrival and the flag's load (a reader), and the flag's store and the slots' loads (the
 /// exclusive holder), are sequentially consistent: as in Dekker's algorithm, either the holder
-/// sees the reader's slot, and waits for it, or the reader sees the flag, and backs off. A
+/// sees the reader's slot, and waits for it, or the reader sees the flag, and backs off. The count
+/// of thread numbers is stored (when a thread gets a new number, before it first arrives) and
+/// loaded (by the holder, after raising the flag) sequentially consistently too: a holder that
+/// does not count a reader's number raised the flag before the reader arrived, so the reader
+/// sees it. A
 /// reader leaves with a release store or decrement, so its reads happen before the holder's
 /// writes; the holder lowers the flag with a release store, so its writes happen before the
 /// reads of a reader that then sees the flag down.
 ///
 /// Cost: shared access, a sequentially consistent store (an exchange on x86) and a release
 /// store (a plain store on x86) on a line that only this thread writes, and one load of a line
-/// that only exclusive holders write; two read-modify-writes instead for a thread of slot 0; exclusive access, a compare-exchange, a store and a load of every slot, and
+/// that only exclusive holders write; two read-modify-writes instead for a thread of slot 0; exclusive access, a compare-exchange, a store and a load of every slot in use, and
 /// no system call when uncontended. A handle's lock takes ``slotCount`` + 1 blocks of
 /// ``lineSize`` bytes (2 KiB).
 ///
@@ -155,7 +162,9 @@ final class HandleLock: @unchecked Sendable {
         }
         depth = 1
         exclusiveFlag.store(true, ordering: .sequentiallyConsistent)
-        for index in 0..<Self.slotCount where slot(index).load(ordering: .sequentiallyConsistent) != 0 {
+        // Slot 0, and the own slots of the thread numbers given so far (the holder's among them).
+        let lastSlot = min(Int(cud_thread_numbers_given_now()), Self.slotCount - 1)
+        for index in 0...lastSlot where slot(index).load(ordering: .sequentiallyConsistent) != 0 {
             waitUntilEmpty(slot(index))
         }
     }

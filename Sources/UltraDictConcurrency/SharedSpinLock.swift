@@ -105,12 +105,20 @@ public final class SharedSpinLock: SharedMemoryLock {
         var ownerlessSince: ContinuousClock.Instant?
         var attempt = 0
         // Tries left since a wake: while there are, this waiter may be the one a release woke,
-        // and settles (so that the next release wakes another) before it sleeps again or ends;
-        // when it ends without the lock, it passes on a wake that a release skipped for it.
+        // and settles (so that the next release wakes another) before it sleeps again or ends.
+        // Any waiter that ends without the lock (its timeout, which may pass before it ever
+        // sleeps on a loaded machine) clears the flag and passes on a wake that a release skipped:
+        // clearing it costs at most a wake, and a flag left set by a dead waiter lasts no longer.
         var wokenAttempts = 0
         var woken = false
         var holds = false
-        defer { if woken { holds ? wake.lockWaiterSettled() : wake.lockWaiterGaveUp() } }
+        defer {
+            if !holds {
+                wake.lockWaiterGaveUp()
+            } else if woken {
+                wake.lockWaiterSettled()
+            }
+        }
         while true {
             if let deadline, ContinuousClock.now >= deadline,
                try takeOverAfterTimeout(for: me, stealAfterTimeout: stealAfterTimeout, ownerlessSince: &ownerlessSince) {

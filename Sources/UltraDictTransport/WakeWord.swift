@@ -177,8 +177,8 @@ package struct WakeWord: @unchecked Sendable {
     ///
     /// A lock waiter that was woken may be the one a release woke: it calls
     /// ``lockWaiterSettled()`` once it stops trying for the lock (before it registers again, when
-    /// it takes the lock, when it gives up). So does one that slept a whole slice, in case the
-    /// waiter a release woke died awake.
+    /// it takes the lock); any waiter that gives up calls ``lockWaiterGaveUp()``. So does one that
+    /// slept a whole slice settle, in case the waiter a release woke died awake.
     @discardableResult
     package func sleep(_ kind: Waiter, expecting value: UInt32, for duration: Duration) -> SleepEnd {
         system_futex_wait(address, value, min(duration, Self.slice), bitset: kind.bitset)

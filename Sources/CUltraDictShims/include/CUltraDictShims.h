@@ -43,6 +43,17 @@ static inline unsigned cud_thread_slot(void) {
     return slot != 0 ? slot - 1 : cud_assign_thread_slot();
 }
 
+/// How many thread numbers cud_thread_slot() has given so far: every live thread's number is
+/// below it. It only grows, and a new number counts before cud_thread_slot() returns it (a
+/// sequentially consistent store), so that a handle's exclusive holder needs to look only at the
+/// reader slots of the numbers below it.
+extern unsigned cud_thread_numbers_given;
+
+/// cud_thread_numbers_given, read with a sequentially consistent load.
+static inline unsigned cud_thread_numbers_given_now(void) {
+    return __atomic_load_n(&cud_thread_numbers_given, __ATOMIC_SEQ_CST);
+}
+
 /// How many forks this process is from the first process of its line that gave a thread a
 /// number: a child's count is its parent's plus one (from the moment it starts).
 extern unsigned cud_fork_generation;
