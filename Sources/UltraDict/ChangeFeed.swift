@@ -43,35 +43,56 @@ package struct ChangeFeed {
     /// or by hand) needs it; an unlink by this package wakes every waiter.
     static let unlinkLookInterval = Duration.seconds(1)
 
+    /// How ``waitForChangesUntilUnlinked(shouldStop:)`` ended.
+    package enum WaitEnd: Equatable {
+        /// Something was published that ``changes()`` has not returned.
+        case changed
+        /// `shouldStop` held, with nothing new.
+        case stopped
+        /// The dictionary was unlinked.
+        case unlinked
+    }
+
     /// Blocks until something is published that ``changes()`` has not returned, `shouldStop`
-    /// holds, or the dictionary is unlinked; returns whether something was published. It sleeps
-    /// in the kernel, woken by this package's writers, and rechecks at least every 100 ms
-    /// (`UpdateLog.waitForChanges`). The unlink is looked
+    /// holds, or the dictionary is unlinked. It sleeps in the kernel, woken by this package's
+    /// writers, and rechecks at least every 100 ms (`UpdateLog.waitForChanges`); a change
+    /// already published is returned first, whatever `shouldStop` says. The unlink is looked
     /// for at a slice boundary after a slice that a wake cut short with nothing new (an unlink or
     /// a close by a process of this package wakes every waiter), and whenever
     /// ``unlinkLookInterval`` has passed since the last look, across calls: an unlink by anyone
     /// else is seen within about a second, also while changes keep coming.
-    package mutating func waitForChangesUntilUnlinked(shouldStop: () -> Bool = { false }) -> Bool {
+    package mutating func waitForChangesUntilUnlinked(shouldStop: () -> Bool = { false }) -> WaitEnd {
         let clock = ContinuousClock()
         var sliceStart: ContinuousClock.Instant?
         var lastLook = lastUnlinkLook ?? clock.now
+        var unlinked = false
         defer { lastUnlinkLook = lastLook }
-        return log.waitForChanges(since: cursor) {
+        let outcome = log.waitForChanges(since: cursor) {
+            // Called only when nothing new was published since the cursor.
             let now = clock.now
             defer { sliceStart = now }
             guard !shouldStop() else { return true }
-            // A wake that brought a change needs no look: the wait returns it next.
-            let cutShortWithNothingNew = sliceStart.map { now - $0 < WakeWord.slice } == true && log.isCurrent(cursor)
-            guard cutShortWithNothingNew || now - lastLook >= Self.unlinkLookInterval else { return false }
+            let cutShort = sliceStart.map { now - $0 < WakeWord.slice } ?? false
+            guard cutShort || now - lastLook >= Self.unlinkLookInterval else { return false }
             lastLook = now
-            return !dictionaryExists
-        } == .changed
+            unlinked = !dictionaryExists
+            return unlinked
+        }
+        switch outcome {
+        case .changed: return .changed
+        case .stopped, .timedOut: return unlinked ? .unlinked : .stopped
+        }
     }
 
     /// Wakes whoever waits on this dictionary (``waitForChangesUntilUnlinked(shouldStop:)``), in any
     /// process, so that a waiter whose stop condition now holds returns at once.
     package func interruptWaiters() {
         log.interruptWaiters()
+    }
+
+    /// Wakes the waiters of this process alone: a waiter of its own that has other work now.
+    package func interruptChangeWaitersOfThisProcess() {
+        log.interruptChangeWaitersOfThisProcess()
     }
 
     /// Whether the dictionary's control segment still exists in its store (one system call).

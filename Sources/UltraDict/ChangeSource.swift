@@ -20,8 +20,10 @@ import UltraDictTransport
 /// The thread also runs jobs (``run(_:)``): as a `TaskExecutor` (``UltraDictChanges/executor``),
 /// it runs the nonisolated code of a task that prefers it between waits, so that a change resumes
 /// the consumer on the thread that the change woke, with no second wake-up of a cooperative
-/// thread. A job that comes while the thread waits interrupts the wait; the request waits again
-/// after the jobs ran.
+/// thread. A job that comes while the thread waits interrupts the wait (waking no other process);
+/// the request waits again after the jobs ran, but first reads what was published meanwhile, so
+/// that jobs never hold changes back. The thread starts with the first request or job, and ends
+/// when the source is dropped or after ``idleLife`` with neither (the next one starts it again).
 final class ChangeSource: @unchecked Sendable {
     /// One batch of changes, in order, as the dictionary stores them; empty when the sequence
     /// has ended. The iterator converts them to its `Key` and `Value`, so that this class (and
@@ -30,12 +32,14 @@ final class ChangeSource: @unchecked Sendable {
 
     /// The name of every source's thread, as `top -H` and a debugger show it (at most 15 bytes).
     static let threadName = "UltraDict feed"
+    /// How long the thread lives with no request and no job.
+    static let idleLife: TimeInterval = 1
 
     /// Guards everything below, and signals the thread.
     private let condition = NSCondition()
     /// Read only on the thread, after `init`.
     private var feed: ChangeFeed
-    /// Wakes the dictionary's waiters, this source's thread among them (the feed's log).
+    /// Wakes this process's change waiters, this source's thread among them (the feed's log).
     private let interruptWaiters: () -> Void
     /// The consumer waiting for the next batch.
     private var request: CheckedContinuation<Batch, any Error>?
@@ -47,10 +51,11 @@ final class ChangeSource: @unchecked Sendable {
     private var stopped = false
     /// Set when the source is dropped: the thread exits once no job is left.
     private var finished = false
-    /// Set once the thread is started: by the first request or the first job.
-    private var threadStarted = false
-    /// Set when the thread has exited: it takes no more jobs.
-    private var threadEnded = false
+    /// Set while a thread serves the source.
+    private var threadRunning = false
+    /// Set when the thread has exited after `finished`: it takes no more jobs, and a request
+    /// gets the end at once.
+    private var ended = false
     /// The entries a sequence that starts with them yields first.
     private var initial: Batch
 
@@ -58,15 +63,14 @@ final class ChangeSource: @unchecked Sendable {
     /// the sequence was made: `initial` holds those entries when the sequence yields them first.
     init(feed: ChangeFeed, initial: Batch) {
         self.feed = feed
-        self.interruptWaiters = feed.interruptWaiters
+        self.interruptWaiters = feed.interruptChangeWaitersOfThisProcess
         self.initial = initial
     }
 
-    /// Starts the thread unless it runs already (a source nobody iterates never starts one);
-    /// called with `condition` locked.
+    /// Starts the thread unless one runs already; called with `condition` locked.
     private func startThreadIfNeeded() {
-        guard !threadStarted else { return }
-        threadStarted = true
+        guard !threadRunning else { return }
+        threadRunning = true
         let thread = Thread { [self] in
             Thread.current.name = Self.threadName  // set on the thread, it is the system's name too
             while serveOne() {}
@@ -91,6 +95,10 @@ final class ChangeSource: @unchecked Sendable {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 condition.lock()
+                guard !ended else {
+                    condition.unlock()
+                    return continuation.resume(returning: [])
+                }
                 request = continuation
                 startThreadIfNeeded()
                 condition.signal()
@@ -113,7 +121,7 @@ final class ChangeSource: @unchecked Sendable {
     /// a wait for changes, which resumes after the job. Returns false once the thread has ended.
     func run(_ job: @escaping () -> Void) -> Bool {
         condition.lock()
-        guard !threadEnded else {
+        guard !ended else {
             condition.unlock()
             return false
         }
@@ -126,26 +134,35 @@ final class ChangeSource: @unchecked Sendable {
         return true
     }
 
-    /// Runs the next job, or answers the request; returns false once the source is dropped and
-    /// no job is left.
+    /// Runs the next job, or answers the request; returns false when the thread ends: the source
+    /// was dropped (or its request answered after that) and no job is left, or ``idleLife``
+    /// passed with nothing to do.
     private func serveOne() -> Bool {
         condition.lock()
-        while jobs.isEmpty && request == nil && !finished { condition.wait() }
+        while jobs.isEmpty && request == nil && !finished {
+            if !condition.wait(until: Date(timeIntervalSinceNow: Self.idleLife)) && jobs.isEmpty && request == nil && !finished {
+                threadRunning = false
+                condition.unlock()
+                return false
+            }
+        }
         if !jobs.isEmpty {
             let job = jobs.removeFirst()
             condition.unlock()
             job()
             return true
         }
-        guard !finished, let continuation = request else {
-            threadEnded = true
+        guard let continuation = request else {
+            (threadRunning, ended) = (false, true)
             condition.unlock()
             return false
         }
         let first = initial
         initial = []
-        waiting = first.isEmpty
+        waiting = first.isEmpty && !finished
         condition.unlock()
+        // Once the source is dropped, the wait returns at once: a request left pending (only a
+        // second iterator of one sequence can leave one) gets the end.
         let answer = Result { first.isEmpty ? try waitForBatch() : first }
         condition.lock()
         waiting = false
@@ -159,19 +176,22 @@ final class ChangeSource: @unchecked Sendable {
         return true
     }
 
-    /// The next changes anyone publishes; empty when the sequence ends first (its stop, or the
-    /// dictionary's unlink); nil when a job came for the thread first.
+    /// The next changes anyone publishes; empty when the sequence ends first (its stop, its
+    /// source dropped, or the dictionary's unlink); nil when a job came for the thread first.
     private func waitForBatch() throws -> Batch? {
         while true {
-            let changed = feed.waitForChangesUntilUnlinked {
+            let end = feed.waitForChangesUntilUnlinked {
                 condition.lock()
                 defer { condition.unlock() }
                 return stopped || finished || !jobs.isEmpty
             }
-            guard changed else {
+            switch end {
+            case .unlinked: return []
+            case .stopped:
                 condition.lock()
                 defer { condition.unlock() }
-                return stopped || finished || jobs.isEmpty ? [] : nil
+                return stopped || finished ? [] : nil
+            case .changed: break
             }
             let batch: Batch
             do {
@@ -186,6 +206,18 @@ final class ChangeSource: @unchecked Sendable {
     }
 }
 
+@available(macOS 15, iOS 18, tvOS 18, watchOS 11, visionOS 2, *)
+extension ChangeSource: TaskExecutor {
+    /// Runs `job` on the source's thread; once the thread has ended, on the global concurrent
+    /// executor.
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        if !run({ [unowned self] in job.runSynchronously(on: asUnownedTaskExecutor()) }) {
+            globalConcurrentExecutor.enqueue(ExecutorJob(job))
+        }
+    }
+}
+
 /// The iterator's hold on its ``ChangeSource``: when the iterator is dropped, the source's thread ends.
 final class ChangeSubscription: Sendable {
     /// The source the iterator reads.
@@ -196,17 +228,4 @@ final class ChangeSubscription: Sendable {
     }
 
     deinit { source.finish() }
-}
-
-@available(macOS 15, iOS 18, tvOS 18, watchOS 11, visionOS 2, *)
-extension ChangeSource: TaskExecutor {
-    /// Runs `job` on the source's thread; once the thread has ended, on the global concurrent
-    /// executor.
-    func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        guard run({ [unowned self] in job.runSynchronously(on: asUnownedTaskExecutor()) }) else {
-            globalConcurrentExecutor.enqueue(job)
-            return
-        }
-    }
 }

@@ -38,7 +38,7 @@ extension UltraDict {
         nesting?.close(unlinkingTree: unlinks)
         // Change sequences end, and a thread in waitForChanges(timeout:) returns.
         changeSources.stopAll()
-        log.interruptWaiters()
+        log.interruptChangeWaitersOfThisProcess()
     }
 
     /// Closes the handle and unlinks every segment of the dictionary; other processes keep their

@@ -20,9 +20,11 @@ extension UpdateLog {
     /// sleeps on the wake word in slices of at most ``WakeWord/slice`` (100 ms), rechecking the
     /// position and the counter after each: a writer of this package wakes it within the
     /// futex's latency, a Python writer (which never wakes anyone) or a writer that died before
-    /// its wake within one slice. `shouldStop` is called before each slice, on the calling
-    /// thread: a handle that closes, or a task that is cancelled, sets what it reads and calls
-    /// ``interruptWaiters()`` so that the waiter looks now rather than at the slice's end.
+    /// its wake within one slice. `shouldStop` is called before each slice once nothing new was
+    /// found, on the calling thread: a handle that closes, or a task that is cancelled, sets what
+    /// it reads and calls ``interruptWaiters()`` (or, for a waiter of its own process,
+    /// ``interruptChangeWaitersOfThisProcess()``) so that the waiter looks now rather than at the
+    /// slice's end.
     ///
     /// - Parameters:
     ///   - cursor: what the caller has applied.
@@ -37,10 +39,13 @@ extension UpdateLog {
         let deadline = timeout.map { clock.now + $0 }
         let wake = control.wake
         while true {
-            if shouldStop() { return .stopped }
+            // Registered first: a stop set (and its interrupt) after this look changes the word
+            // before the sleep, which then returns at once. A change already published is
+            // returned even when the caller should stop: it reads it, and stops at its next wait.
             let value = wake.register(.changes)
             defer { wake.unregister(.changes) }
             if !isCurrent(cursor) { return .changed }
+            if shouldStop() { return .stopped }
             let remaining = deadline.map { clock.now.duration(to: $0) } ?? WakeWord.slice
             if remaining <= .zero { return .timedOut }
             wake.sleep(.changes, expecting: value, for: remaining)
@@ -53,5 +58,12 @@ extension UpdateLog {
     /// rather than at the end of their slice. One atomic increment and one `futex` call.
     package func interruptWaiters() {
         control.wake.wakeAll()
+    }
+
+    /// ``interruptWaiters()`` for this process's change waiters alone
+    /// (`WakeWord.interruptChangeWaitersOfThisProcess()`): what a waiter of this process with
+    /// other work to do now is interrupted with, without waking any other process.
+    package func interruptChangeWaitersOfThisProcess() {
+        control.wake.interruptChangeWaitersOfThisProcess()
     }
 }

@@ -1,4 +1,9 @@
 import Atomics
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The wake word (u32 at byte 392), the waiter count (u32 at byte 396) and the woken-lock-waiter
 /// flag (u32 at byte 400) of a control block: how a process sleeps until another one publishes
@@ -43,9 +48,18 @@ package struct WakeWord: @unchecked Sendable {
         @usableFromInline var unit: UInt32 { self == .changes ? 1 : 1 << 16 }
         /// The bits of the waiter count that count this kind.
         @usableFromInline var mask: UInt32 { self == .changes ? 0xFFFF : 0xFFFF_0000 }
-        /// The futex bitset its sleepers sleep with, and its wakes wake.
+        /// The futex bitset its wakes wake.
         @usableFromInline var bitset: UInt32 { self == .changes ? 1 : 2 }
+        /// The futex bitset its sleepers sleep with: a change waiter adds its process's own bit
+        /// (``processBit``), so that ``interruptChangeWaitersOfThisProcess()`` wakes no other
+        /// process's waiters.
+        @usableFromInline var sleepBitset: UInt32 { self == .changes ? 1 | WakeWord.processBit : 2 }
     }
+
+    /// This process's own bit of the futex bitset: one of bits 2 to 31, chosen by its pid (two
+    /// processes that share one only wake each other's waiters for nothing, now and then). Fixed
+    /// at first use, so that a forked child's sleepers and interrupts agree too.
+    @usableFromInline static let processBit: UInt32 = 1 << (2 + UInt32(getpid()) % 30)
 
     /// The longest a waiter sleeps before it looks again by itself: Python 0.0.6 writers and lock
     /// holders never wake anyone, and a publisher can die between its change and its wake.
@@ -142,6 +156,15 @@ package struct WakeWord: @unchecked Sendable {
         wake(.changes, .lock, count: .max)
     }
 
+    /// Bumps the wake word and wakes the change waiters of this process alone (``processBit``):
+    /// for a waiter whose stop condition now holds, or that has other work, without waking any
+    /// other process. A waiter of another process between its registration and its sleep finds
+    /// the word changed and looks once more.
+    package func interruptChangeWaitersOfThisProcess() {
+        word.wrappingIncrement(ordering: .sequentiallyConsistent)
+        system_futex_wake(address, count: .max, bitset: Self.processBit)
+    }
+
     // MARK: The waiter's side
 
     /// Counts the caller as a waiter of `kind` and returns the wake word's value, to pass to
@@ -181,7 +204,7 @@ package struct WakeWord: @unchecked Sendable {
     /// slept a whole slice settle, in case the waiter a release woke died awake.
     @discardableResult
     package func sleep(_ kind: Waiter, expecting value: UInt32, for duration: Duration) -> SleepEnd {
-        system_futex_wait(address, value, min(duration, Self.slice), bitset: kind.bitset)
+        system_futex_wait(address, value, min(duration, Self.slice), bitset: kind.sleepBitset)
     }
 
     /// Says that the lock waiter a release may have woken is no longer awake and trying: the

@@ -81,7 +81,7 @@ struct WatchCommand: ParsableCommand {
             // Sleeps in the kernel until a writer of this package wakes it (a Python writer's
             // change shows within a slice of 100 ms); looks for the dictionary after an unlink's
             // wake, and every few quiet slices.
-            if !feed.waitForChangesUntilUnlinked() {
+            if feed.waitForChangesUntilUnlinked() == .unlinked {
                 warn("'\(name)' was unlinked; nothing more can change")
                 return
             }

@@ -30,14 +30,33 @@ struct ChangesExecutorTests {
                 threads.insert(Self.threadName())
                 if seen.count == 250 { break }
             }
-            try await Task.sleep(for: .milliseconds(10))  // the task goes on after its sequence
-            return (seen, threads)
+            try await Task.sleep(for: .milliseconds(10))  // the task goes on after its sequence,
+            return (seen, threads, Self.threadName())      // on the global executor
         }
         try fixture.runHelper("write-range", name, "0", "200")
         try fixture.runHelper("delete-range", name, "0", "50")
-        let (seen, threads) = try await consumer.value
+        let (seen, threads, afterwards) = try await consumer.value
         #expect(seen == (0..<200).map { .set($0, $0) } + (0..<50).map { .removed($0) })
         #expect(threads == ["UltraDict feed"])
+        #expect(afterwards != "UltraDict feed")
+    }
+
+    /// A sequence whose executor ran a task but that nobody iterates ends its thread after a
+    /// second with nothing to do, which frees it (and its mapping) once the sequence is dropped.
+    @Test func anExecutorThatNobodyIteratesLetsItsThreadGo() async throws {
+        guard #available(macOS 15, *) else { Issue.record("task executors need macOS 15"); return }
+        let d = try UltraDict<String, Int>(name: uniqueName())
+        defer { d.unlink() }
+        weak var executor: AnyObject?
+        do {
+            let changes = d.changes()
+            executor = changes.executor as AnyObject
+            let ranThere = await Task(executorPreference: changes.executor) { Self.threadName() }.value
+            #expect(ranThere == "UltraDict feed")
+        }
+        let start = ContinuousClock.now
+        while executor != nil && ContinuousClock.now - start < .seconds(10) { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(executor == nil, "the thread still holds its source")
     }
 
     /// A child task that prefers the executor (it inherits the preference) runs while its

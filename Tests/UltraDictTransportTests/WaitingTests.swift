@@ -92,6 +92,29 @@ struct WaitingTests {
         #expect(log.control.wake.waiterCount == 0)
     }
 
+    /// An interrupt of this process's change waiters wakes them at once, and no sleeper with
+    /// another process's bit (here a thread sleeping as one would), nor any lock waiter.
+    @Test func anInterruptOfThisProcessWakesNoOtherProcess() throws {
+        let name = uniqueName()
+        let (log, cursor) = try logWithOneRecord(name)
+        defer { log.unlinkSegments() }
+        let wake = log.control.wake
+        let otherBit: UInt32 = WakeWord.processBit == 1 << 31 ? 1 << 30 : WakeWord.processBit << 1
+        let sleepers = [1 | otherBit, WakeWord.Waiter.lock.sleepBitset].map { bitset in
+            BackgroundCall { system_futex_wait(wake.address, wake.word.load(ordering: .relaxed), .milliseconds(300), bitset: bitset) }
+        }
+        let stop = ManagedAtomic(false)
+        let waiter = BackgroundCall { log.waitForChanges(since: cursor) { stop.load(ordering: .acquiring) } }
+        Thread.sleep(forTimeInterval: 0.05)  // all asleep by now
+        let interrupted = ContinuousClock.now
+        stop.store(true, ordering: .releasing)
+        log.interruptChangeWaitersOfThisProcess()
+        let (outcome, end) = waiter.finish()
+        #expect(outcome == .stopped)
+        #expect(end - interrupted < .milliseconds(20), "stopped \(end - interrupted) after the interrupt")
+        for sleeper in sleepers { #expect(sleeper.finish().result == .timedOut) }
+    }
+
     /// With nobody waiting for changes (lock waiters do not count), a write makes no `futex`
     /// call; with a change waiter registered, each publication makes one.
     @Test func writesWakeOnlyWhenSomeoneWaitsForChanges() throws {

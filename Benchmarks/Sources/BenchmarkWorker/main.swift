@@ -3,7 +3,7 @@
 //   BenchmarkWorker compare                   prints "operation<TAB>ns" lines (see compare-python.sh)
 //   BenchmarkWorker bulk                      only the bulk lines of `compare` (BulkComparison)
 //   BenchmarkWorker locked-counter            4 processes × 25,000 locked increments: time and CPU (LockedCounter)
-//   BenchmarkWorker increment NAME TIMES      locked increments of "counter" (one of those processes)
+//   BenchmarkWorker increment NAME TIMES      locked increments of "counter" after a start signal (one of those processes)
 //   BenchmarkWorker busy-writer [--seconds S] [--pin]
 //                                             reads under a writer in another process (BusyWriterBenchmark)
 //   BenchmarkWorker paced-writer NAME RATE|full SECONDS [CPU]
@@ -28,10 +28,7 @@ let arguments = CommandLine.arguments
 do {
     switch arguments.dropFirst().first {
     case "increment":
-        let d = try UltraDict<String, Int>(name: arguments[2], create: false)
-        for _ in 0..<Int(arguments[3])! {
-            try d.withLock { d in d["counter", default: 0] += 1 }
-        }
+        try LockedCounter.increment(arguments.dropFirst(2))
     case "locked-counter":
         try LockedCounter.run()
     case "compare":
