@@ -11,6 +11,7 @@
 
 #if defined(__linux__)
 #include <linux/futex.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #endif
@@ -131,4 +132,14 @@ unsigned cud_assign_thread_slot(void) {
     cud_thread_slot_plus_one = slot + 1;
     pthread_setspecific(slot_key, (void *)(uintptr_t)(slot + 1));
     return slot;
+}
+
+void cud_name_this_thread(const char *name) {
+#if defined(__linux__)
+    prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0);
+#elif defined(__APPLE__)
+    pthread_setname_np(name);
+#else
+    (void)name;
+#endif
 }

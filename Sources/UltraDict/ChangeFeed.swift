@@ -37,8 +37,8 @@ package struct ChangeFeed {
         self.keyOrder = keyOrder
     }
 
-    /// The longest a waiter goes without looking for the dictionary's control segment, unless a
-    /// wake cut a slice short: a look costs a path lookup, about as much CPU as a slice's wake on
+    /// The longest a waiter goes without looking for the dictionary's control segment, unless
+    /// something else than a publication moved the wake word: a look costs a path lookup, about as much CPU as a slice's wake on
     /// a virtual machine, and only an unlink by a process that is not of this package (Python,
     /// or by hand) needs it; an unlink by this package wakes every waiter.
     static let unlinkLookInterval = Duration.seconds(1)
@@ -57,23 +57,27 @@ package struct ChangeFeed {
     /// holds, or the dictionary is unlinked. It sleeps in the kernel, woken by this package's
     /// writers, and rechecks at least every 100 ms (`UpdateLog.waitForChanges`); a change
     /// already published is returned first, whatever `shouldStop` says. The unlink is looked
-    /// for at a slice boundary after a slice that a wake cut short with nothing new (an unlink or
-    /// a close by a process of this package wakes every waiter), and whenever
+    /// for when the wake word moved since the wait's last look with nothing new published (an
+    /// unlink by a process of this package bumps it and wakes every waiter), and whenever
     /// ``unlinkLookInterval`` has passed since the last look, across calls: an unlink by anyone
     /// else is seen within about a second, also while changes keep coming.
     package mutating func waitForChangesUntilUnlinked(shouldStop: () -> Bool = { false }) -> WaitEnd {
         let clock = ContinuousClock()
-        var sliceStart: ContinuousClock.Instant?
+        let wake = log.control.wake
+        var lastWord: UInt32?
         var lastLook = lastUnlinkLook ?? clock.now
         var unlinked = false
         defer { lastUnlinkLook = lastLook }
         let outcome = log.waitForChanges(since: cursor) {
-            // Called only when nothing new was published since the cursor.
+            // Called only when nothing new was published since the cursor: a moved word was
+            // moved by something else than a publication (the word, not the time slept, since a
+            // wake can come as a slice ends).
             let now = clock.now
-            defer { sliceStart = now }
+            let word = wake.value
+            defer { lastWord = word }
             guard !shouldStop() else { return true }
-            let cutShort = sliceStart.map { now - $0 < WakeWord.slice } ?? false
-            guard cutShort || now - lastLook >= Self.unlinkLookInterval else { return false }
+            let bumped = lastWord.map { $0 != word } ?? false
+            guard bumped || now - lastLook >= Self.unlinkLookInterval else { return false }
             lastLook = now
             unlinked = !dictionaryExists
             return unlinked

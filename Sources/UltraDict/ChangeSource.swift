@@ -1,3 +1,4 @@
+import CUltraDictShims
 import Foundation
 import UltraDictCore
 import UltraDictTransport
@@ -72,7 +73,7 @@ final class ChangeSource: @unchecked Sendable {
         guard !threadRunning else { return }
         threadRunning = true
         let thread = Thread { [self] in
-            Thread.current.name = Self.threadName  // set on the thread, it is the system's name too
+            cud_name_this_thread(Self.threadName)
             while serveOne() {}
         }
         thread.start()

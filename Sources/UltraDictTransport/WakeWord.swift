@@ -224,6 +224,10 @@ package struct WakeWord: @unchecked Sendable {
         }
     }
 
+    /// The wake word as it is now: a waiter that finds it changed between two looks, with
+    /// nothing new published, was woken by something else than a publication.
+    package var value: UInt32 { word.load(ordering: .relaxed) }
+
     /// The waiter count as it is now, both kinds (diagnostics and tests).
     package var waiterCount: UInt32 { waiters.load(ordering: .relaxed) }
 }

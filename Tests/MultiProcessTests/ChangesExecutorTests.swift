@@ -11,7 +11,8 @@ import _UltraDictTestSupport
 struct ChangesExecutorTests {
     /// The name of the calling thread, as the system has it (the sequence's is "UltraDict feed").
     private static func threadName() -> String {
-        Thread.current.name ?? ""
+        let comm = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? ""
+        return comm.trimmingCharacters(in: .newlines)
     }
 
     @Test func aLoopOnTheExecutorGetsEveryChangeOnTheSequencesThread() async throws {

@@ -25,6 +25,10 @@ int cud_futex_wait(uint32_t *word, uint32_t expected, int64_t timeout_ns, uint32
 /// Returns how many it woke, or -errno. Without futexes it returns 0.
 int cud_futex_wake(uint32_t *word, int count, uint32_t bitset);
 
+/// Names the calling thread as the system shows it (`top -H`, a debugger, /proc's `comm`): at
+/// most 15 bytes are kept on Linux. Foundation's `Thread.name` does not always reach the system.
+void cud_name_this_thread(const char *name);
+
 /// The calling thread's number plus one, 0 until cud_thread_slot() first asks for it (and again
 /// once the thread's exit gave the number back). Swift cannot read a thread-local variable; the
 /// inline function below does it for it.
