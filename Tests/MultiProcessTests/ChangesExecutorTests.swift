@@ -43,7 +43,8 @@ struct ChangesExecutorTests {
     }
 
     /// A sequence whose executor ran a task but that nobody iterates ends its thread after a
-    /// second with nothing to do, which frees it (and its mapping) once the sequence is dropped.
+    /// second with nothing to do (a later task starts another), which frees it (and its
+    /// mapping) once the sequence is dropped.
     @Test func anExecutorThatNobodyIteratesLetsItsThreadGo() async throws {
         guard #available(macOS 15, *) else { Issue.record("task executors need macOS 15"); return }
         let d = try UltraDict<String, Int>(name: uniqueName())
@@ -54,6 +55,9 @@ struct ChangesExecutorTests {
             executor = changes.executor as AnyObject
             let ranThere = await Task(executorPreference: changes.executor) { Self.threadName() }.value
             #expect(ranThere == "UltraDict feed")
+            try await Task.sleep(for: .seconds(1.5))  // the thread ends; the next task starts another
+            let ranThereAgain = await Task(executorPreference: changes.executor) { Self.threadName() }.value
+            #expect(ranThereAgain == "UltraDict feed")
         }
         let start = ContinuousClock.now
         while executor != nil && ContinuousClock.now - start < .seconds(10) { try await Task.sleep(for: .milliseconds(50)) }
