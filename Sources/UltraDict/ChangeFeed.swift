@@ -112,29 +112,32 @@ package struct ChangeFeed {
     package mutating func changes() throws -> [Change] {
         guard !log.isCurrent(cursor) else { return [] }
         let published = try log.readChanges(since: cursor, into: records)
-        var next = entries
-        var changes: [Change] = []
-        if let snapshot = published.snapshot {
+        // Everything is decoded before anything is applied, so that a record that cannot be
+        // decoded leaves the entries as they were without a copy of them: a change to a large
+        // dictionary costs what the change costs, not what the dictionary holds.
+        let dump = try published.snapshot.map { snapshot in
             let tree = try snapshot.withUnsafeBytes { try serializer.decode($0) }
             guard case .dictionary(let map) = tree else {
                 throw UltraDictError(.serialization, "the full dump of '\(log.name)' holds \(tree.kindName), not a dictionary")
             }
-            let removed = next.keys.filter { map[$0] == nil }
-            let updated = map.filter { next[$0.key] != $0.value }
-            changes += removed.sorted(by: keyOrder).map(Change.delete)
-            changes += updated.keys.sorted(by: keyOrder).map { Change.set($0, map[$0]!) }
-            next = map
+            return map
         }
-        try published.forEachRecord { payload in
-            let update = try serializer.decodeUpdate(payload)
+        var updates: [UltraDictUpdate] = []
+        try published.forEachRecord { payload in updates.append(try serializer.decodeUpdate(payload)) }
+        var changes: [Change] = []
+        if let dump {
+            changes += entries.keys.filter { dump[$0] == nil }.sorted(by: keyOrder).map(Change.delete)
+            changes += dump.filter { entries[$0.key] != $0.value }.keys.sorted(by: keyOrder).map { Change.set($0, dump[$0]!) }
+            entries = dump
+        }
+        for update in updates {
             if update.isSet {
-                next[update.key] = update.value
+                entries[update.key] = update.value
                 changes.append(.set(update.key, update.value))
-            } else if next.removeValue(forKey: update.key) != nil {
+            } else if entries.removeValue(forKey: update.key) != nil {
                 changes.append(.delete(update.key))
             }
         }
-        entries = next
         cursor = published.cursor
         return changes
     }

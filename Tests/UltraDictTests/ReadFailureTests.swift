@@ -162,4 +162,27 @@ struct TransientReadFailureTests {
         #expect(fault.hitCount >= 1)
         #expect(try reader.value(forKey: "a") == 1)  // nothing new was published, and the read is tried again
     }
+
+    /// A change feed (what `changes()` and `ultradict watch` read) applies all of what was
+    /// published, or, when a record cannot be decoded, none of it: the records before the bad one
+    /// wait with it, and come, in order, once it can be read.
+    @Test func aChangeFeedAppliesAllOrNothing() throws {
+        let writer = try UltraDict<String, Int>(name: uniqueName())
+        defer { writer.unlink() }
+        writer["kept"] = 0
+        var feed = ChangeFeed(log: try UpdateLog.attach(name: writer.name), serializer: MessagePackSerializer(), keyOrder: { $0.description < $1.description })
+        _ = try feed.changes()
+        writer["before"] = 1
+        let bad = try BadRecord.written(by: writer, key: "bad", value: 2)
+        expectError(.serialization) { _ = try feed.changes() }
+        #expect(feed.entries == [.string("kept"): .int(0)])
+        try bad.repair()
+        let changes = try feed.changes().map { change -> String in
+            guard case .set(let key, let value) = change else { return "removed" }
+            return "\(key)=\(value)"
+        }
+        #expect(changes == ["\(UltraValue.string("before"))=\(UltraValue.int(1))", "\(UltraValue.string("bad"))=\(UltraValue.int(2))"])
+        #expect(feed.entries == [.string("kept"): .int(0), .string("before"): .int(1), .string("bad"): .int(2)])
+    }
 }
+
