@@ -79,7 +79,8 @@ enum ChangeLatency {
 
     /// The latencies of the changes that `writer` makes, received by `consumer`, of a dictionary
     /// that this process makes in `store`. Throws ``BenchmarkFailure`` when the writer exits and,
-    /// a second later, not all its changes have arrived (it failed: nothing more will come).
+    /// a second later, not all its changes have arrived (it failed: nothing more will come), or,
+    /// for polling, which can see two writes as one, fewer than nine in ten.
     static func measure(_ consumer: Consumer, store: UltraDictStore = .sharedMemory, writer options: Writer = Writer()) async throws -> Histogram<UInt64> {
         let d = try UltraDict<String, Int>(name: "bench_latency_\(getpid())", configuration: UltraDictConfiguration(store: store))
         defer { d.unlink() }
@@ -102,7 +103,9 @@ enum ChangeLatency {
         }
         let latencies = try await receiving.value
         writer.waitForExit()
-        guard latencies.totalCount == options.writes else {
+        // A poll that comes late (a loaded machine) can see two writes as one: polling may miss
+        // a change, which is what polling costs; the others must see every one.
+        guard latencies.totalCount == options.writes || consumer == .polling && latencies.totalCount > options.writes * 9 / 10 else {
             throw BenchmarkFailure("latency-writer exited with status \(writer.terminationStatus) after \(latencies.totalCount) of \(options.writes) changes")
         }
         return latencies
