@@ -33,7 +33,6 @@ extension UltraDict {
     @inlinable
     func merge(withOneDump other: [Key: Value]) throws {
         try withExclusiveAccess {
-            try catchUpLocked()
             let previous = storage
             if storage.isEmpty {
                 storage = other  // Shares `other`'s storage: no insert, no hashing.

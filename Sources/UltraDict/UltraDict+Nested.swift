@@ -89,7 +89,7 @@ extension UltraDict {
                 tree = reference
                 do { try child.update(with: map) } catch { try? release(tree); throw error }
             }
-            let replaced = try readCurrent { storage[key] }
+            let replaced = withSharedAccess { storage[key] }
             let previous: Value?
             do {
                 previous = replaced.map(resolvedIfReadable)
@@ -107,7 +107,7 @@ extension UltraDict {
     /// nested dictionary. Returns the removed value, resolved (``resolvedIfReadable(_:)``).
     @usableFromInline
     func removeNestedValue(forKey key: Key) throws -> Value? {
-        guard let removed = try readCurrent({ storage[key] }) else { return nil }
+        guard let removed = withSharedAccess({ storage[key] }) else { return nil }
         let previous = resolvedIfReadable(removed)
         _ = try write(.delete(keyConverter.encode(key)), key: key, value: nil)
         try releaseNested(in: [removed])

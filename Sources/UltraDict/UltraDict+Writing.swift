@@ -17,7 +17,7 @@ extension UltraDict {
     @inlinable @discardableResult
     public func removeValue(forKey key: Key) throws -> Value? {
         try withLock { _ in
-            guard try readCurrent({ storage[key] != nil }) else { return nil }
+            guard withSharedAccess({ storage[key] != nil }) else { return nil }
             if recurse { return try removeNestedValue(forKey: key) }
             return try write(.delete(keyConverter.tree(for: key)), key: key, value: nil)
         }
@@ -27,7 +27,6 @@ extension UltraDict {
     public func removeAll() throws {
         try withLock { _ in
             let previous = try withExclusiveAccess {
-                try catchUpLocked()
                 let previous = storage
                 storage.removeAll()
                 do {
@@ -47,7 +46,7 @@ extension UltraDict {
     /// attachers load one snapshot instead of replaying the stream. Costs time linear in the size.
     @inlinable
     public func dump() throws {
-        try withLockAndExclusiveAccess { try publishFullDump() }
+        try withLock { _ in try publishFullDump() }
     }
 
     /// Runs `body` holding the dictionary's lock, so that a read-modify-write is atomic:
@@ -68,11 +67,10 @@ extension UltraDict {
         _ body: (UltraDict) throws -> Result
     ) throws -> Result {
         try holdingLock(timeout: timeout, stealAfterTimeout: stealAfterTimeout) {
-            // What was published before is applied by the body's first access (every read and
-            // write catches up): here only a publication a dead writer left unfinished is
-            // repaired, which only the lock's holder may do.
             try remote?.catchUp()
-            if log.isPublicationInterrupted { try withExclusiveAccess { try catchUpLocked() } }
+            if log.isPublicationInterrupted || !withSharedAccess({ log.isCurrent(cursor) }) {
+                try withExclusiveAccess { try catchUpLocked() }
+            }
             return try body(self)
         }
     }
