@@ -178,9 +178,11 @@ final class ChangeSource: @unchecked Sendable {
     }
 
     /// The next changes anyone publishes; empty when the sequence ends first (its stop, its
-    /// source dropped, or the dictionary's unlink); nil when a job came for the thread first.
+    /// source dropped, or the dictionary's unlink), also while changes keep coming; nil when a job
+    /// came for the thread first.
     private func waitForBatch() throws -> Batch? {
         while true {
+            if isEnding { return [] }
             let end = feed.waitForChangesUntilUnlinked {
                 condition.lock()
                 defer { condition.unlock() }
@@ -188,11 +190,8 @@ final class ChangeSource: @unchecked Sendable {
             }
             switch end {
             case .unlinked: return []
-            case .stopped:
-                condition.lock()
-                defer { condition.unlock() }
-                return stopped || finished ? [] : nil
-            case .changed: break
+            case .stopped: return isEnding ? [] : nil
+            case .changed: if isEnding { return [] }
             }
             let batch: Batch
             do {
@@ -203,7 +202,22 @@ final class ChangeSource: @unchecked Sendable {
                 continue
             }
             if !batch.isEmpty { return batch }
+            if hasJobs { return nil }  // publications that changed nothing do not hold jobs back
         }
+    }
+
+    /// Whether the sequence must end: stopped, or its source dropped.
+    private var isEnding: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return stopped || finished
+    }
+
+    /// Whether jobs wait for the thread.
+    private var hasJobs: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return !jobs.isEmpty
     }
 }
 

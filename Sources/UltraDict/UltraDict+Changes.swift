@@ -161,7 +161,7 @@ extension UltraDict {
     public func waitForChanges(timeout: Duration? = nil) throws -> Bool {
         try ensureOpen()
         let applied = withSharedAccess { cursor }
-        return log.waitForChanges(since: applied, timeout: timeout) { isClosed } == .changed
+        return log.waitForChanges(since: applied, timeout: timeout) { isClosed } == .changed && !isClosed
     }
 }
 

@@ -95,6 +95,36 @@ struct ChangesTests {
         }
     }
 
+    /// A consumer that stays behind a writer that keeps writing still ends at once when its task
+    /// is cancelled: changes already published do not hold the end back.
+    @Test func cancellationEndsASequenceBehindABusyWriter() async throws {
+        guard #available(macOS 15, *) else { Issue.record("task executors need macOS 15"); return }
+        try await onThreadsOfItsOwn { executor in
+            let fixture = try StoreFixture(.sharedMemory)
+            defer { fixture.remove() }
+            let name = uniqueName()
+            let d: UltraDict<Int, Int> = try fixture.createDictionary(name, serializer: "msgpack")
+            defer { d.unlink() }
+            let changes = d.changes()
+            let consumer = Task(executorPreference: executor) {
+                var count = 0
+                for try await _ in changes {
+                    count += 1
+                    try? await Task.sleep(for: .milliseconds(1))  // slower than the writer
+                }
+                return count
+            }
+            let writer = try fixture.helper(["write-range", name, "0", "1000000"])
+            defer { writer.process.terminate(); _ = writer.finish() }
+            while d.count < 1000 { try await Task.sleep(for: .milliseconds(10)) }
+            let start = ContinuousClock.now
+            consumer.cancel()
+            let received = try await consumer.value
+            #expect(received > 0)
+            #expect(ContinuousClock.now - start < .milliseconds(500), "ended \(ContinuousClock.now - start) after the cancellation")
+        }
+    }
+
     @Test(arguments: TestStore.allCases)
     func unlinkingTheDictionaryEndsEverySequence(store: TestStore) async throws {
         guard #available(macOS 15, *) else { Issue.record("task executors need macOS 15"); return }

@@ -139,4 +139,35 @@ struct LockTests {
         #expect(try fixture.runHelper("fork-while-holding", name) == "child exit 0, key absent")
         #expect(try d.status().lockHeld == false)
     }
+
+    /// What the lock's holder reads and writes starts from everything other processes published
+    /// before it, even what this handle has not read yet: a removal finds an entry that only
+    /// another process wrote, and a full dump (`dump()`, or `update(with:)` large enough for one)
+    /// keeps what others wrote since this handle last looked.
+    @Test(arguments: TestStore.allCases)
+    func lockedOperationsStartFromWhatOthersPublished(store: TestStore) throws {
+        let fixture = try StoreFixture(store)
+        defer { fixture.remove() }
+        let name = uniqueName()
+        let d: UltraDict<Int, Int> = try fixture.createDictionary(name, serializer: "msgpack")
+        defer { d.unlink() }
+        try fixture.runHelper("write-range", name, "0", "10")
+        #expect(try d.withLock { d in try d.removeValue(forKey: 3) } == 3)
+        try fixture.runHelper("write-range", name, "10", "20")
+        try d.dump()
+        try fixture.runHelper("write-range", name, "20", "30")
+        let dumps = try d.status().fullDumpCounter
+        try d.update(with: Dictionary(uniqueKeysWithValues: (100..<20_000).map { ($0, $0) }))
+        #expect(try d.status().fullDumpCounter == dumps + 1, "the update was one full dump")
+        try fixture.runHelper("write-range", name, "30", "40")
+        try d.withLock { d in d[40] = d[39, default: 0] + 1 }
+        var expected = Dictionary(uniqueKeysWithValues: ((0..<40).filter { $0 != 3 } + (100..<20_000)).map { ($0, $0) })
+        expected[40] = 40
+        let other: UltraDict<Int, Int> = try UltraDict(name: name, create: false, configuration: UltraDictConfiguration(store: fixture.store))
+        let snapshot = other.snapshot
+        let wrong = Set(snapshot.keys).symmetricDifference(expected.keys).union(expected.keys.filter { snapshot[$0] != expected[$0] })
+        #expect(wrong.isEmpty, "\(wrong.count) keys differ, among them \(wrong.sorted().prefix(5))")
+        other.close()
+    }
 }
+
