@@ -38,9 +38,10 @@ package struct ChangeFeed {
     }
 
     /// The longest a waiter goes without looking for the dictionary's control segment, unless
-    /// something else than a publication moved the wake word: a look costs a path lookup, about as much CPU as a slice's wake on
-    /// a virtual machine, and only an unlink by a process that is not of this package (Python,
-    /// or by hand) needs it; an unlink by this package wakes every waiter.
+    /// something else than a publication moved the wake word: a look costs a path lookup, about
+    /// as much CPU as a slice's wake on a virtual machine, and only an unlink by a process that is
+    /// not of this package (Python, or by hand) needs it; an unlink by this package wakes every
+    /// waiter.
     static let unlinkLookInterval = Duration.seconds(1)
 
     /// How ``waitForChangesUntilUnlinked(shouldStop:)`` ended.
@@ -88,13 +89,8 @@ package struct ChangeFeed {
         }
     }
 
-    /// Wakes whoever waits on this dictionary (``waitForChangesUntilUnlinked(shouldStop:)``), in any
-    /// process, so that a waiter whose stop condition now holds returns at once.
-    package func interruptWaiters() {
-        log.interruptWaiters()
-    }
-
-    /// Wakes the waiters of this process alone: a waiter of its own that has other work now.
+    /// Wakes the waiters of this process alone (``waitForChangesUntilUnlinked(shouldStop:)``), so
+    /// that a waiter whose stop condition now holds, or that has other work, looks at once.
     package func interruptChangeWaitersOfThisProcess() {
         log.interruptChangeWaitersOfThisProcess()
     }

@@ -182,12 +182,9 @@ final class ChangeSource: @unchecked Sendable {
     /// came for the thread first.
     private func waitForBatch() throws -> Batch? {
         while true {
-            if isEnding { return [] }
-            let end = feed.waitForChangesUntilUnlinked {
-                condition.lock()
-                defer { condition.unlock() }
-                return stopped || finished || !jobs.isEmpty
-            }
+            // A change already published comes before a stop (`UpdateLog.waitForChanges`): the
+            // stop is looked at again once it did.
+            let end = feed.waitForChangesUntilUnlinked { isEnding || hasJobs }
             switch end {
             case .unlinked: return []
             case .stopped: return isEnding ? [] : nil

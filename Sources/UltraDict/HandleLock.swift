@@ -28,15 +28,15 @@ import UltraDictTransport
 /// of thread numbers is stored (when a thread gets a new number, before it first arrives) and
 /// loaded (by the holder, after raising the flag) sequentially consistently too: a holder that
 /// does not count a reader's number raised the flag before the reader arrived, so the reader
-/// sees it. A
-/// reader leaves with a release store or decrement, so its reads happen before the holder's
-/// writes; the holder lowers the flag with a release store, so its writes happen before the
-/// reads of a reader that then sees the flag down.
+/// sees it. A reader leaves with a release store or decrement, so its reads happen before the
+/// holder's writes; the holder lowers the flag with a release store, so its writes happen before
+/// the reads of a reader that then sees the flag down.
 ///
 /// Cost: shared access, a sequentially consistent store (an exchange on x86) and a release
 /// store (a plain store on x86) on a line that only this thread writes, and one load of a line
-/// that only exclusive holders write; two read-modify-writes instead for a thread of slot 0; exclusive access, a compare-exchange, a store and a load of every slot in use, and
-/// no system call when uncontended. A handle's lock takes ``slotCount`` + 1 blocks of
+/// that only exclusive holders write; two read-modify-writes instead for a thread of slot 0;
+/// exclusive access, a compare-exchange, a store and a load of every slot in use, and no system
+/// call when uncontended. A handle's lock takes ``slotCount`` + 1 blocks of
 /// ``lineSize`` bytes (2 KiB).
 ///
 /// After `fork`, the child must not use a handle that another thread of the parent was using at

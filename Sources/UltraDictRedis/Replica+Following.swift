@@ -36,8 +36,9 @@ extension Replica {
             var (quietSlices, failing) = (0, false)
             var lastBatch = ContinuousClock.now - Self.busyInterval
             while !isStopped {
-                if let lastWrite, case let quiet = lastWrite + Self.ownWritesPause, quiet > .now {
-                    Thread.sleep(forTimeInterval: (quiet - .now).seconds)
+                let quietFrom = lastWrite.map { $0 + Self.ownWritesPause } ?? .now
+                if quietFrom > .now {
+                    Thread.sleep(forTimeInterval: (quietFrom - .now).seconds)
                     continue
                 }
                 do {

@@ -164,13 +164,13 @@ enum ChangeLatency {
         let d = try UltraDict<String, Int>(name: "bench_idle_\(getpid())")
         defer { d.unlink() }
         if idler == .polling10ms {
-            let start = processCPU()
+            let start = ProcessCPUClock.seconds()
             let wall = ContinuousClock.now
             while ContinuousClock.now - wall < .seconds(seconds) {
                 usleep(10_000)
                 blackHole(d["t"])
             }
-            return percent(processCPU() - start, of: seconds)
+            return percent(ProcessCPUClock.seconds() - start, of: seconds)
         }
         let waiter: Task<Void, any Error>
         if idler == .changes {
@@ -180,9 +180,9 @@ enum ChangeLatency {
             waiter = Task.detached { while !Task.isCancelled { usleep(100_000) } }  // blocks a pool thread: fine here
         }
         try await Task.sleep(for: .milliseconds(200))  // the waiting thread is asleep by now
-        let start = processCPU()
+        let start = ProcessCPUClock.seconds()
         try await Task.sleep(for: .seconds(seconds))
-        let cpu = processCPU() - start
+        let cpu = ProcessCPUClock.seconds() - start
         waiter.cancel()
         _ = await waiter.result
         return percent(cpu, of: seconds)
@@ -191,14 +191,6 @@ enum ChangeLatency {
     /// `cpu` seconds as a percentage of `seconds`, for the table.
     private static func percent(_ cpu: Double, of seconds: Double) -> String {
         String(format: "%.3f", 100 * cpu / seconds)
-    }
-
-    /// The process's user and system CPU time so far, in seconds.
-    private static func processCPU() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
-        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
     private static func micro(_ nanoseconds: UInt64) -> String { String(format: "%.1f", Double(nanoseconds) / 1000) }

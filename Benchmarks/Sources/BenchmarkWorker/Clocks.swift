@@ -41,6 +41,12 @@ enum ThreadCPUClock {
     static func now() -> UInt64 { nanoseconds(of: CLOCK_THREAD_CPUTIME_ID) }
 }
 
+/// Readings of `CLOCK_PROCESS_CPUTIME_ID`: the CPU time that all of this process's threads have had.
+enum ProcessCPUClock {
+    /// The process's CPU time so far, in seconds.
+    static func seconds() -> Double { Double(nanoseconds(of: CLOCK_PROCESS_CPUTIME_ID)) / 1e9 }
+}
+
 /// The reading of `clock` (`clock_gettime`), in nanoseconds.
 @inline(__always)
 private func nanoseconds(of clock: clockid_t) -> UInt64 {

@@ -59,18 +59,10 @@ enum LockedCounter {
         let d = try UltraDict<String, Int>(name: values[0], create: false)
         try d.withLock { d in d["ready", default: 0] += 1 }
         while d["go"] == nil { usleep(50) }
-        let before = ownCPU()
+        let before = ProcessCPUClock.seconds()
         for _ in 0..<Int(values[1])! {
             try d.withLock { d in d["counter", default: 0] += 1 }
         }
-        print(ownCPU() - before)
-    }
-
-    /// The user and system CPU time of this process so far, in seconds.
-    private static func ownCPU() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
-        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+        print(ProcessCPUClock.seconds() - before)
     }
 }
