@@ -30,6 +30,8 @@ int cud_memfd_create(const char *name) {
 #endif
 }
 
+int cud_system_call_faults_injected = 0;
+
 int cud_futex_wait(uint32_t *word, uint32_t expected, int64_t timeout_ns, uint32_t bitset) {
     if (timeout_ns < 0) timeout_ns = 0;
 #if defined(__linux__)

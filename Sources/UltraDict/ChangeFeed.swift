@@ -24,8 +24,9 @@ package struct ChangeFeed {
     private var cursor = LogCursor(counter: 0, position: 0)
     /// Where each read copies the new records, kept rather than allocated per poll.
     private let records = RecordBuffer()
-    /// When ``waitForChangesUntilUnlinked(shouldStop:)`` last looked for the control segment.
-    private var lastUnlinkLook: ContinuousClock.Instant?
+    /// When ``waitForChangesUntilUnlinked(shouldStop:)`` last looked for the control segment
+    /// (`monotonicNanoseconds()`).
+    private var lastUnlinkLook: Int64?
     /// The entries after the changes returned so far.
     package private(set) var entries: [UltraValue: UltraValue] = [:]
 
@@ -41,8 +42,8 @@ package struct ChangeFeed {
     /// something else than a publication moved the wake word: a look costs a path lookup, about
     /// as much CPU as a slice's wake on a virtual machine, and only an unlink by a process that is
     /// not of this package (Python, or by hand) needs it; an unlink by this package wakes every
-    /// waiter.
-    static let unlinkLookInterval = Duration.seconds(1)
+    /// waiter. In nanoseconds: the clock is read after every slice, so it is the plainest one.
+    static let unlinkLookInterval: Int64 = 1_000_000_000
 
     /// How ``waitForChangesUntilUnlinked(shouldStop:)`` ended.
     package enum WaitEnd: Equatable {
@@ -63,17 +64,16 @@ package struct ChangeFeed {
     /// ``unlinkLookInterval`` has passed since the last look, across calls: an unlink by anyone
     /// else is seen within about a second, also while changes keep coming.
     package mutating func waitForChangesUntilUnlinked(shouldStop: () -> Bool = { false }) -> WaitEnd {
-        let clock = ContinuousClock()
         let wake = log.control.wake
         var lastWord: UInt32?
-        var lastLook = lastUnlinkLook ?? clock.now
+        var lastLook = lastUnlinkLook ?? monotonicNanoseconds()
         var unlinked = false
         defer { lastUnlinkLook = lastLook }
         let outcome = log.waitForChanges(since: cursor) {
             // Called only when nothing new was published since the cursor: a moved word was
             // moved by something else than a publication (the word, not the time slept, since a
             // wake can come as a slice ends).
-            let now = clock.now
+            let now = monotonicNanoseconds()
             let word = wake.value
             defer { lastWord = word }
             guard !shouldStop() else { return true }

@@ -1,3 +1,4 @@
+import Atomics
 import CUltraDictShims
 import Foundation
 import UltraDictCore
@@ -52,6 +53,9 @@ final class ChangeSource: @unchecked Sendable {
     private var stopped = false
     /// Set when the source is dropped: the thread exits once no job is left.
     private var finished = false
+    /// Whether the wait must look at `stopped`, `finished` or `jobs`: what it reads after each
+    /// slice, with no lock (``updateAttention()`` keeps it, under `condition`).
+    private let needsAttention = ManagedAtomic(false)
     /// Set while a thread serves the source.
     private var threadRunning = false
     /// Set when the thread has exited after `finished`: it takes no more jobs, and a request
@@ -85,6 +89,7 @@ final class ChangeSource: @unchecked Sendable {
     func finish() {
         condition.lock()
         finished = true
+        updateAttention()
         condition.signal()
         condition.unlock()
         interruptWaiters()
@@ -114,6 +119,7 @@ final class ChangeSource: @unchecked Sendable {
     func stop() {
         condition.lock()
         stopped = true
+        updateAttention()
         condition.unlock()
         interruptWaiters()
     }
@@ -127,6 +133,7 @@ final class ChangeSource: @unchecked Sendable {
             return false
         }
         jobs.append(job)
+        updateAttention()
         startThreadIfNeeded()
         let interrupting = waiting
         condition.signal()
@@ -149,6 +156,7 @@ final class ChangeSource: @unchecked Sendable {
         }
         if !jobs.isEmpty {
             let job = jobs.removeFirst()
+            updateAttention()
             condition.unlock()
             job()
             return true
@@ -184,7 +192,7 @@ final class ChangeSource: @unchecked Sendable {
         while true {
             // A change already published comes before a stop (`UpdateLog.waitForChanges`): the
             // stop is looked at again once it did.
-            let end = feed.waitForChangesUntilUnlinked { isEnding || hasJobs }
+            let end = feed.waitForChangesUntilUnlinked { needsAttention.load(ordering: .relaxed) }
             switch end {
             case .unlinked: return []
             case .stopped: return isEnding ? [] : nil
@@ -208,6 +216,12 @@ final class ChangeSource: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         return stopped || finished
+    }
+
+    /// Sets ``needsAttention`` from the flags and the jobs; called with `condition` locked after
+    /// each change of them, before the interrupt that wakes the wait (which follows the unlock).
+    private func updateAttention() {
+        needsAttention.store(stopped || finished || !jobs.isEmpty, ordering: .relaxed)
     }
 
     /// Whether jobs wait for the thread.

@@ -46,7 +46,13 @@ extension UpdateLog {
             defer { wake.unregister(.changes) }
             if !isCurrent(cursor) { return .changed }
             if shouldStop() { return .stopped }
-            let remaining = deadline.map { clock.now.duration(to: $0) } ?? WakeWord.slice
+            // Without a deadline no clock is read: an idle waiter's slice costs as little as
+            // its wake-up allows (`Docs/PERFORMANCE.md`, "Waiting without polling").
+            guard let deadline else {
+                wake.sleepOneSlice(.changes, expecting: value)
+                continue
+            }
+            let remaining = clock.now.duration(to: deadline)
             if remaining <= .zero { return .timedOut }
             wake.sleep(.changes, expecting: value, for: remaining)
         }

@@ -63,7 +63,7 @@ package struct WakeWord: @unchecked Sendable {
 
     /// The longest a waiter sleeps before it looks again by itself: Python 0.0.6 writers and lock
     /// holders never wake anyone, and a publisher can die between its change and its wake.
-    package static let slice = Duration.milliseconds(100)
+    package static let slice = Duration.nanoseconds(sliceNanoseconds)
 
     /// The wake word's address, for the futex calls.
     @usableFromInline let address: UnsafeMutableRawPointer
@@ -204,8 +204,17 @@ package struct WakeWord: @unchecked Sendable {
     /// slept a whole slice settle, in case the waiter a release woke died awake.
     @discardableResult
     package func sleep(_ kind: Waiter, expecting value: UInt32, for duration: Duration) -> SleepEnd {
-        system_futex_wait(address, value, min(duration, Self.slice), bitset: kind.sleepBitset)
+        duration >= Self.slice ? sleepOneSlice(kind, expecting: value) : system_futex_wait(address, value, duration, bitset: kind.sleepBitset)
     }
+
+    /// ``sleep(_:expecting:for:)`` for one whole ``slice``, without `Duration` arithmetic.
+    @discardableResult
+    package func sleepOneSlice(_ kind: Waiter, expecting value: UInt32) -> SleepEnd {
+        system_futex_wait(address, value, nanoseconds: Self.sliceNanoseconds, bitset: kind.sleepBitset)
+    }
+
+    /// ``slice`` in nanoseconds.
+    static let sliceNanoseconds: Int64 = 100_000_000
 
     /// Says that the lock waiter a release may have woken is no longer awake and trying: the
     /// next release wakes another. One store.

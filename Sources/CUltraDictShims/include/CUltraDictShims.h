@@ -29,6 +29,21 @@ int cud_futex_wake(uint32_t *word, int count, uint32_t bitset);
 /// most 15 bytes are kept on Linux. Foundation's `Thread.name` does not always reach the system.
 void cud_name_this_thread(const char *name);
 
+/// Nonzero once a test has injected a system-call fault in this process (Swift's
+/// SystemCallFault). Until then the system-call wrappers skip looking for one, which reads a
+/// task-local value: on a virtual machine, an idle waiter's slice cost a sixth more CPU with it.
+extern int cud_system_call_faults_injected;
+
+/// cud_system_call_faults_injected, read with a relaxed load.
+static inline int cud_system_call_faults_were_injected(void) {
+    return __atomic_load_n(&cud_system_call_faults_injected, __ATOMIC_RELAXED);
+}
+
+/// Sets cud_system_call_faults_injected, for good (a sequentially consistent store).
+static inline void cud_note_system_call_fault_injected(void) {
+    __atomic_store_n(&cud_system_call_faults_injected, 1, __ATOMIC_SEQ_CST);
+}
+
 /// The calling thread's number plus one, 0 until cud_thread_slot() first asks for it (and again
 /// once the thread's exit gave the number back). Swift cannot read a thread-local variable; the
 /// inline function below does it for it.

@@ -161,19 +161,29 @@ func system_process_exists(_ pid: Int32) -> Bool {
     kill(pid, 0) == 0 || errno == EPERM
 }
 
+/// Calls `clock_gettime(CLOCK_MONOTONIC)`: nanoseconds since an arbitrary point, for a waiter
+/// that reads the time after every slice (`ContinuousClock` costs more code on that path, and
+/// on a virtual machine an idle slice's cost is mostly the code it touches).
+package func monotonicNanoseconds() -> Int64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+}
+
 /// Calls `futex(word, FUTEX_WAIT_BITSET, expected, timeout, bitset)` (shared) through the C
 /// shim: sleeps while `word` holds `expected`, at most `timeout`, as a sleeper of the kinds in
 /// `bitset`, and says how the sleep ended. Every end is normal (a signal counts as the timeout),
 /// so nothing is thrown or retried. Without futexes (Darwin) it sleeps at most 1 ms.
 func system_futex_wait(_ word: UnsafeMutableRawPointer, _ expected: UInt32, _ timeout: Duration, bitset: UInt32) -> WakeWord.SleepEnd {
-    let result: Int32
-    if let forced = SystemCallFault.forcedErrno(for: "futex") {
-        result = forced
-    } else {
-        let (seconds, attoseconds) = max(timeout, .zero).components
-        let nanoseconds = seconds >= Int64.max / 1_000_000_000 ? Int64.max : seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-        result = cud_futex_wait(word.assumingMemoryBound(to: UInt32.self), expected, nanoseconds, bitset)
-    }
+    let (seconds, attoseconds) = max(timeout, .zero).components
+    let nanoseconds = seconds >= Int64.max / 1_000_000_000 ? Int64.max : seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    return system_futex_wait(word, expected, nanoseconds: nanoseconds, bitset: bitset)
+}
+
+/// ``system_futex_wait(_:_:_:bitset:)`` with the timeout in nanoseconds (negative: zero).
+func system_futex_wait(_ word: UnsafeMutableRawPointer, _ expected: UInt32, nanoseconds: Int64, bitset: UInt32) -> WakeWord.SleepEnd {
+    let result = SystemCallFault.forcedErrno(for: "futex")
+        ?? cud_futex_wait(word.assumingMemoryBound(to: UInt32.self), expected, nanoseconds, bitset)
     switch result {
     case 0: return .woken
     case EAGAIN: return .wordChanged

@@ -1,11 +1,12 @@
 import Atomics
+import CUltraDictShims
 
 /// A failure forced on a system call, for tests of the error paths that a healthy machine never
 /// takes (`EACCES`, `EMFILE`, `ENOSPC`, `EINTR`, …), after swift-system's `Mocking.swift`.
 ///
 /// A fault is in force only inside ``inject(_:during:)`` and only for the task that called it, so
-/// tests that run in parallel do not see each other's faults; outside tests the wrappers in
-/// `Syscalls.swift` pay one task-local read per system call.
+/// tests that run in parallel do not see each other's faults. A process that never injected one
+/// (any process but a test's) pays one load of a flag per system call, not a task-local read.
 package final class SystemCallFault: Sendable {
     /// The C function to fail, such as `"shm_open"`.
     package let call: String
@@ -40,11 +41,13 @@ package final class SystemCallFault: Sendable {
 
     /// Runs `body` with `faults` in force for the system calls it makes.
     package static func inject<Result>(_ faults: [SystemCallFault], during body: () throws -> Result) rethrows -> Result {
-        try $active.withValue(active + faults, operation: body)
+        cud_note_system_call_fault_injected()
+        return try $active.withValue(active + faults, operation: body)
     }
 
     /// The errno to report instead of calling `call`, when a fault in force claims this call.
     static func forcedErrno(for call: String) -> Int32? {
+        guard cud_system_call_faults_were_injected() != 0 else { return nil }
         for fault in active where fault.call == call {
             let index = fault.calls.loadThenWrappingIncrement(ordering: .relaxed)
             if index >= fault.spared && index - fault.spared < fault.times { return fault.errno }
