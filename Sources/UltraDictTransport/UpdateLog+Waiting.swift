@@ -35,8 +35,12 @@ extension UpdateLog {
     package func waitForChanges(
         since cursor: LogCursor, timeout: Duration? = nil, shouldStop: () -> Bool = { false }
     ) -> WaitOutcome {
-        let clock = ContinuousClock()
-        let deadline = timeout.map { clock.now + $0 }
+        // Plain nanoseconds: an idle waiter's slice costs as little as its wake-up allows
+        // (`Docs/PERFORMANCE.md`, "Waiting without polling").
+        let deadline = timeout.map { timeout in
+            let (deadline, overflow) = monotonicNanoseconds().addingReportingOverflow(max(timeout.saturatingNanoseconds, 0))
+            return overflow ? Int64.max : deadline
+        }
         let wake = control.wake
         while true {
             // Registered first: a stop set (and its interrupt) after this look changes the word
@@ -46,15 +50,12 @@ extension UpdateLog {
             defer { wake.unregister(.changes) }
             if !isCurrent(cursor) { return .changed }
             if shouldStop() { return .stopped }
-            // Without a deadline no clock is read: an idle waiter's slice costs as little as
-            // its wake-up allows (`Docs/PERFORMANCE.md`, "Waiting without polling").
-            guard let deadline else {
-                wake.sleepOneSlice(.changes, expecting: value)
-                continue
+            var remaining = WakeWord.sliceNanoseconds
+            if let deadline {
+                remaining = deadline &- monotonicNanoseconds()
+                if remaining <= 0 { return .timedOut }
             }
-            let remaining = clock.now.duration(to: deadline)
-            if remaining <= .zero { return .timedOut }
-            wake.sleep(.changes, expecting: value, for: remaining)
+            wake.sleep(.changes, expecting: value, nanoseconds: remaining)
         }
     }
 

@@ -204,17 +204,18 @@ package struct WakeWord: @unchecked Sendable {
     /// slept a whole slice settle, in case the waiter a release woke died awake.
     @discardableResult
     package func sleep(_ kind: Waiter, expecting value: UInt32, for duration: Duration) -> SleepEnd {
-        duration >= Self.slice ? sleepOneSlice(kind, expecting: value) : system_futex_wait(address, value, duration, bitset: kind.sleepBitset)
+        sleep(kind, expecting: value, nanoseconds: duration.saturatingNanoseconds)
     }
 
-    /// ``sleep(_:expecting:for:)`` for one whole ``slice``, without `Duration` arithmetic.
+    /// ``sleep(_:expecting:for:)`` with the time in nanoseconds, for a waiter that sleeps slice
+    /// after slice: no `Duration` arithmetic on its path.
     @discardableResult
-    package func sleepOneSlice(_ kind: Waiter, expecting value: UInt32) -> SleepEnd {
-        system_futex_wait(address, value, nanoseconds: Self.sliceNanoseconds, bitset: kind.sleepBitset)
+    package func sleep(_ kind: Waiter, expecting value: UInt32, nanoseconds: Int64) -> SleepEnd {
+        system_futex_wait(address, value, nanoseconds: min(nanoseconds, Self.sliceNanoseconds), bitset: kind.sleepBitset)
     }
 
     /// ``slice`` in nanoseconds.
-    static let sliceNanoseconds: Int64 = 100_000_000
+    package static let sliceNanoseconds: Int64 = 100_000_000
 
     /// Says that the lock waiter a release may have woken is no longer awake and trying: the
     /// next release wakes another. One store.

@@ -41,6 +41,23 @@ struct WaitingTests {
         #expect(log.control.wake.waiterCount == 0)
     }
 
+    @Test func aTimeoutTooLongToCountInNanosecondsIsWaitedOut() throws {
+        let name = uniqueName()
+        let (log, cursor) = try logWithOneRecord(name)
+        defer { log.unlinkSegments() }
+        #expect(Duration.seconds(Int64.max).saturatingNanoseconds == .max)
+        #expect(Duration.seconds(-Int64.max).saturatingNanoseconds == .min)
+        #expect((Duration.seconds(3) + .nanoseconds(7)).saturatingNanoseconds == 3_000_000_007)
+        for timeout in [Duration.seconds(Int64.max), .seconds(Int64.max / 2)] {
+            var looks = 0
+            let outcome = log.waitForChanges(since: cursor, timeout: timeout) {
+                looks += 1
+                return looks > 2  // two whole slices, then a stop: never a time-out
+            }
+            #expect(outcome == .stopped)
+        }
+    }
+
     @Test(arguments: [false, true])
     func aWriterWakesItPromptly(dump: Bool) throws {
         let name = uniqueName()
@@ -101,7 +118,7 @@ struct WaitingTests {
         let wake = log.control.wake
         let otherBit: UInt32 = WakeWord.processBit == 1 << 31 ? 1 << 30 : WakeWord.processBit << 1
         let sleepers = [1 | otherBit, WakeWord.Waiter.lock.sleepBitset].map { bitset in
-            BackgroundCall { system_futex_wait(wake.address, wake.word.load(ordering: .relaxed), .milliseconds(300), bitset: bitset) }
+            BackgroundCall { system_futex_wait(wake.address, wake.word.load(ordering: .relaxed), nanoseconds: 300_000_000, bitset: bitset) }
         }
         let stop = ManagedAtomic(false)
         let waiter = BackgroundCall { log.waitForChanges(since: cursor) { stop.load(ordering: .acquiring) } }

@@ -170,17 +170,22 @@ package func monotonicNanoseconds() -> Int64 {
     return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
 }
 
-/// Calls `futex(word, FUTEX_WAIT_BITSET, expected, timeout, bitset)` (shared) through the C
-/// shim: sleeps while `word` holds `expected`, at most `timeout`, as a sleeper of the kinds in
-/// `bitset`, and says how the sleep ended. Every end is normal (a signal counts as the timeout),
-/// so nothing is thrown or retried. Without futexes (Darwin) it sleeps at most 1 ms.
-func system_futex_wait(_ word: UnsafeMutableRawPointer, _ expected: UInt32, _ timeout: Duration, bitset: UInt32) -> WakeWord.SleepEnd {
-    let (seconds, attoseconds) = max(timeout, .zero).components
-    let nanoseconds = seconds >= Int64.max / 1_000_000_000 ? Int64.max : seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-    return system_futex_wait(word, expected, nanoseconds: nanoseconds, bitset: bitset)
+extension Duration {
+    /// The duration in whole nanoseconds, `Int64.max` for one too long to count so (a negative
+    /// duration gives a negative count).
+    var saturatingNanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        let (nanoseconds, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        guard !overflow else { return seconds < 0 ? .min : .max }
+        let (total, overflowAgain) = nanoseconds.addingReportingOverflow(attoseconds / 1_000_000_000)
+        return overflowAgain ? (seconds < 0 ? .min : .max) : total
+    }
 }
 
-/// ``system_futex_wait(_:_:_:bitset:)`` with the timeout in nanoseconds (negative: zero).
+/// Calls `futex(word, FUTEX_WAIT_BITSET, expected, timeout, bitset)` (shared) through the C
+/// shim: sleeps while `word` holds `expected`, at most `nanoseconds` (a negative time is none),
+/// as a sleeper of the kinds in `bitset`, and says how the sleep ended. Every end is normal (a signal counts as the timeout),
+/// so nothing is thrown or retried. Without futexes (Darwin) it sleeps at most 1 ms.
 func system_futex_wait(_ word: UnsafeMutableRawPointer, _ expected: UInt32, nanoseconds: Int64, bitset: UInt32) -> WakeWord.SleepEnd {
     let result = SystemCallFault.forcedErrno(for: "futex")
         ?? cud_futex_wait(word.assumingMemoryBound(to: UInt32.self), expected, nanoseconds, bitset)
