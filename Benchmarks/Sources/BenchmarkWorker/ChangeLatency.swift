@@ -14,8 +14,9 @@ import UltraDict
 /// A writer process (`latency-writer`) sets the key "t" to the `CLOCK_MONOTONIC` reading taken
 /// just before each write, `count` times, every `interval` µs; the consumer records, for each
 /// change it receives, the clock minus that value. The clock is the machine's, so the two
-/// processes agree on it. Idle cost: the consumer's process CPU time over `idle` seconds with
-/// no writer.
+/// processes agree on it. The floor of these figures, measured first: a process woken through a
+/// pipe by another, with no dictionary (``BareWake``). Idle cost: the consumer's process CPU time
+/// over `idle` seconds with no writer.
 enum ChangeLatency {
     /// Writes per measurement, and the pause before each: longer than the 10 ms poll, so that
     /// every change is seen on its own in both ways, and not a multiple of it.
@@ -24,6 +25,7 @@ enum ChangeLatency {
 
     static func run(_ arguments: ArraySlice<String>) async throws {
         let idleSeconds = arguments.first.flatMap(Double.init) ?? 10
+        report("change_latency_bare_wake", try BareWake.measure())
         for consumer in Consumer.allCases {
             report("change_latency_\(consumer.rawValue)", try await measure(consumer))
         }

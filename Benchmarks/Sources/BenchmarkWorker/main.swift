@@ -15,6 +15,8 @@
 //                                             write-to-consumer latency and idle CPU: changes() against polling (ChangeLatency)
 //   BenchmarkWorker latency-writer NAME COUNT INTERVAL_US
 //                                             that writer (ChangeLatency)
+//   BenchmarkWorker wake-writer COUNT INTERVAL_US
+//                                             the writer of the floor it is measured against, to a pipe (BareWake)
 //   BenchmarkWorker redis URL                 the dictionary on Redis against shared memory and raw hiredis (RedisComparison)
 //   BenchmarkWorker redis-increment URL NAME TIMES
 //                                             one of its 4 counting processes (RedisComparison)
@@ -50,6 +52,8 @@ do {
         try await ChangeLatency.run(arguments.dropFirst(2))
     case "latency-writer":
         try ChangeLatency.write(arguments.dropFirst(2))
+    case "wake-writer":
+        try BareWake.writer(arguments.dropFirst(2))
     case "redis":
         try await RedisComparison.run(arguments.dropFirst(2))
     case "redis-increment":
@@ -59,7 +63,7 @@ do {
     case "sendable-reads":
         try SendableReads.run()
     default:
-        throw BenchmarkFailure("usage: BenchmarkWorker compare | bulk | increment NAME TIMES | busy-writer [--seconds S] [--pin] | paced-writer NAME RATE|full SECONDS [CPU] | apply-vs-write | store-writes [DIRECTORY] | serializers | change-latency [IDLE_SECONDS] | latency-writer NAME COUNT INTERVAL_US | redis URL | redis-increment URL NAME TIMES | redis-change-latency URL [--writer-url URL] [--writer-namespace NS] [--name NAME] [--writes N] [--interval-us U] | sendable-reads")
+        throw BenchmarkFailure("usage: BenchmarkWorker compare | bulk | increment NAME TIMES | busy-writer [--seconds S] [--pin] | paced-writer NAME RATE|full SECONDS [CPU] | apply-vs-write | store-writes [DIRECTORY] | serializers | change-latency [IDLE_SECONDS] | latency-writer NAME COUNT INTERVAL_US | wake-writer COUNT INTERVAL_US | redis URL | redis-increment URL NAME TIMES | redis-change-latency URL [--writer-url URL] [--writer-namespace NS] [--name NAME] [--writes N] [--interval-us U] | sendable-reads")
     }
 } catch {
     FileHandle.standardError.write(Data("BenchmarkWorker: \(error)\n".utf8))
