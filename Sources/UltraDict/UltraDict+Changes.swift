@@ -160,7 +160,7 @@ extension UltraDict {
     /// ``changes(startingWithCurrentEntries:)`` there.
     public func waitForChanges(timeout: Duration? = nil) throws -> Bool {
         try ensureOpen()
-        let applied = withSharedAccess { cursor }
+        let applied = cursor
         return log.waitForChanges(since: applied, timeout: timeout) { isClosed } == .changed && !isClosed
     }
 }

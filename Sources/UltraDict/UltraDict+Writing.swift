@@ -68,7 +68,8 @@ extension UltraDict {
     ) throws -> Result {
         try holdingLock(timeout: timeout, stealAfterTimeout: stealAfterTimeout) {
             try remote?.catchUp()
-            if log.isPublicationInterrupted || !withSharedAccess({ log.isCurrent(cursor) }) {
+            // The cursor is an atomic: whether anything was published takes no access.
+            if log.isPublicationInterrupted || !log.isCurrent(cursor) {
                 try withExclusiveAccess { try catchUpLocked() }
             }
             return try body(self)

@@ -75,7 +75,16 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     /// Guards every mutable property of this handle (see "Threads and tasks" above).
     @usableFromInline let handleLock = HandleLock()
     @usableFromInline @exclusivity(unchecked) var storage: [Key: Value] = [:]
-    @usableFromInline @exclusivity(unchecked) var cursor = LogCursor(counter: 0, position: 0)
+    /// What this handle has applied (``cursor``), packed in one word (`LogCursor.packed`), so
+    /// that ``withLock(timeout:stealAfterTimeout:_:)`` can tell without shared access whether
+    /// anything was published since: like every `var` here it changes only with exclusive access,
+    /// with a release store, after the entries it stands for.
+    @usableFromInline let appliedCursor = UnsafeAtomic<UInt64>.create(0)
+    /// What this handle has applied: ``appliedCursor``, unpacked.
+    @inlinable var cursor: LogCursor {
+        get { LogCursor(packed: appliedCursor.load(ordering: .acquiring)) }
+        set { appliedCursor.store(newValue.packed, ordering: .releasing) }
+    }
     @usableFromInline @exclusivity(unchecked) var encodeBuffer: [UInt8] = []
     /// Where each read copies the new records to, kept rather than allocated per read.
     let recordBuffer = RecordBuffer()
@@ -285,6 +294,7 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
         close()
         closedFlag.destroy()
         lockHolder.destroy()
+        appliedCursor.destroy()
     }
 }
 

@@ -44,7 +44,7 @@ extension UltraDict {
     /// The shared state and this handle's cursor; throws `alreadyClosed` after ``close(unlink:)``.
     public func status() throws -> UltraDictStatus {
         try ensureOpen()
-        let appliedCursor = withSharedAccess { cursor }
+        let appliedCursor = cursor
         let control = log.control
         let lock = control.lockState
         return UltraDictStatus(

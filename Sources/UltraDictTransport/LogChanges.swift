@@ -9,9 +9,17 @@ public struct LogCursor: Hashable, Sendable {
     public var position: UInt32
 
     /// Creates a cursor.
-    public init(counter: UInt32, position: UInt32) {
+    @inlinable public init(counter: UInt32, position: UInt32) {
         self.counter = counter
         self.position = position
+    }
+
+    /// The cursor in one word, for an atomic: the counter in the high half, the position in the low.
+    @inlinable package var packed: UInt64 { UInt64(counter) << 32 | UInt64(position) }
+
+    /// The cursor that ``packed`` gave `packed`.
+    @inlinable package init(packed: UInt64) {
+        self.init(counter: UInt32(truncatingIfNeeded: packed >> 32), position: UInt32(truncatingIfNeeded: packed))
     }
 }
 

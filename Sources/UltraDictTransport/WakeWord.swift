@@ -94,7 +94,7 @@ package struct WakeWord: @unchecked Sendable {
     @inlinable
     package func wakeChangeWaiters() {
         atomicMemoryFence(ordering: .sequentiallyConsistent)
-        if waiters.load(ordering: .relaxed) & Waiter.changes.mask != 0 { wake(.changes, count: .max) }
+        if waiters.load(ordering: .relaxed) & Waiter.changes.mask != 0 { wake(bitset: Waiter.changes.bitset, count: .max) }
     }
 
     /// Wakes one lock waiter if any is registered and none that a release woke is still awake;
@@ -133,18 +133,19 @@ package struct WakeWord: @unchecked Sendable {
             guard wokenLockWaiter.compareExchange(expected: flag, desired: next, ordering: .sequentiallyConsistent).exchanged else {
                 continue
             }
-            guard next == WokenLockWaiter.awake, wake(.lock, count: 1) == 0 else { return }
+            guard next == WokenLockWaiter.awake, wake(bitset: Waiter.lock.bitset, count: 1) == 0 else { return }
             guard wokenLockWaiter.exchange(WokenLockWaiter.none, ordering: .sequentiallyConsistent) == WokenLockWaiter.awakeAndSkipped,
                   waiters.load(ordering: .sequentiallyConsistent) & Waiter.lock.mask != 0 else { return }
         }
     }
 
-    /// Bumps the wake word and wakes at most `count` sleepers of `kinds`; returns how many it woke.
+    /// Bumps the wake word and wakes at most `count` sleepers whose bitset shares a bit with
+    /// `bitset` (``Waiter/bitset``, or several or-ed); returns how many it woke.
     @usableFromInline
     @discardableResult
-    func wake(_ kinds: Waiter..., count: Int32) -> Int32 {
+    func wake(bitset: UInt32, count: Int32) -> Int32 {
         word.wrappingIncrement(ordering: .sequentiallyConsistent)
-        return system_futex_wake(address, count: count, bitset: kinds.reduce(0) { $0 | $1.bitset })
+        return system_futex_wake(address, count: count, bitset: bitset)
     }
 
     /// Bumps the wake word and wakes every sleeper on it, in every process, whatever it waits
@@ -153,7 +154,7 @@ package struct WakeWord: @unchecked Sendable {
     /// slice (closing a dictionary, an async lock's body ending). Costs one atomic increment and
     /// one `futex` system call.
     package func wakeAll() {
-        wake(.changes, .lock, count: .max)
+        wake(bitset: Waiter.changes.bitset | Waiter.lock.bitset, count: .max)
     }
 
     /// Bumps the wake word and wakes the change waiters of this process alone (``processBit``):
