@@ -25,7 +25,7 @@ package struct ChangeFeed {
     /// Where each read copies the new records, kept rather than allocated per poll.
     private let records = RecordBuffer()
     /// When ``waitForChangesUntilUnlinked(shouldStop:)`` last looked for the control segment
-    /// (`monotonicNanoseconds()`).
+    /// (`continuousNanoseconds()`).
     private var lastUnlinkLook: Int64?
     /// The entries after the changes returned so far.
     package private(set) var entries: [UltraValue: UltraValue] = [:]
@@ -66,14 +66,14 @@ package struct ChangeFeed {
     package mutating func waitForChangesUntilUnlinked(shouldStop: () -> Bool = { false }) -> WaitEnd {
         let wake = log.control.wake
         var lastWord: UInt32?
-        var lastLook = lastUnlinkLook ?? monotonicNanoseconds()
+        var lastLook = lastUnlinkLook ?? continuousNanoseconds()
         var unlinked = false
         defer { lastUnlinkLook = lastLook }
         let outcome = log.waitForChanges(since: cursor) {
             // Called only when nothing new was published since the cursor: a moved word was
             // moved by something else than a publication (the word, not the time slept, since a
             // wake can come as a slice ends).
-            let now = monotonicNanoseconds()
+            let now = continuousNanoseconds()
             let word = wake.value
             defer { lastWord = word }
             guard !shouldStop() else { return true }

@@ -37,7 +37,7 @@ final class ChangeSource: @unchecked Sendable {
     /// How long the thread lives with no request and no job.
     static let idleLife: TimeInterval = 1
 
-    /// Guards everything below, and signals the thread.
+    /// Guards everything below (but ``needsAttention``, an atomic), and signals the thread.
     private let condition = NSCondition()
     /// Read only on the thread, after `init`.
     private var feed: ChangeFeed

@@ -78,7 +78,7 @@ extension UltraDict {
 
     /// Runs `body` holding the dictionary's lock and exclusive access, after applying what was
     /// published: ``withLock(timeout:stealAfterTimeout:_:)`` for a change, which needs exclusive
-    /// access anyway, without the shared access that checks whether anything was published.
+    /// access anyway, and so applies what was published in the same access.
     @inlinable
     func withLockAndExclusiveAccess<Result>(_ body: () throws -> Result) throws -> Result {
         try holdingLock(timeout: nil, stealAfterTimeout: false) {

@@ -71,14 +71,17 @@ public final class UltraDict<Key: Hashable & Codable, Value: Codable> {
     // The hot paths are inlinable, so that they are specialized for `Key` and `Value` in the
     // caller's module; the state they use is therefore `@usableFromInline`. Every `var` below is
     // read only with shared or exclusive access and written only with exclusive access
-    // (`UltraDict+Access.swift`), so that exclusivity holds without being checked at run time.
+    // (`UltraDict+Access.swift`), so that exclusivity holds without being checked at run time;
+    // `cursor` alone may also be read without access, being an atomic.
     /// Guards every mutable property of this handle (see "Threads and tasks" above).
     @usableFromInline let handleLock = HandleLock()
     @usableFromInline @exclusivity(unchecked) var storage: [Key: Value] = [:]
     /// What this handle has applied (``cursor``), packed in one word (`LogCursor.packed`), so
     /// that ``withLock(timeout:stealAfterTimeout:_:)`` can tell without shared access whether
-    /// anything was published since: like every `var` here it changes only with exclusive access,
-    /// with a release store, after the entries it stands for.
+    /// anything was published since. It changes only with exclusive access (a release store):
+    /// after the entries when they are caught up, and within a write. Read without access by
+    /// that check (which holds the dictionary's lock, so no write of this process is under way),
+    /// ``status()`` and ``waitForChanges(timeout:)``, which read no entries.
     @usableFromInline let appliedCursor = UnsafeAtomic<UInt64>.create(0)
     /// What this handle has applied: ``appliedCursor``, unpacked.
     @inlinable var cursor: LogCursor {

@@ -38,7 +38,7 @@ extension UpdateLog {
         // Plain nanoseconds: an idle waiter's slice costs as little as its wake-up allows
         // (`Docs/PERFORMANCE.md`, "Waiting without polling").
         let deadline = timeout.map { timeout in
-            let (deadline, overflow) = monotonicNanoseconds().addingReportingOverflow(max(timeout.saturatingNanoseconds, 0))
+            let (deadline, overflow) = continuousNanoseconds().addingReportingOverflow(max(timeout.saturatingNanoseconds, 0))
             return overflow ? Int64.max : deadline
         }
         let wake = control.wake
@@ -52,7 +52,7 @@ extension UpdateLog {
             if shouldStop() { return .stopped }
             var remaining = WakeWord.sliceNanoseconds
             if let deadline {
-                remaining = deadline &- monotonicNanoseconds()
+                remaining = deadline &- continuousNanoseconds()
                 if remaining <= 0 { return .timedOut }
             }
             wake.sleep(.changes, expecting: value, nanoseconds: remaining)

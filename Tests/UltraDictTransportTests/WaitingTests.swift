@@ -46,9 +46,13 @@ struct WaitingTests {
         let (log, cursor) = try logWithOneRecord(name)
         defer { log.unlinkSegments() }
         #expect(Duration.seconds(Int64.max).saturatingNanoseconds == .max)
+        #expect((Duration.seconds(Int64.max) * 2).saturatingNanoseconds == .max)
         #expect(Duration.seconds(-Int64.max).saturatingNanoseconds == .min)
+        #expect((Duration.seconds(-Int64.max) * 2).saturatingNanoseconds == .min)
         #expect((Duration.seconds(3) + .nanoseconds(7)).saturatingNanoseconds == 3_000_000_007)
-        for timeout in [Duration.seconds(Int64.max), .seconds(Int64.max / 2)] {
+        #expect((Duration.seconds(-3) - .nanoseconds(7)).saturatingNanoseconds == -3_000_000_007)
+        #expect(Duration.nanoseconds(Int64.max - 1).saturatingNanoseconds == Int64.max - 1)
+        for timeout in [Duration.seconds(Int64.max) * 2, .seconds(Int64.max), .seconds(Int64.max / 2)] {
             var looks = 0
             let outcome = log.waitForChanges(since: cursor, timeout: timeout) {
                 looks += 1

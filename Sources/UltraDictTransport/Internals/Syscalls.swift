@@ -161,31 +161,11 @@ func system_process_exists(_ pid: Int32) -> Bool {
     kill(pid, 0) == 0 || errno == EPERM
 }
 
-/// Calls `clock_gettime(CLOCK_MONOTONIC)`: nanoseconds since an arbitrary point, for a waiter
-/// that reads the time after every slice (`ContinuousClock` costs more code on that path, and
-/// on a virtual machine an idle slice's cost is mostly the code it touches).
-package func monotonicNanoseconds() -> Int64 {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
-}
-
-extension Duration {
-    /// The duration in whole nanoseconds, `Int64.max` for one too long to count so (a negative
-    /// duration gives a negative count).
-    var saturatingNanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        let (nanoseconds, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        guard !overflow else { return seconds < 0 ? .min : .max }
-        let (total, overflowAgain) = nanoseconds.addingReportingOverflow(attoseconds / 1_000_000_000)
-        return overflowAgain ? (seconds < 0 ? .min : .max) : total
-    }
-}
-
 /// Calls `futex(word, FUTEX_WAIT_BITSET, expected, timeout, bitset)` (shared) through the C
 /// shim: sleeps while `word` holds `expected`, at most `nanoseconds` (a negative time is none),
-/// as a sleeper of the kinds in `bitset`, and says how the sleep ended. Every end is normal (a signal counts as the timeout),
-/// so nothing is thrown or retried. Without futexes (Darwin) it sleeps at most 1 ms.
+/// as a sleeper of the kinds in `bitset`, and says how the sleep ended. Every end is normal (a
+/// signal counts as the timeout), so nothing is thrown or retried. Without futexes (Darwin) it
+/// sleeps at most 1 ms.
 func system_futex_wait(_ word: UnsafeMutableRawPointer, _ expected: UInt32, nanoseconds: Int64, bitset: UInt32) -> WakeWord.SleepEnd {
     let result = SystemCallFault.forcedErrno(for: "futex")
         ?? cud_futex_wait(word.assumingMemoryBound(to: UInt32.self), expected, nanoseconds, bitset)
