@@ -10,6 +10,7 @@ enum Operation: String, CaseIterable {
     case delete
     case withLockUncontended = "with_lock_uncontended"
     case lockedIncrement = "locked_increment"
+    case lockedIncrementCatchingUp = "locked_increment_catching_up"
     case fullDump10000Keys = "full_dump_10000_keys"
 
     /// Creates the dictionaries (uncounted) and returns the workload; `name` names them.
@@ -45,6 +46,17 @@ enum Operation: String, CaseIterable {
             // The locked counter's turn (issue 16), kept below 100 so that records keep one size.
             let d = try filled(name)
             return Workload(operation: { _ in try d.withLock { d in d[1] = (d[1, default: 0] + 1) % 100 } }, round: .dumpCycle(status: d.status))
+        case .lockedIncrementCatchingUp:
+            // The locked counter's turn as its processes take it, each after another's: two
+            // handles increment in turn, so that every turn first applies the other's record.
+            let first = try filled(name)
+            let second = try UltraDict<Int, Int>(name: name, create: false)
+            return Workload(
+                operation: { index in
+                    try (index % 2 == 0 ? first : second).withLock { d in d[1] = (d[1, default: 0] + 1) % 100 }
+                },
+                round: .dumpCycle(status: first.status)
+            )
         case .fullDump10000Keys:
             let d = try filled(name)
             return Workload(operation: { _ in try d.dump() }, round: .operations(10))
