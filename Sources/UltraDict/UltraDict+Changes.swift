@@ -160,8 +160,7 @@ extension UltraDict {
     /// ``changes(startingWithCurrentEntries:)`` there.
     public func waitForChanges(timeout: Duration? = nil) throws -> Bool {
         try ensureOpen()
-        let applied = cursor
-        return log.waitForChanges(since: applied, timeout: timeout) { isClosed } == .changed && !isClosed
+        return log.waitForChanges(since: cursor, timeout: timeout) { isClosed } == .changed && !isClosed
     }
 }
 

@@ -170,4 +170,3 @@ struct LockTests {
         other.close()
     }
 }
-

@@ -185,4 +185,3 @@ struct TransientReadFailureTests {
         #expect(feed.entries == [.string("kept"): .int(0), .string("before"): .int(1), .string("bad"): .int(2)])
     }
 }
-

@@ -56,11 +56,14 @@ enum LockedCounter {
     /// and prints the CPU seconds its counting took.
     static func increment(_ arguments: ArraySlice<String>) throws {
         let values = Array(arguments)
+        guard values.count == 2, let times = Int(values[1]), times >= 0 else {
+            throw BenchmarkFailure("usage: BenchmarkWorker increment NAME TIMES")
+        }
         let d = try UltraDict<String, Int>(name: values[0], create: false)
         try d.withLock { d in d["ready", default: 0] += 1 }
         while d["go"] == nil { usleep(50) }
         let before = ProcessCPUClock.seconds()
-        for _ in 0..<Int(values[1])! {
+        for _ in 0..<times {
             try d.withLock { d in d["counter", default: 0] += 1 }
         }
         print(ProcessCPUClock.seconds() - before)
