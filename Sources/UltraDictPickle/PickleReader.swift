@@ -18,8 +18,9 @@ struct PickleReader {
     private var memo: [PickleItem] = []
     /// Memo entries stored out of order, so that a hostile index costs one entry.
     private var sparseMemo: [Int: PickleItem] = [:]
-    /// Whether the reader made a list, dictionary or set, which ``dismantle()`` must empty.
-    private var madeContainers = false
+    /// Every list, dictionary and set the reader made, which ``dismantle()`` empties: a container
+    /// may hold itself, and one that left the stack and memo is still here.
+    private var containers: [PickleItem] = []
     /// How many values the pickle may still become (``PickleItem/value(depth:budget:)``): 32 per
     /// byte, and at least a million, far more than any pickle without shared containers needs.
     private var valueBudget: Int
@@ -42,29 +43,20 @@ struct PickleReader {
         }
     }
 
-    /// Empties every container the reader made, without recursion, so that freeing them never
-    /// recurses: with the memo, a hostile pickle can chain lists far deeper than the stack.
+    /// Empties every container the reader made, so that none is kept alive by a cycle (a list
+    /// appended to itself through the memo) and freeing them never recurses: with the memo, a
+    /// hostile pickle can chain lists far deeper than the stack. While one is emptied, the others
+    /// are still held here, so emptying it frees no container.
     private mutating func dismantle() {
-        guard madeContainers else { return }
-        var pending = stack + memo + sparseMemo.values
         (stack, memo, sparseMemo) = ([], [], [:])
-        var seen = Set<ObjectIdentifier>()
-        while let item = pending.popLast() {
-            switch item {
-            case .list(let box), .set(let box):
-                guard seen.insert(ObjectIdentifier(box)).inserted else { continue }
-                pending += box.items
-                box.items = []
-            case .dictionary(let box):
-                guard seen.insert(ObjectIdentifier(box)).inserted else { continue }
-                pending += box.entries.map(\.value)
-                box.entries = []
-            case .tuple(let items, _):
-                pending += items
-            case .value, .global, .nestedDictionary:
-                break
+        for container in containers {
+            switch container {
+            case .list(let box), .set(let box): box.items = []
+            case .dictionary(let box): box.entries = []
+            case .value, .tuple, .global, .nestedDictionary: break
             }
         }
+        containers = []
     }
 
     private mutating func execute(_ opcode: UInt8) throws {
@@ -161,7 +153,7 @@ struct PickleReader {
 
     /// Pushes `item`, noting a container for ``dismantle()``.
     private mutating func push(_ item: PickleItem) {
-        if item.isContainer { madeContainers = true }
+        if item.isContainer { containers.append(item) }
         stack.append(item)
     }
 
